@@ -1,0 +1,123 @@
+# podsight: one Makefile for the BPF objects, their skeletons, the agent and its tests.
+#   make            build build/podsight
+#   make run        install what is missing, build, run the agent (JSON lines to stdout)
+#   make check      install what is missing, build, run every test
+#   make unit       unit tests only (no root), also under ASan+UBSan
+#   make bench      the benchmark suite (writes BENCHMARKS.md)
+#   V=1             show the commands
+.DELETE_ON_ERROR:
+.SUFFIXES:
+.SECONDARY:
+
+OUTPUT    ?= build
+CC        ?= gcc
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+PYTHON    ?= /usr/bin/python3
+VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+GIT_REV   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+WARN      := -Wall -Wextra -Werror -Wno-unused-parameter
+CFLAGS    ?= -O2 -g
+ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(OUTPUT) -Isrc -Ibpf \
+	-DPODSIGHT_VERSION='"$(VERSION)"' -DPODSIGHT_GIT_REV='"$(GIT_REV)"'
+LDLIBS    := -lbpf -lelf -lz
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUTPUT) -Ibpf -Wall -Werror
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
+SKELS     := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+
+# Pure logic (no libbpf): shared by the agent, the unit tests and the fuzz targets.
+LIB_SRCS  := src/json_writer.c src/procfs.c src/argv.c src/proc_table.c src/exec_id.c \
+	src/timeconv.c src/event_fmt.c src/strutil.c src/cgroup_reg.c src/output.c src/pipeline.c
+AGENT_SRCS := $(LIB_SRCS) src/main.c src/agent.c src/loader.c src/loop.c \
+	src/cmd_trace.c src/cmd_misc.c
+AGENT_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(AGENT_SRCS))
+LIB_OBJS  := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+SAN_BINS  := $(patsubst tests/unit/%.c,$(OUTPUT)/san/%,$(UNIT_SRCS))
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+.PHONY: all run check unit unit-san e2e bench bench-smoke deps test-deps clean fmt
+all: $(OUTPUT)/podsight
+
+$(OUTPUT) $(OUTPUT)/obj $(OUTPUT)/tests $(OUTPUT)/san:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/vmlinux.h: | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(OUTPUT)/vmlinux.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(OUTPUT)/obj/%.o: src/%.c $(wildcard src/*.h) $(wildcard bpf/*.h) $(SKELS) | $(OUTPUT)/obj
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/podsight: $(AGENT_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LDLIBS) -o $@
+
+# Unit tests: each tests/unit/test_X.c links against the pure-logic sources.
+$(OUTPUT)/tests/%: tests/unit/%.c $(LIB_SRCS) $(wildcard src/*.h) $(wildcard tests/unit/*.h) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(LIB_SRCS) -lcmocka -ljansson -o $@
+
+$(OUTPUT)/san/%: tests/unit/%.c $(LIB_SRCS) $(wildcard src/*.h) $(wildcard tests/unit/*.h) | $(OUTPUT)/san
+	$(call msg,CC-SAN,$@)
+	$(Q)$(CC) $(filter-out -O2,$(ALL_CFLAGS)) $(SAN_FLAGS) -Itests/unit $< $(LIB_SRCS) -lcmocka -ljansson -o $@
+
+unit: $(UNIT_BINS) $(SAN_BINS)
+	$(Q)$(PYTHON) tests/run_unit.py $(UNIT_BINS) $(SAN_BINS)
+
+e2e: all
+	$(Q)$(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e
+
+# The two commands of the README.
+deps:
+	$(Q)./scripts/install-deps.sh build
+
+test-deps:
+	$(Q)./scripts/install-deps.sh test
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)./scripts/prepare-host.sh
+	$(Q)exec $(OUTPUT)/podsight agent
+
+check: test-deps
+	$(Q)$(MAKE) --no-print-directory all unit
+	$(Q)./scripts/prepare-host.sh
+	$(Q)$(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e
+
+bench: all
+	$(Q)./scripts/install-deps.sh bench
+	$(Q)./scripts/prepare-host.sh
+	$(Q)$(PYTHON) bench/run.py
+
+bench-smoke: all
+	$(Q)$(PYTHON) bench/run.py --smoke
+
+clean:
+	$(Q)rm -rf $(OUTPUT)
+
+fmt:
+	$(Q)clang-format -i src/*.c src/*.h bpf/*.c bpf/*.h tests/unit/*.c

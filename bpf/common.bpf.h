@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Helpers shared by podsight's BPF programs: drop counters, cgroup ids,
+ * path walks. Included by *.bpf.c only. */
+#ifndef PODSIGHT_COMMON_BPF_H
+#define PODSIGHT_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "process.h"
+
+#ifndef barrier_var
+#define barrier_var(var) asm volatile("" : "+r"(var))
+#endif
+
+/* Load-time configuration (set by user space before load). */
+const volatile __u32 self_tgid = 0;		/* the agent itself: ignored */
+const volatile __u32 cgroup_v1_subsys = 0;	/* 1: take ids from a v1 hierarchy */
+const volatile __u32 cgroup_hierarchy_id = 0;	/* hierarchy reported by cgroup_mkdir */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 * 1024 * 1024);	/* resized by user space */
+} ps_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PS_DROP__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} ps_drops SEC(".maps");
+
+static __always_inline void count_drop(__u32 reason)
+{
+	__u64 *v = bpf_map_lookup_elem(&ps_drops, &reason);
+
+	if (v)
+		*v += 1;	/* per-CPU slot: no atomics needed */
+}
+
+/*
+ * Cgroup id of a task: the kernfs id of its cgroup in the v2 hierarchy, or
+ * on hybrid and v1 hosts in the memory controller's v1 hierarchy. The id is
+ * the inode number of the cgroup's directory.
+ */
+static __always_inline __u64 task_cgroup_id(struct task_struct *task)
+{
+	struct kernfs_node *kn;
+
+	if (cgroup_v1_subsys) {
+		int id = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+
+		kn = BPF_CORE_READ(task, cgroups, subsys[id], cgroup, kn);
+	} else {
+		kn = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn);
+	}
+	return BPF_CORE_READ(kn, id);
+}
+
+static __always_inline __u64 task_start_ns(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, start_boottime);
+}
+
+#endif /* PODSIGHT_COMMON_BPF_H */

@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Process lifecycle: fork, exec and exit of every process, plus cgroup
+ * creation and removal, from tracepoints only (raw tracepoints: no kprobes,
+ * no fentry). Records go to the ps_events ring buffer; see process.h.
+ */
+#include "common.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+const volatile __u32 args_max = PS_ARGS_DEFAULT;
+
+#define PATH_MAX_DEPTH	128		/* components walked per path */
+#define NAME_MAX_LEN	255
+#define SIGNAL_GROUP_EXIT 0x00000004	/* include/linux/sched/signal.h */
+
+/* Per-CPU scratch for building variable-length records (too big for the
+ * 512-byte stack, and for per-CPU array values, which are capped at 32 KiB). */
+struct exec_scratch {
+	struct ps_exec_event ev;
+	char data[2 * PS_PATH_SZ + PS_ARGS_LIMIT];	/* exe | cwd | argv */
+	char path[PS_PATH_SZ + NAME_MAX_LEN + 1];	/* built from the end */
+	/* Where the path walk stands. Kept in the map, not on the stack: the
+	 * verifier then sees an unknown bounded value at each bpf_loop()
+	 * step instead of one exact value per depth, and converges. */
+	__u64 walk_pos;
+};
+
+struct cgroup_scratch {
+	struct ps_cgroup_event ev;
+	char path[PS_CGPATH_SZ];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);		/* set to the number of CPUs */
+	__type(key, __u32);
+	__type(value, struct exec_scratch);
+} ps_exec_heap SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cgroup_scratch);
+} ps_cg_heap SEC(".maps");
+
+/* Run-queue delay of threads that ended before their process did: the
+ * signal struct keeps sums of most per-thread figures, but not this one. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 32768);
+	__type(key, __u32);
+	__type(value, __u64);
+} ps_tg_delay SEC(".maps");
+
+static __always_inline struct exec_scratch *exec_scratch(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+
+	return bpf_map_lookup_elem(&ps_exec_heap, &cpu);
+}
+
+struct walk_ctx {
+	struct exec_scratch *s;
+	struct dentry *dentry, *root_dentry;
+	struct vfsmount *vfsmnt, *root_mnt;
+	struct mount *mnt;
+	int trunc;
+	int fault;
+};
+
+/* One step up the dentry tree, crossing mount points. bpf_loop() keeps the
+ * verifier from walking every depth as its own path (5.17+). */
+static long walk_step(__u32 i, void *data)
+{
+	struct walk_ctx *w = data;
+	struct dentry *dentry = w->dentry, *mnt_root, *parent;
+	struct vfsmount *vfsmnt = w->vfsmnt;
+	struct mount *mnt = w->mnt;
+	struct qstr name;
+	__u64 len, pos;
+
+	if (dentry == w->root_dentry && vfsmnt == w->root_mnt)
+		return 1;
+	mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+	parent = BPF_CORE_READ(dentry, d_parent);
+	if (dentry == mnt_root || dentry == parent) {
+		struct mount *mparent = BPF_CORE_READ(mnt, mnt_parent);
+
+		if (mnt == mparent)
+			return 1;		/* the real root */
+		w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->mnt = mparent;
+		w->vfsmnt = (void *)mparent + bpf_core_field_offset(struct mount, mnt);
+		return 0;
+	}
+	name = BPF_CORE_READ(dentry, d_name);
+	len = name.len;
+	if (len > NAME_MAX_LEN)
+		len = NAME_MAX_LEN;
+	if (!w->s) {
+		w->fault = 1;
+		return 1;
+	}
+	pos = w->s->walk_pos;
+	if (len + 1 > pos) {
+		w->trunc = 1;
+		return 1;
+	}
+	pos -= len + 1;
+	barrier_var(pos);
+	if (pos >= PS_PATH_SZ) {
+		w->fault = 1;
+		return 1;
+	}
+	if (bpf_probe_read_kernel(&w->s->path[pos + 1], len, name.name) < 0) {
+		w->fault = 1;
+		return 1;
+	}
+	w->s->path[pos] = '/';
+	w->s->walk_pos = pos;
+	w->dentry = parent;
+	return 0;
+}
+
+/*
+ * Write the path of @p, as seen from @root, at the end of s->path.
+ * Returns the offset of its first byte (the path ends at PS_PATH_SZ), or
+ * a negative value when nothing could be read. *trunc is set when the path
+ * was deeper or longer than what fits: the tail is kept.
+ */
+static __always_inline int walk_path(struct exec_scratch *s, struct path *p,
+				     struct path *root, int *trunc)
+{
+	struct walk_ctx w = {
+		.s = s,
+		.dentry = BPF_CORE_READ(p, dentry),
+		.vfsmnt = BPF_CORE_READ(p, mnt),
+		.root_dentry = BPF_CORE_READ(root, dentry),
+		.root_mnt = BPF_CORE_READ(root, mnt),
+	};
+	__u64 pos;
+	long n;
+
+	*trunc = 0;
+	if (!w.dentry)
+		return -1;
+	s->walk_pos = PS_PATH_SZ;
+	w.mnt = (void *)w.vfsmnt - bpf_core_field_offset(struct mount, mnt);
+	n = bpf_loop(PATH_MAX_DEPTH, walk_step, &w, 0);
+	if (w.fault || n < 0)
+		return -1;
+	if (n == PATH_MAX_DEPTH)
+		w.trunc = 1;
+	*trunc = w.trunc;
+	pos = s->walk_pos;
+	if (pos >= PS_PATH_SZ) {
+		pos = PS_PATH_SZ - 1;
+		s->path[PS_PATH_SZ - 1] = '/';
+	}
+	return pos;
+}
+
+/* Append the path walked into s->path at data[off]; returns its length. */
+static __always_inline __u64 put_path(struct exec_scratch *s, __u64 off, struct path *p,
+				      struct path *root, __u32 trunc_flag, __u32 fault_flag)
+{
+	int trunc;
+	__s64 pos = walk_path(s, p, root, &trunc);
+	__u64 len;
+
+	if (pos < 0 || pos >= PS_PATH_SZ) {
+		s->ev.flags |= fault_flag;
+		count_drop(PS_DROP_READ_PATH);
+		return 0;
+	}
+	if (trunc)
+		s->ev.flags |= trunc_flag;
+	len = PS_PATH_SZ - pos;
+	barrier_var(off);
+	if (off > PS_PATH_SZ || len > PS_PATH_SZ)
+		return 0;
+	if (bpf_probe_read_kernel(&s->data[off], len, &s->path[pos]) < 0) {
+		s->ev.flags |= fault_flag;
+		count_drop(PS_DROP_READ_PATH);
+		return 0;
+	}
+	return len;
+}
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(ps_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct task_struct *parent, *leader;
+	struct exec_scratch *s;
+	struct tty_struct *tty;
+	struct file *file;
+	struct path root, pwd, exe;
+	unsigned long arg_start, arg_end;
+	__u32 pid = BPF_CORE_READ(task, tgid);
+	__u64 off, alen, amax, size;	/* 64-bit: no zero-extended copies for the verifier to lose */
+	unsigned int level;
+
+	if (pid == self_tgid)
+		return 0;
+	s = exec_scratch();
+	if (!s) {
+		count_drop(PS_DROP_SCRATCH);
+		return 0;
+	}
+	parent = BPF_CORE_READ(task, real_parent);
+	leader = BPF_CORE_READ(task, group_leader);
+
+	s->ev.hdr.type = PS_EV_EXEC;
+	s->ev.hdr.ktime_ns = bpf_ktime_get_boot_ns();
+	s->ev.pid = pid;
+	s->ev.tid = old_pid;
+	s->ev.ppid = BPF_CORE_READ(parent, tgid);
+	s->ev.start_ns = task_start_ns(leader);
+	s->ev.parent_start_ns = task_start_ns(BPF_CORE_READ(parent, group_leader));
+	s->ev.uid = BPF_CORE_READ(task, cred, uid.val);
+	s->ev.gid = BPF_CORE_READ(task, cred, gid.val);
+	s->ev.euid = BPF_CORE_READ(task, cred, euid.val);
+	s->ev.egid = BPF_CORE_READ(task, cred, egid.val);
+	s->ev.flags = 0;
+	if (bpf_core_field_exists(task->loginuid)) {
+		s->ev.auid = BPF_CORE_READ(task, loginuid.val);
+	} else {
+		s->ev.auid = (__u32)-1;
+		s->ev.flags |= PS_EXEC_NO_AUID;
+	}
+	s->ev.cgroup_id = task_cgroup_id(task);
+	level = BPF_CORE_READ(task, thread_pid, level);
+	s->ev.nspid = BPF_CORE_READ(task, thread_pid, numbers[level & 31].nr);
+	s->ev.pidns = BPF_CORE_READ(task, thread_pid, numbers[level & 31].ns, ns.inum);
+	s->ev.mntns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	s->ev.sid = BPF_CORE_READ(task, signal, pids[PIDTYPE_SID], numbers[0].nr);
+	tty = BPF_CORE_READ(task, signal, tty);
+	if (tty) {
+		s->ev.tty_major = BPF_CORE_READ(tty, driver, major);
+		s->ev.tty_index = BPF_CORE_READ(tty, index);
+		bpf_probe_read_kernel_str(s->ev.tty_name, sizeof(s->ev.tty_name), &tty->name);
+	} else {
+		s->ev.tty_major = 0;
+		s->ev.tty_index = 0;
+		s->ev.tty_name[0] = 0;
+	}
+	bpf_get_current_comm(s->ev.comm, sizeof(s->ev.comm));
+	s->ev.argc = BPF_CORE_READ(bprm, argc);
+
+	/* Paths as the process sees them: walk up to its own root. */
+	root = BPF_CORE_READ(task, fs, root);
+	pwd = BPF_CORE_READ(task, fs, pwd);
+	file = BPF_CORE_READ(bprm, file);
+	exe = BPF_CORE_READ(file, f_path);
+	off = put_path(s, 0, &exe, &root, PS_EXEC_EXE_TRUNCATED, PS_EXEC_EXE_FAULT);
+	s->ev.exe_len = off;
+	alen = put_path(s, off, &pwd, &root, PS_EXEC_CWD_TRUNCATED, PS_EXEC_CWD_FAULT);
+	s->ev.cwd_len = alen;
+	off += alen;
+
+	/* argv lies in the new mm, just copied there by the kernel. */
+	arg_start = BPF_CORE_READ(task, mm, arg_start);
+	arg_end = BPF_CORE_READ(task, mm, arg_end);
+	alen = arg_end > arg_start ? arg_end - arg_start : 0;
+	s->ev.args_orig_len = alen;
+	amax = args_max;
+	if (amax > PS_ARGS_LIMIT)
+		amax = PS_ARGS_LIMIT;
+	if (alen > amax) {
+		alen = amax;
+		s->ev.flags |= PS_EXEC_ARGS_TRUNCATED;
+	}
+	barrier_var(off);
+	barrier_var(alen);
+	if (off > 2 * PS_PATH_SZ)
+		off = 2 * PS_PATH_SZ;
+	if (alen > PS_ARGS_LIMIT)
+		alen = PS_ARGS_LIMIT;
+	if (alen && bpf_probe_read_user(&s->data[off], alen, (void *)arg_start) < 0) {
+		s->ev.flags |= PS_EXEC_ARGS_FAULT;
+		count_drop(PS_DROP_READ_ARGS);
+		alen = 0;
+	}
+	s->ev.args_len = alen;
+
+	size = sizeof(s->ev) + off + alen;
+	barrier_var(size);
+	if (size > sizeof(*s) - sizeof(s->path))
+		return 0;
+	s->ev.hdr.size = size;
+	if (bpf_ringbuf_output(&ps_events, &s->ev, size, 0) < 0)
+		count_drop(PS_DROP_RB_EXEC);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(ps_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct ps_fork_event *e;
+	__u32 pid = BPF_CORE_READ(child, tgid);
+	__u32 ppid = BPF_CORE_READ(parent, tgid);
+
+	/* A new thread is no new process. */
+	if (pid == ppid || ppid == self_tgid)
+		return 0;
+	e = bpf_ringbuf_reserve(&ps_events, sizeof(*e), 0);
+	if (!e) {
+		count_drop(PS_DROP_RB_FORK);
+		return 0;
+	}
+	e->hdr.type = PS_EV_FORK;
+	e->hdr.size = sizeof(*e);
+	e->hdr.ktime_ns = bpf_ktime_get_boot_ns();
+	e->pid = pid;
+	e->ppid = ppid;
+	e->start_ns = task_start_ns(child);
+	e->parent_start_ns = task_start_ns(BPF_CORE_READ(parent, group_leader));
+	e->cgroup_id = task_cgroup_id(child);
+	BPF_CORE_READ_STR_INTO(&e->comm, parent, comm);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/*
+ * sched_process_exit fires once per thread, after the thread left
+ * signal->live. The process ends with its last thread (live == 0), which
+ * need not be the leader. Totals: the signal struct's sums of threads
+ * already released, plus this thread, plus a leader that exited earlier
+ * and waits as a zombie (its figures are not folded into signal yet).
+ */
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(ps_exit, struct task_struct *task)
+{
+	struct task_struct *leader;
+	struct signal_struct *sig;
+	struct ps_exit_event *e;
+	__u32 pid = BPF_CORE_READ(task, tgid);
+	__u64 delay, *acc;
+	int live;
+
+	if (pid == self_tgid)
+		return 0;
+	sig = BPF_CORE_READ(task, signal);
+	live = BPF_CORE_READ(sig, live.counter);
+	delay = BPF_CORE_READ(task, sched_info.run_delay);
+	acc = bpf_map_lookup_elem(&ps_tg_delay, &pid);
+	if (live > 0) {
+		/* Not the last thread: keep its run-queue delay for the total. */
+		if (acc) {
+			__sync_fetch_and_add(acc, delay);
+		} else if (bpf_map_update_elem(&ps_tg_delay, &pid, &delay, BPF_NOEXIST) < 0) {
+			acc = bpf_map_lookup_elem(&ps_tg_delay, &pid);
+			if (acc)
+				__sync_fetch_and_add(acc, delay);
+			else
+				count_drop(PS_DROP_TG_ACC);
+		}
+		return 0;
+	}
+	if (acc) {
+		delay += *acc;
+		bpf_map_delete_elem(&ps_tg_delay, &pid);
+	}
+
+	leader = BPF_CORE_READ(task, group_leader);
+	e = bpf_ringbuf_reserve(&ps_events, sizeof(*e), 0);
+	if (!e) {
+		count_drop(PS_DROP_RB_EXIT);
+		return 0;
+	}
+	e->hdr.type = PS_EV_EXIT;
+	e->hdr.size = sizeof(*e);
+	e->hdr.ktime_ns = bpf_ktime_get_boot_ns();
+	e->pid = pid;
+	e->tid = BPF_CORE_READ(task, pid);
+	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	e->start_ns = task_start_ns(leader);
+	/* What wait(2) would report: see wait_task_zombie(). */
+	if (BPF_CORE_READ(sig, flags) & SIGNAL_GROUP_EXIT)
+		e->exit_code = BPF_CORE_READ(sig, group_exit_code);
+	else
+		e->exit_code = BPF_CORE_READ(leader, exit_code);
+
+	e->utime_ns = BPF_CORE_READ(sig, utime) + BPF_CORE_READ(task, utime);
+	e->stime_ns = BPF_CORE_READ(sig, stime) + BPF_CORE_READ(task, stime);
+	e->sum_exec_ns = BPF_CORE_READ(sig, sum_sched_runtime) +
+			 BPF_CORE_READ(task, se.sum_exec_runtime);
+	e->min_flt = BPF_CORE_READ(sig, min_flt) + BPF_CORE_READ(task, min_flt);
+	e->maj_flt = BPF_CORE_READ(sig, maj_flt) + BPF_CORE_READ(task, maj_flt);
+	/* A leader's last switch-out (do_task_dead()) comes after this
+	 * tracepoint, counts as voluntary, and wait(2) sees it: the leader stays
+	 * until reaped. A last thread that is not the leader is released (its
+	 * counts folded into signal) before that switch, so it is not counted. */
+	e->nvcsw = BPF_CORE_READ(sig, nvcsw) + BPF_CORE_READ(task, nvcsw) + (leader == task);
+	e->nivcsw = BPF_CORE_READ(sig, nivcsw) + BPF_CORE_READ(task, nivcsw);
+	e->read_bytes = BPF_CORE_READ(sig, ioac.read_bytes) + BPF_CORE_READ(task, ioac.read_bytes);
+	e->write_bytes = BPF_CORE_READ(sig, ioac.write_bytes) + BPF_CORE_READ(task, ioac.write_bytes);
+	if (leader != task) {
+		e->utime_ns += BPF_CORE_READ(leader, utime);
+		e->stime_ns += BPF_CORE_READ(leader, stime);
+		e->sum_exec_ns += BPF_CORE_READ(leader, se.sum_exec_runtime);
+		e->min_flt += BPF_CORE_READ(leader, min_flt);
+		e->maj_flt += BPF_CORE_READ(leader, maj_flt);
+		e->nvcsw += BPF_CORE_READ(leader, nvcsw);
+		e->nivcsw += BPF_CORE_READ(leader, nivcsw);
+		e->read_bytes += BPF_CORE_READ(leader, ioac.read_bytes);
+		e->write_bytes += BPF_CORE_READ(leader, ioac.write_bytes);
+	}
+	e->maxrss_pages = BPF_CORE_READ(sig, maxrss);
+	e->run_delay_ns = delay;
+	e->cgroup_id = task_cgroup_id(task);
+	BPF_CORE_READ_STR_INTO(&e->comm, task, comm);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+static __always_inline int cgroup_event(__u32 type, struct cgroup *cgrp, const char *path)
+{
+	struct cgroup_scratch *s;
+	__u32 zero = 0, hier = BPF_CORE_READ(cgrp, root, hierarchy_id);
+	long n;
+
+	if (hier != cgroup_hierarchy_id)
+		return 0;
+	s = bpf_map_lookup_elem(&ps_cg_heap, &zero);
+	if (!s) {
+		count_drop(PS_DROP_SCRATCH);
+		return 0;
+	}
+	s->ev.hdr.type = type;
+	s->ev.hdr.ktime_ns = bpf_ktime_get_boot_ns();
+	s->ev.id = BPF_CORE_READ(cgrp, kn, id);
+	s->ev.hierarchy_id = hier;
+	s->ev.level = BPF_CORE_READ(cgrp, level);
+	n = bpf_probe_read_kernel_str(s->path, sizeof(s->path), path);
+	if (n < 1) {
+		count_drop(PS_DROP_READ_PATH);
+		n = 1;
+		s->path[0] = 0;
+	}
+	s->ev.path_len = n - 1;		/* without the NUL */
+	n = sizeof(s->ev) + n - 1;
+	barrier_var(n);
+	if (n < (long)sizeof(s->ev) || n > (long)sizeof(*s))
+		return 0;
+	s->ev.hdr.size = n;
+	if (bpf_ringbuf_output(&ps_events, s, n, 0) < 0)
+		count_drop(PS_DROP_RB_CGROUP);
+	return 0;
+}
+
+SEC("raw_tp/cgroup_mkdir")
+int BPF_PROG(ps_cg_mkdir, struct cgroup *cgrp, const char *path)
+{
+	return cgroup_event(PS_EV_CGROUP_MKDIR, cgrp, path);
+}
+
+SEC("raw_tp/cgroup_rmdir")
+int BPF_PROG(ps_cg_rmdir, struct cgroup *cgrp, const char *path)
+{
+	return cgroup_event(PS_EV_CGROUP_RMDIR, cgrp, path);
+}

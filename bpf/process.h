@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Wire format of the process lifecycle records, shared by bpf/process.bpf.c
+ * and the user side. Fixed-width types only, explicit padding, sizes pinned
+ * with _Static_assert. Record type numbers are never reused.
+ */
+#ifndef PODSIGHT_PROCESS_H
+#define PODSIGHT_PROCESS_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Record types (ps_event_header.type). Append only. */
+enum ps_event_type {
+	PS_EV_EXEC = 1,
+	PS_EV_EXIT = 2,
+	PS_EV_FORK = 3,
+	PS_EV_CGROUP_MKDIR = 4,
+	PS_EV_CGROUP_RMDIR = 5,
+};
+
+/* Per-CPU counters of what the kernel side could not deliver or read.
+ * Index into the ps_drops map. Append only. */
+enum ps_drop_reason {
+	PS_DROP_RB_EXEC = 0,	/* ring buffer full: exec record lost */
+	PS_DROP_RB_EXIT,	/* ring buffer full: exit record lost */
+	PS_DROP_RB_FORK,	/* ring buffer full: fork record lost */
+	PS_DROP_RB_CGROUP,	/* ring buffer full: cgroup record lost */
+	PS_DROP_SCRATCH,	/* no per-CPU scratch buffer (should not happen) */
+	PS_DROP_READ_ARGS,	/* argv could not be read: record sent without it */
+	PS_DROP_READ_PATH,	/* a path could not be read: record sent without it */
+	PS_DROP_TG_ACC,		/* per-process accumulator map full */
+	PS_DROP__MAX,
+};
+
+/* Limits. ARGS_LIMIT bounds --args-max; PATH_SZ bounds one path. */
+#define PS_ARGS_LIMIT	(256 * 1024)
+#define PS_ARGS_DEFAULT	(32 * 1024)
+#define PS_PATH_SZ	4096
+#define PS_CGPATH_SZ	4096
+#define PS_TTY_SZ	32
+#define PS_COMM_SZ	16
+
+/* ps_exec_event.flags */
+#define PS_EXEC_ARGS_TRUNCATED	(1u << 0)	/* argv longer than args_max */
+#define PS_EXEC_ARGS_FAULT	(1u << 1)	/* argv read failed */
+#define PS_EXEC_EXE_TRUNCATED	(1u << 2)	/* deeper than the walk or PS_PATH_SZ */
+#define PS_EXEC_CWD_TRUNCATED	(1u << 3)
+#define PS_EXEC_EXE_FAULT	(1u << 4)
+#define PS_EXEC_CWD_FAULT	(1u << 5)
+#define PS_EXEC_NO_AUID		(1u << 6)	/* kernel without audit: auid unknown */
+
+/* Every record starts with this. ktime_ns is CLOCK_BOOTTIME. */
+struct ps_event_header {
+	__u32 type;
+	__u32 size;	/* bytes of the whole record, header included */
+	__u64 ktime_ns;
+};
+
+/*
+ * Exec record. After the fixed part come, back to back and without NULs:
+ * exe path (exe_len bytes), cwd path (cwd_len bytes), argv (args_len bytes,
+ * NUL-separated as in the process' memory; args_orig_len is the length
+ * before truncation).
+ */
+struct ps_exec_event {
+	struct ps_event_header hdr;
+	__u32 pid;		/* thread group id */
+	__u32 tid;		/* thread that called exec (before de_thread) */
+	__u32 ppid;
+	__u32 nspid;		/* pid in its own pid namespace */
+	__u64 start_ns;		/* process start, CLOCK_BOOTTIME ns */
+	__u64 parent_start_ns;
+	__u32 uid, gid, euid, egid;
+	__u32 auid;
+	__u32 flags;
+	__u64 cgroup_id;
+	__u32 pidns;		/* pid namespace inode */
+	__u32 mntns;		/* mount namespace inode */
+	__u32 tty_major;	/* 0 when no controlling terminal */
+	__u32 tty_index;
+	char tty_name[PS_TTY_SZ];
+	char comm[PS_COMM_SZ];
+	__u32 argc;
+	__u32 args_len;
+	__u32 args_orig_len;
+	__u16 exe_len;
+	__u16 cwd_len;
+	__u32 sid;		/* session id (pid of the session leader, root ns) */
+	__u32 _pad0;
+};
+
+struct ps_exit_event {
+	struct ps_event_header hdr;
+	__u32 pid;
+	__u32 tid;		/* the last thread of the process */
+	__u32 ppid;
+	__u32 exit_code;	/* wait(2) status: code << 8 | core 0x80 | signal */
+	__u64 start_ns;
+	__u64 utime_ns;		/* tick-sampled; scaled to sum_exec_ns in user space */
+	__u64 stime_ns;
+	__u64 sum_exec_ns;
+	__u64 maxrss_pages;
+	__u64 min_flt, maj_flt;
+	__u64 nvcsw, nivcsw;
+	__u64 read_bytes, write_bytes;
+	__u64 run_delay_ns;
+	__u64 cgroup_id;
+	char comm[PS_COMM_SZ];
+};
+
+struct ps_fork_event {
+	struct ps_event_header hdr;
+	__u32 pid;
+	__u32 ppid;
+	__u64 start_ns;
+	__u64 parent_start_ns;
+	__u64 cgroup_id;
+	char comm[PS_COMM_SZ];
+};
+
+/* cgroup_mkdir / cgroup_rmdir in the tracked hierarchy. path follows. */
+struct ps_cgroup_event {
+	struct ps_event_header hdr;
+	__u64 id;
+	__u32 hierarchy_id;
+	__u32 level;
+	__u32 path_len;
+	__u32 _pad0;
+};
+
+#ifndef __bpf__
+_Static_assert(sizeof(struct ps_event_header) == 16, "header layout");
+_Static_assert(sizeof(struct ps_exec_event) == 168, "exec layout");
+_Static_assert(sizeof(struct ps_exit_event) == 152, "exit layout");
+_Static_assert(sizeof(struct ps_fork_event) == 64, "fork layout");
+_Static_assert(sizeof(struct ps_cgroup_event) == 40, "cgroup layout");
+#endif
+
+#endif /* PODSIGHT_PROCESS_H */

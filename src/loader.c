@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Skeleton lifecycle in steps: open, configure, load, attach, each checked. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <bpf/libbpf.h>
+#include <bpf/bpf.h>
+#include "loader.h"
+#include "process.skel.h"
+
+struct loader {
+	struct process_bpf *skel;
+	struct ring_buffer *rb;
+	loader_record_fn fn;
+	void *ctx;
+	struct loader_prog_state progs[8];
+	size_t nprogs;
+	int ncpus;
+};
+
+static int rb_cb(void *ctx, void *data, size_t size)
+{
+	struct loader *l = ctx;
+
+	return l->fn(l->ctx, data, size);
+}
+
+static int silent_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	/* libbpf's warnings (verifier log included) go to stderr only with
+	 * PODSIGHT_DEBUG set; failures are reported by our own messages. */
+	if (level == LIBBPF_DEBUG || !getenv("PODSIGHT_DEBUG"))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static bool has_cap(const struct __user_cap_data_struct *d, int cap)
+{
+	return d[cap / 32].effective & (1u << (cap % 32));
+}
+
+int loader__preflight(char *errbuf, size_t errlen)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2] = {};
+
+	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+		snprintf(errbuf, errlen,
+			 "cannot read '/sys/kernel/btf/vmlinux': %s (podsight needs a kernel built with CONFIG_DEBUG_INFO_BTF)",
+			 strerror(errno));
+		return -ENOENT;
+	}
+	if (syscall(SYS_capget, &h, d) != 0) {
+		snprintf(errbuf, errlen, "cannot read own capabilities: %s", strerror(errno));
+		return -errno;
+	}
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+	if (!has_cap(d, CAP_SYS_ADMIN) && !(has_cap(d, CAP_BPF) && has_cap(d, CAP_PERFMON))) {
+		snprintf(errbuf, errlen,
+			 "missing capabilities: podsight needs root, or CAP_BPF and CAP_PERFMON (and CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH to read /proc)");
+		return -EPERM;
+	}
+	return 0;
+}
+
+int loader__detect_cgroup(struct loader_config *cfg, char *mnt, size_t mntlen)
+{
+	char line[4096];
+	FILE *f;
+	bool v1_memory = false, v2 = false;
+	char v1mnt[1024] = "", v2mnt[1024] = "";
+
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char mp[1024], fstype[64], opts[1024];
+		char *sep = strstr(line, " - ");
+
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %1023s", mp) != 1 ||
+		    sscanf(sep + 3, "%63s %*s %1023s", fstype, opts) != 2)
+			continue;
+		if (!strcmp(fstype, "cgroup") && !v1_memory) {
+			char *o, *save = NULL;
+
+			for (o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save))
+				if (!strcmp(o, "memory")) {
+					v1_memory = true;
+					snprintf(v1mnt, sizeof(v1mnt), "%s", mp);
+				}
+		} else if (!strcmp(fstype, "cgroup2") && !v2) {
+			v2 = true;
+			snprintf(v2mnt, sizeof(v2mnt), "%s", mp);
+		}
+	}
+	fclose(f);
+	cfg->cgroup_v1 = v1_memory;
+	cfg->cgroup_hierarchy_id = 0;
+	if (v1_memory) {
+		f = fopen("/proc/self/cgroup", "re");
+		if (!f)
+			return -errno;
+		while (fgets(line, sizeof(line), f)) {
+			unsigned int id;
+			char ctrls[256];
+
+			if (sscanf(line, "%u:%255[^:]:", &id, ctrls) == 2 && strstr(ctrls, "memory")) {
+				cfg->cgroup_hierarchy_id = id;
+				break;
+			}
+		}
+		fclose(f);
+		snprintf(mnt, mntlen, "%s", v1mnt);
+	} else if (v2) {
+		snprintf(mnt, mntlen, "%s", v2mnt);
+	} else {
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static const struct {
+	const char *name;	/* the BPF program's name */
+	bool required;
+} prog_table[] = {
+	{ "ps_exec", true },
+	{ "ps_exit", true },
+	{ "ps_fork", true },
+	{ "ps_cg_mkdir", false },
+	{ "ps_cg_rmdir", false },
+};
+
+struct loader *loader__new(const struct loader_config *cfg, loader_record_fn fn, void *ctx,
+			   char *errbuf, size_t errlen)
+{
+	struct loader *l;
+	struct bpf_program *prog;
+	int err, ncpus;
+
+	libbpf_set_print(silent_print);
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		snprintf(errbuf, errlen, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	l->fn = fn;
+	l->ctx = ctx;
+	l->skel = process_bpf__open();
+	if (!l->skel) {
+		err = -errno;
+		snprintf(errbuf, errlen, "cannot open BPF object: %s", strerror(errno));
+		goto fail;
+	}
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus <= 0) {
+		err = ncpus ? ncpus : -EINVAL;
+		snprintf(errbuf, errlen, "cannot count possible CPUs: %s", strerror(-err));
+		goto fail;
+	}
+	l->ncpus = ncpus;
+	l->skel->rodata->self_tgid = getpid();
+	l->skel->rodata->args_max = cfg->args_max;
+	l->skel->rodata->cgroup_v1_subsys = cfg->cgroup_v1;
+	l->skel->rodata->cgroup_hierarchy_id = cfg->cgroup_hierarchy_id;
+	err = bpf_map__set_max_entries(l->skel->maps.ps_exec_heap, ncpus);
+	if (!err)
+		err = bpf_map__set_max_entries(l->skel->maps.ps_events, cfg->ringbuf_bytes);
+	if (err) {
+		snprintf(errbuf, errlen, "cannot size BPF maps: %s", strerror(-err));
+		goto fail;
+	}
+	err = process_bpf__load(l->skel);
+	if (err) {
+		snprintf(errbuf, errlen,
+			 "cannot load BPF programs: %s (run with PODSIGHT_DEBUG=1 for the verifier log)",
+			 strerror(-err));
+		goto fail;
+	}
+	/* Attach one by one: an optional program that fails turns its feature
+	 * off; a required one stops the agent. */
+	bpf_object__for_each_program(prog, l->skel->obj) {
+		const char *name = bpf_program__name(prog);
+		struct bpf_link *link;
+		bool required = false;
+		size_t i;
+
+		for (i = 0; i < sizeof(prog_table) / sizeof(prog_table[0]); i++)
+			if (!strcmp(prog_table[i].name, name))
+				required = prog_table[i].required;
+		link = bpf_program__attach(prog);
+		err = link ? 0 : -errno;
+		if (l->nprogs < sizeof(l->progs) / sizeof(l->progs[0]))
+			l->progs[l->nprogs++] = (struct loader_prog_state){ name, link != NULL, err };
+		if (!link && required) {
+			snprintf(errbuf, errlen, "cannot attach BPF program '%s': %s", name, strerror(-err));
+			goto fail;
+		}
+	}
+	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.ps_events), rb_cb, l, NULL);
+	if (!l->rb) {
+		err = -errno;
+		snprintf(errbuf, errlen, "cannot map the ring buffer: %s", strerror(errno));
+		goto fail;
+	}
+	return l;
+fail:
+	loader__free(l);
+	errno = -err;
+	return NULL;
+}
+
+void loader__free(struct loader *l)
+{
+	if (!l)
+		return;
+	ring_buffer__free(l->rb);
+	process_bpf__destroy(l->skel);
+	free(l);
+}
+
+int loader__epoll_fd(const struct loader *l)
+{
+	return ring_buffer__epoll_fd(l->rb);
+}
+
+int loader__consume(struct loader *l)
+{
+	return ring_buffer__consume(l->rb);
+}
+
+int loader__drops(struct loader *l, uint64_t out[PS_DROP__MAX])
+{
+	uint64_t vals[l->ncpus];
+	uint32_t k;
+	int fd = bpf_map__fd(l->skel->maps.ps_drops), c;
+
+	for (k = 0; k < PS_DROP__MAX; k++) {
+		out[k] = 0;
+		if (bpf_map_lookup_elem(fd, &k, vals) != 0)
+			return -errno;
+		for (c = 0; c < l->ncpus; c++)
+			out[k] += vals[c];
+	}
+	return 0;
+}
+
+size_t loader__progs(const struct loader *l, struct loader_prog_state *out, size_t max)
+{
+	size_t i;
+
+	for (i = 0; i < l->nprogs && i < max; i++)
+		out[i] = l->progs[i];
+	return l->nprogs;
+}

@@ -1,0 +1,48 @@
+/* Kernel side: open, configure, load and attach the BPF programs. */
+#ifndef PODSIGHT_LOADER_H
+#define PODSIGHT_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "process.h"
+
+struct loader_config {
+	uint32_t args_max;		/* argv bytes kept per exec */
+	uint32_t ringbuf_bytes;		/* power of two, >= 64 KiB */
+	bool cgroup_v1;			/* ids from a v1 hierarchy (hybrid hosts) */
+	uint32_t cgroup_hierarchy_id;	/* hierarchy whose mkdir/rmdir we follow */
+};
+
+/* Called for every record taken from the ring buffer. Return <0 to stop. */
+typedef int (*loader_record_fn)(void *ctx, const void *data, size_t size);
+
+struct loader;
+
+/* One line per program: name and whether it is attached. */
+struct loader_prog_state {
+	const char *name;
+	bool attached;
+	int err;
+};
+
+/*
+ * Opens, configures, loads and attaches. On failure returns NULL with errno
+ * set and a message in errbuf (what failed and why, for the log).
+ */
+struct loader *loader__new(const struct loader_config *cfg, loader_record_fn fn, void *ctx,
+			   char *errbuf, size_t errlen);
+void loader__free(struct loader *l);
+int loader__epoll_fd(const struct loader *l);
+/* Consume what the ring buffer holds; returns records consumed or -errno. */
+int loader__consume(struct loader *l);
+/* Per-reason totals over all CPUs (PS_DROP__MAX entries). */
+int loader__drops(struct loader *l, uint64_t out[PS_DROP__MAX]);
+size_t loader__progs(const struct loader *l, struct loader_prog_state *out, size_t max);
+
+/* Checks before loading: root/capabilities and BTF. 0 or -errno + message. */
+int loader__preflight(char *errbuf, size_t errlen);
+/* Fills cgroup_v1/cgroup_hierarchy_id from the host's cgroup mounts. */
+int loader__detect_cgroup(struct loader_config *cfg, char *mnt, size_t mntlen);
+
+#endif
