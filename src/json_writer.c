@@ -1,0 +1,560 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "json_writer.h"
+
+/* First allocation; lines of a few hundred bytes never grow past it. */
+#define JW_INITIAL_CAP 4096
+/* Keeps cap * 2 and max + 1 far from overflow. */
+#define JW_MAX_SIZE_LIMIT (SIZE_MAX / 4)
+
+/* State of one nesting level, in w->level[]. */
+enum {
+	LV_TOP = 0,
+	LV_OBJECT = 1,
+	LV_ARRAY = 2,
+	LV_KIND = 3,
+	LV_ITEM = 4,	/* holds a value already: the next one needs a comma */
+	LV_KEY = 8,	/* object: a key is written and its value is due */
+};
+
+static const char hex_digits[] = "0123456789abcdef";
+
+/*
+ * Escape for each ASCII byte: 0 is copied as is, 'u' is \u00XX, anything
+ * else is that letter after a backslash.
+ */
+#define U8 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u'
+static const char ascii_escape[128] = {
+	U8, 'b', 't', 'n', 'u', 'f', 'r', 'u', 'u',	/* 0x00-0x0f */
+	U8, U8,						/* 0x10-0x1f */
+	['"'] = '"',
+	['\\'] = '\\',
+	[0x7f] = 'u',
+};
+#undef U8
+
+static bool fail(struct json_writer *w, int err)
+{
+	if (!w->err)
+		w->err = err;
+	return false;
+}
+
+/* Makes room for n bytes plus the NUL jw_data() adds. */
+static bool grow(struct json_writer *w, size_t n)
+{
+	size_t need, cap;
+	char *p;
+
+	if (w->err)
+		return false;
+	if (n > w->max || w->len > w->max - n)
+		return fail(w, -E2BIG);
+	need = w->len + n + 1;
+	cap = w->cap < JW_INITIAL_CAP ? JW_INITIAL_CAP : w->cap * 2;
+	if (cap < need)
+		cap = need;
+	if (cap > w->max + 1)
+		cap = w->max + 1;
+	p = realloc(w->buf, cap);
+	if (!p)
+		return fail(w, -ENOMEM);
+	w->buf = p;
+	w->cap = cap;
+	return true;
+}
+
+static inline bool reserve(struct json_writer *w, size_t n)
+{
+	/* cap - len is at least 1 once allocated: the byte kept for the NUL */
+	if (n < w->cap - w->len)
+		return true;
+	return grow(w, n);
+}
+
+static inline bool put_bytes(struct json_writer *w, const void *p, size_t n)
+{
+	if (!reserve(w, n))
+		return false;
+	memcpy(w->buf + w->len, p, n);
+	w->len += n;
+	return true;
+}
+
+static inline bool put_char(struct json_writer *w, char c)
+{
+	if (!reserve(w, 1))
+		return false;
+	w->buf[w->len++] = c;
+	return true;
+}
+
+/* Length of the valid UTF-8 sequence at s (n > 0 bytes left), 0 if none:
+ * the ranges of Unicode's table 3-7, which exclude overlong forms,
+ * surrogates and code points above U+10FFFF. */
+static inline size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+
+	if (c < 0xc2 || c > 0xf4)
+		return 0;
+	if (n < 2)
+		return 0;
+	if (c < 0xe0)
+		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi || n < 3 || (s[2] & 0xc0) != 0x80)
+		return 0;
+	if (c < 0xf0)
+		return 3;
+	return n >= 4 && (s[3] & 0xc0) == 0x80 ? 4 : 0;
+}
+
+/* U+2028 and U+2029 (E2 80 A8/A9) end a line in JavaScript source. */
+static inline bool is_js_newline(const unsigned char *s)
+{
+	return s[0] == 0xe2 && s[1] == 0x80 && (s[2] & 0xfe) == 0xa8;
+}
+
+static void put_string(struct json_writer *w, const unsigned char *s, size_t n)
+{
+	size_t room = w->max > w->len ? w->max - w->len : 0, i = 0;
+
+	/* Every byte gives at least one: refuse what cannot fit before
+	 * reading any of it. */
+	if (n > room || room - n < 2) {
+		fail(w, -E2BIG);
+		return;
+	}
+	if (!put_char(w, '"'))
+		return;
+	while (i < n) {
+		size_t start = i, k;
+		unsigned char c;
+		char e[6];
+
+		/* The longest run copied as is: plain ASCII and valid UTF-8. */
+		while (i < n) {
+			c = s[i];
+			if (c < 0x80) {
+				if (ascii_escape[c])
+					break;
+				i++;
+				continue;
+			}
+			k = utf8_len(s + i, n - i);
+			if (!k || (k == 3 && is_js_newline(s + i)))
+				break;
+			i += k;
+		}
+		if (i > start && !put_bytes(w, s + start, i - start))
+			return;
+		if (i == n)
+			break;
+
+		/* One byte or code point that needs an escape. */
+		c = s[i];
+		e[0] = '\\';
+		if (c < 0x80 && ascii_escape[c] != 'u') {
+			e[1] = ascii_escape[c];
+			k = 2;
+			i++;
+		} else {
+			e[1] = 'u';
+			if (c < 0x80) {
+				e[2] = '0';
+				e[3] = '0';
+				i++;
+			} else if (n - i >= 3 && is_js_newline(s + i)) {
+				e[2] = '2';
+				e[3] = '0';
+				c = s[i + 2] == 0xa8 ? 0x28 : 0x29;
+				i += 3;
+			} else {
+				/* a byte outside valid UTF-8: U+DC00 + byte */
+				e[2] = 'd';
+				e[3] = 'c';
+				i++;
+			}
+			e[4] = hex_digits[c >> 4];
+			e[5] = hex_digits[c & 0xf];
+			k = 6;
+		}
+		if (!put_bytes(w, e, k))
+			return;
+	}
+	put_char(w, '"');
+}
+
+/* Comma or key check before a value; false when nothing may be written. */
+static bool begin_value(struct json_writer *w)
+{
+	uint8_t *lv;
+
+	if (w->err)
+		return false;
+	lv = &w->level[w->depth];
+	switch (*lv & LV_KIND) {
+	case LV_OBJECT:
+		if (!(*lv & LV_KEY))
+			return fail(w, -EINVAL);
+		*lv &= ~LV_KEY;
+		return true;
+	case LV_ARRAY:
+		if (*lv & LV_ITEM)
+			return put_char(w, ',');
+		*lv |= LV_ITEM;
+		return true;
+	default:
+		/* one value per line at the top */
+		if (*lv & LV_ITEM)
+			return fail(w, -EINVAL);
+		*lv |= LV_ITEM;
+		return true;
+	}
+}
+
+static void put_value(struct json_writer *w, const char *p, size_t n)
+{
+	if (begin_value(w))
+		put_bytes(w, p, n);
+}
+
+static void start(struct json_writer *w, char c, uint8_t kind)
+{
+	if (w->err)
+		return;
+	if (w->depth >= JW_MAX_DEPTH) {
+		fail(w, -E2BIG);
+		return;
+	}
+	if (!begin_value(w) || !put_char(w, c))
+		return;
+	w->level[++w->depth] = kind;
+}
+
+static void end(struct json_writer *w, char c, uint8_t kind)
+{
+	uint8_t lv = w->level[w->depth];
+
+	if (w->err)
+		return;
+	if (!w->depth || (lv & LV_KIND) != kind || (lv & LV_KEY)) {
+		fail(w, -EINVAL);
+		return;
+	}
+	if (put_char(w, c))
+		w->depth--;
+}
+
+void jw_init(struct json_writer *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->max = JW_DEFAULT_MAX_SIZE;
+}
+
+void jw_release(struct json_writer *w)
+{
+	if (!w)
+		return;
+	free(w->buf);
+	jw_init(w);
+}
+
+struct json_writer *jw_new(void)
+{
+	struct json_writer *w = malloc(sizeof(*w));
+
+	if (!w) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	jw_init(w);
+	return w;
+}
+
+void jw_free(struct json_writer *w)
+{
+	if (!w)
+		return;
+	free(w->buf);
+	free(w);
+}
+
+void jw_reset(struct json_writer *w)
+{
+	w->len = 0;
+	w->err = 0;
+	w->depth = 0;
+	w->level[0] = LV_TOP;
+}
+
+int jw_set_max_size(struct json_writer *w, size_t max)
+{
+	if (!max || max > JW_MAX_SIZE_LIMIT)
+		return -EINVAL;
+	w->max = max;
+	return 0;
+}
+
+int jw_reserve(struct json_writer *w, size_t n)
+{
+	if (!w->err && n >= w->cap - w->len)
+		grow(w, n);
+	return w->err;
+}
+
+const char *jw_data(const struct json_writer *w)
+{
+	if (!w->buf)
+		return "";
+	/* reserve() always leaves this byte free */
+	w->buf[w->len] = '\0';
+	return w->buf;
+}
+
+size_t jw_len(const struct json_writer *w)
+{
+	return w->len;
+}
+
+int jw_error(const struct json_writer *w)
+{
+	return w->err;
+}
+
+void jw_object_start(struct json_writer *w)
+{
+	start(w, '{', LV_OBJECT);
+}
+
+void jw_object_end(struct json_writer *w)
+{
+	end(w, '}', LV_OBJECT);
+}
+
+void jw_array_start(struct json_writer *w)
+{
+	start(w, '[', LV_ARRAY);
+}
+
+void jw_array_end(struct json_writer *w)
+{
+	end(w, ']', LV_ARRAY);
+}
+
+void jw_key(struct json_writer *w, const char *key)
+{
+	uint8_t *lv = &w->level[w->depth];
+
+	if (w->err)
+		return;
+	if (!key || (*lv & LV_KIND) != LV_OBJECT || (*lv & LV_KEY)) {
+		fail(w, -EINVAL);
+		return;
+	}
+	if ((*lv & LV_ITEM) && !put_char(w, ','))
+		return;
+	*lv |= LV_ITEM | LV_KEY;
+	put_string(w, (const unsigned char *)key, strlen(key));
+	put_char(w, ':');
+}
+
+void jw_string_len(struct json_writer *w, const char *s, size_t n)
+{
+	if (!s) {
+		jw_null(w);
+		return;
+	}
+	if (begin_value(w))
+		put_string(w, (const unsigned char *)s, n);
+}
+
+void jw_string(struct json_writer *w, const char *s)
+{
+	jw_string_len(w, s, s ? strlen(s) : 0);
+}
+
+/* Writes v in decimal ending just before end; returns the first digit. */
+static char *fmt_u64(char *end, uint64_t v)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
+}
+
+void jw_u64(struct json_writer *w, uint64_t v)
+{
+	char buf[24], *p = fmt_u64(buf + sizeof(buf), v);
+
+	put_value(w, p, buf + sizeof(buf) - p);
+}
+
+void jw_i64(struct json_writer *w, int64_t v)
+{
+	char buf[24], *p;
+
+	/* negate in unsigned arithmetic: -INT64_MIN does not fit an int64_t */
+	p = fmt_u64(buf + sizeof(buf), v < 0 ? -(uint64_t)v : (uint64_t)v);
+	if (v < 0)
+		*--p = '-';
+	put_value(w, p, buf + sizeof(buf) - p);
+}
+
+void jw_bool(struct json_writer *w, bool v)
+{
+	if (v)
+		put_value(w, "true", 4);
+	else
+		put_value(w, "false", 5);
+}
+
+void jw_null(struct json_writer *w)
+{
+	put_value(w, "null", 4);
+}
+
+void jw_double(struct json_writer *w, double v)
+{
+	char buf[48], out[48];
+	size_t i, j = 0;
+	int prec, n = 0;
+
+	if (!isfinite(v)) {
+		jw_null(w);
+		return;
+	}
+	for (prec = 15; prec <= 17; prec++) {
+		n = snprintf(buf, sizeof(buf), "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	if (n <= 0 || (size_t)n >= sizeof(buf)) {
+		fail(w, -EINVAL);	/* cannot happen for a finite double */
+		return;
+	}
+	/*
+	 * %g writes the locale's decimal point; JSON wants '.'. Everything
+	 * but digits, signs and the exponent letter is that point.
+	 */
+	for (i = 0; i < (size_t)n; i++) {
+		char c = buf[i];
+
+		if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == 'e')
+			out[j++] = c;
+		else if (!j || out[j - 1] != '.')
+			out[j++] = '.';
+	}
+	put_value(w, out, j);
+}
+
+void jw_seconds_ns(struct json_writer *w, uint64_t ns)
+{
+	char buf[32], *p = buf + sizeof(buf);
+	uint64_t frac = ns % 1000000000u;
+	int digits = 9;
+
+	if (frac) {
+		while (frac % 10 == 0) {
+			frac /= 10;
+			digits--;
+		}
+		while (digits--) {
+			*--p = (char)('0' + frac % 10);
+			frac /= 10;
+		}
+		*--p = '.';
+	}
+	p = fmt_u64(p, ns / 1000000000u);
+	put_value(w, p, buf + sizeof(buf) - p);
+}
+
+void jw_raw(struct json_writer *w, const char *json)
+{
+	if (w->err)
+		return;
+	if (!json || !*json) {
+		fail(w, -EINVAL);
+		return;
+	}
+	put_value(w, json, strlen(json));
+}
+
+void jw_kv_string(struct json_writer *w, const char *key, const char *s)
+{
+	jw_key(w, key);
+	jw_string(w, s);
+}
+
+void jw_kv_string_len(struct json_writer *w, const char *key, const char *s, size_t n)
+{
+	jw_key(w, key);
+	jw_string_len(w, s, n);
+}
+
+void jw_kv_u64(struct json_writer *w, const char *key, uint64_t v)
+{
+	jw_key(w, key);
+	jw_u64(w, v);
+}
+
+void jw_kv_i64(struct json_writer *w, const char *key, int64_t v)
+{
+	jw_key(w, key);
+	jw_i64(w, v);
+}
+
+void jw_kv_bool(struct json_writer *w, const char *key, bool v)
+{
+	jw_key(w, key);
+	jw_bool(w, v);
+}
+
+void jw_kv_null(struct json_writer *w, const char *key)
+{
+	jw_key(w, key);
+	jw_null(w);
+}
+
+void jw_kv_double(struct json_writer *w, const char *key, double v)
+{
+	jw_key(w, key);
+	jw_double(w, v);
+}
+
+void jw_kv_seconds_ns(struct json_writer *w, const char *key, uint64_t ns)
+{
+	jw_key(w, key);
+	jw_seconds_ns(w, ns);
+}
+
+void jw_kv_raw(struct json_writer *w, const char *key, const char *json)
+{
+	jw_key(w, key);
+	jw_raw(w, json);
+}
+
+void jw_newline(struct json_writer *w)
+{
+	if (w->err)
+		return;
+	if (w->depth || !(w->level[0] & LV_ITEM)) {
+		fail(w, -EINVAL);
+		return;
+	}
+	if (put_char(w, '\n'))
+		w->level[0] = LV_TOP;
+}
