@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <string.h>
+#include "event_fmt.h"
+#include "strutil.h"
+#include "timeconv.h"
+
+const char *ps_drop_reason_name(unsigned int reason)
+{
+	static const char *const names[PS_DROP__MAX] = {
+		[PS_DROP_RB_EXEC] = "ringbuf_full_exec",
+		[PS_DROP_RB_EXIT] = "ringbuf_full_exit",
+		[PS_DROP_RB_FORK] = "ringbuf_full_fork",
+		[PS_DROP_RB_CGROUP] = "ringbuf_full_cgroup",
+		[PS_DROP_SCRATCH] = "no_scratch_buffer",
+		[PS_DROP_READ_ARGS] = "args_read_failed",
+		[PS_DROP_READ_PATH] = "path_read_failed",
+		[PS_DROP_TG_ACC] = "thread_accumulator_full",
+	};
+
+	return reason < PS_DROP__MAX && names[reason] ? names[reason] : "unknown";
+}
+
+int exec_payload__parse(const struct ps_exec_event *e, size_t size, struct exec_payload *p)
+{
+	const char *data = (const char *)(e + 1);
+	size_t need;
+
+	if (size < sizeof(*e))
+		return -EBADMSG;
+	need = sizeof(*e) + (size_t)e->exe_len + e->cwd_len + e->args_len;
+	if (need > size || e->hdr.size != size)
+		return -EBADMSG;
+	p->exe = data;
+	p->exe_len = e->exe_len;
+	p->cwd = data + e->exe_len;
+	p->cwd_len = e->cwd_len;
+	p->args = p->cwd + e->cwd_len;
+	p->args_len = e->args_len;
+	return 0;
+}
+
+void event_fmt__args(struct json_writer *w, const char *args, size_t len)
+{
+	size_t i = 0;
+
+	jw_array_start(w);
+	while (i < len) {
+		const char *nul = memchr(args + i, 0, len - i);
+		size_t n = nul ? (size_t)(nul - (args + i)) : len - i;
+
+		jw_string_len(w, args + i, n);
+		i += n + 1;	/* a final argument cut short has no NUL */
+	}
+	jw_array_end(w);
+}
+
+static void kv_time(struct json_writer *w, const char *key, uint64_t real_ns)
+{
+	char buf[TIMECONV_RFC3339_LEN];
+
+	timeconv__rfc3339(real_ns, buf);
+	jw_kv_string(w, key, buf);
+}
+
+static void kv_string_or_null(struct json_writer *w, const char *key, const char *s, size_t n)
+{
+	if (s)
+		jw_kv_string_len(w, key, s, n);
+	else
+		jw_kv_null(w, key);
+}
+
+static void cgroup_obj(struct json_writer *w, uint64_t id, const char *path)
+{
+	jw_key(w, "cgroup");
+	jw_object_start(w);
+	jw_kv_u64(w, "id", id);
+	if (path)
+		jw_kv_string(w, "path", path);
+	else
+		jw_kv_null(w, "path");
+	jw_object_end(w);
+}
+
+void event_fmt__exec(struct json_writer *w, const struct ps_exec_event *e,
+		     const struct exec_payload *p, const struct fmt_exec_ctx *c)
+{
+	char tty[64], comm[PS_COMM_SZ + 1];
+	const char *t = tty_display(e->tty_major, e->tty_index, e->tty_name, tty, sizeof(tty));
+	size_t i;
+
+	memcpy(comm, e->comm, PS_COMM_SZ);
+	comm[PS_COMM_SZ] = 0;
+	jw_object_start(w);
+	jw_kv_string(w, "type", "process_exec");
+	kv_time(w, "time", c->real_ns);
+	jw_kv_string(w, "node", c->node);
+	jw_key(w, "process");
+	jw_object_start(w);
+	jw_kv_u64(w, "pid", e->pid);
+	jw_kv_u64(w, "ppid", e->ppid);
+	jw_kv_string(w, "exec_id", c->exec_id);
+	jw_kv_string(w, "parent_exec_id", c->parent_exec_id);
+	kv_string_or_null(w, "executable", e->flags & PS_EXEC_EXE_FAULT ? NULL : p->exe, p->exe_len);
+	jw_key(w, "args");
+	event_fmt__args(w, p->args, p->args_len);
+	jw_kv_bool(w, "args_truncated", e->flags & (PS_EXEC_ARGS_TRUNCATED | PS_EXEC_ARGS_FAULT));
+	jw_kv_u64(w, "args_length", e->args_orig_len);
+	jw_kv_u64(w, "argc", e->argc);
+	kv_string_or_null(w, "cwd", e->flags & PS_EXEC_CWD_FAULT ? NULL : p->cwd, p->cwd_len);
+	jw_kv_string(w, "name", comm);
+	jw_kv_u64(w, "uid", e->uid);
+	jw_kv_u64(w, "gid", e->gid);
+	jw_kv_u64(w, "euid", e->euid);
+	jw_kv_u64(w, "egid", e->egid);
+	if (e->auid == UINT32_MAX)
+		jw_kv_null(w, "auid");
+	else
+		jw_kv_u64(w, "auid", e->auid);
+	if (t)
+		jw_kv_string(w, "tty", t);
+	else
+		jw_kv_null(w, "tty");
+	jw_kv_u64(w, "session_id", e->sid);
+	kv_time(w, "start_time", c->start_real_ns);
+	jw_kv_u64(w, "pid_in_namespace", e->nspid);
+	jw_key(w, "namespaces");
+	jw_object_start(w);
+	jw_kv_u64(w, "pid", e->pidns);
+	jw_kv_u64(w, "mnt", e->mntns);
+	jw_object_end(w);
+	if (e->flags & (PS_EXEC_EXE_TRUNCATED | PS_EXEC_CWD_TRUNCATED | PS_EXEC_ARGS_FAULT |
+			PS_EXEC_EXE_FAULT | PS_EXEC_CWD_FAULT)) {
+		jw_key(w, "incomplete");
+		jw_array_start(w);
+		if (e->flags & PS_EXEC_EXE_TRUNCATED)
+			jw_string(w, "executable_truncated");
+		if (e->flags & PS_EXEC_CWD_TRUNCATED)
+			jw_string(w, "cwd_truncated");
+		if (e->flags & PS_EXEC_ARGS_FAULT)
+			jw_string(w, "args_unreadable");
+		if (e->flags & PS_EXEC_EXE_FAULT)
+			jw_string(w, "executable_unreadable");
+		if (e->flags & PS_EXEC_CWD_FAULT)
+			jw_string(w, "cwd_unreadable");
+		jw_array_end(w);
+	}
+	jw_key(w, "ancestors");
+	jw_array_start(w);
+	for (i = 0; i < c->n_ancestors; i++) {
+		const struct fmt_ancestor *a = &c->ancestors[i];
+
+		jw_object_start(w);
+		jw_kv_u64(w, "pid", a->pid);
+		jw_kv_string(w, "exec_id", a->exec_id);
+		jw_kv_string(w, "executable", a->exe);
+		jw_kv_string(w, "name", a->comm);
+		jw_object_end(w);
+	}
+	jw_array_end(w);
+	jw_object_end(w);
+	cgroup_obj(w, e->cgroup_id, c->cgroup_path);
+	jw_object_end(w);
+	jw_newline(w);
+}
+
+void cputime_adjust(uint64_t utime, uint64_t stime, uint64_t rtime, uint64_t *u, uint64_t *s)
+{
+	/* As kernel/sched/cputime.c does: split rtime in the ratio of the
+	 * tick samples; all to user when nothing was sampled. */
+	if (stime == 0) {
+		*u = rtime;
+		*s = 0;
+	} else if (utime == 0) {
+		*u = 0;
+		*s = rtime;
+	} else {
+		*s = (uint64_t)((unsigned __int128)stime * rtime / (stime + utime));
+		if (*s > rtime)
+			*s = rtime;
+		*u = rtime - *s;
+	}
+}
+
+void event_fmt__exit(struct json_writer *w, const struct ps_exit_event *e,
+		     const struct fmt_exit_ctx *c)
+{
+	char comm[PS_COMM_SZ + 1], sigbuf[24];
+	unsigned int status = e->exit_code, sig = status & 0x7f;
+	uint64_t u, s;
+
+	memcpy(comm, e->comm, PS_COMM_SZ);
+	comm[PS_COMM_SZ] = 0;
+	jw_object_start(w);
+	jw_kv_string(w, "type", "process_exit");
+	kv_time(w, "time", c->real_ns);
+	jw_kv_string(w, "node", c->node);
+	jw_key(w, "process");
+	jw_object_start(w);
+	jw_kv_u64(w, "pid", e->pid);
+	jw_kv_u64(w, "ppid", e->ppid);
+	jw_kv_string(w, "exec_id", c->exec_id);
+	if (c->parent_exec_id)
+		jw_kv_string(w, "parent_exec_id", c->parent_exec_id);
+	else
+		jw_kv_null(w, "parent_exec_id");
+	if (c->exe)
+		jw_kv_string(w, "executable", c->exe);
+	else
+		jw_kv_null(w, "executable");
+	jw_kv_string(w, "name", comm);
+	kv_time(w, "start_time", c->start_real_ns);
+	if (sig) {
+		jw_kv_null(w, "exit_code");
+		jw_kv_string(w, "signal", signal_name((int)sig, sigbuf, sizeof(sigbuf)));
+		jw_kv_bool(w, "core_dumped", status & 0x80);
+	} else {
+		jw_kv_u64(w, "exit_code", (status >> 8) & 0xff);
+		jw_kv_null(w, "signal");
+		jw_kv_bool(w, "core_dumped", false);
+	}
+	jw_object_end(w);
+	cputime_adjust(e->utime_ns, e->stime_ns, e->sum_exec_ns, &u, &s);
+	jw_key(w, "usage");
+	jw_object_start(w);
+	jw_kv_seconds_ns(w, "cpu_user_seconds", u);
+	jw_kv_seconds_ns(w, "cpu_system_seconds", s);
+	jw_kv_u64(w, "max_rss_bytes", e->maxrss_pages * c->page_size);
+	jw_kv_u64(w, "minor_faults", e->min_flt);
+	jw_kv_u64(w, "major_faults", e->maj_flt);
+	jw_kv_u64(w, "voluntary_context_switches", e->nvcsw);
+	jw_kv_u64(w, "involuntary_context_switches", e->nivcsw);
+	jw_kv_u64(w, "read_bytes", e->read_bytes);
+	jw_kv_u64(w, "write_bytes", e->write_bytes);
+	jw_kv_seconds_ns(w, "runq_delay_seconds", e->run_delay_ns);
+	jw_kv_seconds_ns(w, "duration_seconds",
+			 e->hdr.ktime_ns > e->start_ns ? e->hdr.ktime_ns - e->start_ns : 0);
+	jw_object_end(w);
+	cgroup_obj(w, e->cgroup_id, c->cgroup_path);
+	jw_object_end(w);
+	jw_newline(w);
+}
+
+void event_fmt__lost(struct json_writer *w, const char *node, uint64_t real_ns,
+		     const char *reason, uint64_t count)
+{
+	jw_object_start(w);
+	jw_kv_string(w, "type", "events_lost");
+	kv_time(w, "time", real_ns);
+	jw_kv_string(w, "node", node);
+	jw_kv_string(w, "reason", reason);
+	jw_kv_u64(w, "count", count);
+	jw_object_end(w);
+	jw_newline(w);
+}

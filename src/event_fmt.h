@@ -1,0 +1,67 @@
+/* Kernel records to JSON objects (one per line). docs/events.md is the
+ * reference for every key written here. */
+#ifndef PODSIGHT_EVENT_FMT_H
+#define PODSIGHT_EVENT_FMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "process.h"
+#include "exec_id.h"
+#include "json_writer.h"
+
+#define FMT_MAX_ANCESTORS 8
+
+struct fmt_ancestor {
+	uint32_t pid;
+	const char *exec_id;
+	const char *exe;	/* may be NULL */
+	const char *comm;
+};
+
+/* Everything the exec record does not carry itself. */
+struct fmt_exec_ctx {
+	const char *node;
+	uint64_t real_ns;		/* wall-clock time of the record */
+	uint64_t start_real_ns;
+	const char *exec_id;
+	const char *parent_exec_id;
+	const char *cgroup_path;	/* NULL: unknown */
+	size_t n_ancestors;
+	struct fmt_ancestor ancestors[FMT_MAX_ANCESTORS];
+};
+
+struct fmt_exit_ctx {
+	const char *node;
+	uint64_t real_ns;
+	uint64_t start_real_ns;
+	const char *exec_id;
+	const char *parent_exec_id;	/* NULL: unknown */
+	const char *exe;		/* NULL: unknown */
+	const char *cgroup_path;
+	uint64_t page_size;
+};
+
+/* The three byte ranges that follow an exec record's fixed part. */
+struct exec_payload {
+	const char *exe, *cwd, *args;
+	size_t exe_len, cwd_len, args_len;
+};
+
+/* Checks that a record of size bytes holds what its lengths claim. */
+int exec_payload__parse(const struct ps_exec_event *e, size_t size, struct exec_payload *p);
+
+void event_fmt__exec(struct json_writer *w, const struct ps_exec_event *e,
+		     const struct exec_payload *p, const struct fmt_exec_ctx *c);
+void event_fmt__exit(struct json_writer *w, const struct ps_exit_event *e,
+		     const struct fmt_exit_ctx *c);
+void event_fmt__lost(struct json_writer *w, const char *node, uint64_t real_ns,
+		     const char *reason, uint64_t count);
+/* Stable name of a ps_drop_reason, for events_lost and metrics. */
+const char *ps_drop_reason_name(unsigned int reason);
+/* Writes argv (NUL-separated bytes) as a JSON array of strings. */
+void event_fmt__args(struct json_writer *w, const char *args, size_t len);
+/* user and system CPU, scaled as the kernel does for getrusage(2):
+ * tick samples split the precise runtime. */
+void cputime_adjust(uint64_t utime, uint64_t stime, uint64_t rtime, uint64_t *u, uint64_t *s);
+
+#endif

@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "cgroup_reg.h"
+#include "exec_id.h"
+#include "json_writer.h"
+#include "output.h"
+#include "pipeline.h"
+#include "proc_table.h"
+#include "procfs.h"
+#include "timeconv.h"
+
+struct pipeline {
+	struct pipeline_opts o;
+	char node[256];
+	struct exec_id_ctx idc;
+	struct timeconv tc;
+	struct proc_table *pt;
+	struct cgroup_reg *cg;
+	struct json_writer *jw;
+	uint64_t page_size;
+	struct pipeline_stats st;
+};
+
+static void read_boot_id(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+
+	buf[0] = 0;
+	if (f) {
+		if (!fgets(buf, (int)len, f))
+			buf[0] = 0;
+		fclose(f);
+	}
+}
+
+static uint64_t start_ns_of(const struct pipeline *p, uint64_t ticks)
+{
+	return timeconv__ticks_to_ns(&p->tc, ticks);
+}
+
+/* Seeds the table with the processes that run already. */
+static void scan_proc(struct pipeline *p)
+{
+	struct procfs_iter *it;
+	int pid;
+
+	if (procfs_iter_open(p->o.proc_root, &it) != 0)
+		return;
+	while (procfs_iter_next(it, &pid) == 1) {
+		struct procfs_stat ps;
+		struct procfs_status pst;
+		struct proc_entry *e;
+		char *exe = NULL;
+
+		if ((uint32_t)pid == (uint32_t)getpid())
+			continue;
+		if (procfs_read_stat(p->o.proc_root, pid, &ps) != 0)
+			continue;	/* gone meanwhile */
+		e = proc_table__upsert(p->pt, pid);
+		if (!e) {
+			p->st.table_full++;
+			continue;
+		}
+		e->ppid = ps.ppid;
+		e->start_ns = start_ns_of(p, ps.starttime_ticks);
+		e->exec_ns = e->start_ns;
+		e->flags = PROC_FROM_SCAN;
+		snprintf(e->comm, sizeof(e->comm), "%.15s", ps.comm);
+		if (procfs_read_status(p->o.proc_root, pid, &pst) == 0)
+			e->uid = pst.uid[0];
+		if (procfs_read_link(p->o.proc_root, pid, "exe", &exe) == 0) {
+			proc_entry__set_exe(e, exe, strlen(exe));
+			free(exe);
+		}
+		p->st.scanned++;
+	}
+	procfs_iter_free(it);
+}
+
+struct pipeline *pipeline__new(const struct pipeline_opts *o)
+{
+	struct pipeline *p = calloc(1, sizeof(*p));
+	char boot_id[64];
+	long ps;
+
+	if (!p)
+		return NULL;
+	p->o = *o;
+	if (!p->o.proc_root)
+		p->o.proc_root = "/proc";
+	if (o->node && *o->node)
+		snprintf(p->node, sizeof(p->node), "%s", o->node);
+	else if (gethostname(p->node, sizeof(p->node) - 1) != 0)
+		snprintf(p->node, sizeof(p->node), "unknown");
+	read_boot_id(boot_id, sizeof(boot_id));
+	exec_id__init(&p->idc, p->node, boot_id);
+	timeconv__sync(&p->tc);
+	ps = sysconf(_SC_PAGESIZE);
+	p->page_size = ps > 0 ? (uint64_t)ps : 4096;
+	p->pt = proc_table__new(o->max_processes ? o->max_processes : 65536);
+	p->cg = cgroup_reg__new(o->max_cgroups ? o->max_cgroups : 65536);
+	p->jw = jw_new();
+	if (!p->pt || !p->cg || !p->jw) {
+		pipeline__free(p);
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (p->o.cgroup_mount)
+		cgroup_reg__scan(p->cg, p->o.cgroup_mount, 32);
+	if (p->o.scan_proc)
+		scan_proc(p);
+	return p;
+}
+
+void pipeline__free(struct pipeline *p)
+{
+	if (!p)
+		return;
+	proc_table__free(p->pt);
+	cgroup_reg__free(p->cg);
+	jw_free(p->jw);
+	free(p);
+}
+
+const struct pipeline_stats *pipeline__stats(const struct pipeline *p)
+{
+	return &p->st;
+}
+
+const char *pipeline__node(const struct pipeline *p)
+{
+	return p->node;
+}
+
+static int emit(struct pipeline *p, struct pipeline_event *ev)
+{
+	int err;
+
+	if (jw_error(p->jw))
+		return 0;	/* counted by the caller as malformed */
+	ev->json = jw_data(p->jw);
+	ev->json_len = jw_len(p->jw);
+	p->st.emitted++;
+	if (p->o.sink)
+		return p->o.sink(p->o.sink_ctx, ev);
+	err = output__write(p->o.out, ev->json, ev->json_len);
+	return err;
+}
+
+static void fill_ancestors(struct pipeline *p, uint32_t ppid, struct fmt_exec_ctx *c,
+			   char ids[FMT_MAX_ANCESTORS][EXEC_ID_LEN])
+{
+	uint32_t pid = ppid;
+	size_t n = 0;
+
+	while (pid > 0 && n < FMT_MAX_ANCESTORS) {
+		struct proc_entry *a = proc_table__find(p->pt, pid);
+
+		if (!a)
+			break;
+		exec_id__make(&p->idc, a->exec_ns, a->pid, ids[n]);
+		c->ancestors[n] = (struct fmt_ancestor){
+			.pid = a->pid, .exec_id = ids[n], .exe = a->exe, .comm = a->comm,
+		};
+		n++;
+		if (a->ppid == pid)
+			break;
+		pid = a->ppid;
+	}
+	c->n_ancestors = n;
+}
+
+static int on_proc_exec(struct pipeline *p, const struct ps_exec_event *e, size_t size)
+{
+	static char ids[FMT_MAX_ANCESTORS][EXEC_ID_LEN];
+	char id[EXEC_ID_LEN], pid_id[EXEC_ID_LEN];
+	struct exec_payload pl;
+	struct fmt_exec_ctx c = { .node = p->node };
+	struct proc_entry *e_ent, *parent;
+	struct pipeline_event ev = { .type = PS_EV_EXEC, .exec = e, .payload = &pl };
+
+	if (exec_payload__parse(e, size, &pl) != 0) {
+		p->st.malformed++;
+		return 0;
+	}
+	exec_id__make(&p->idc, e->hdr.ktime_ns, e->pid, id);
+	parent = proc_table__find(p->pt, e->ppid);
+	if (parent)
+		exec_id__make(&p->idc, parent->exec_ns, parent->pid, pid_id);
+	else
+		exec_id__make(&p->idc, e->parent_start_ns, e->ppid, pid_id);
+
+	if (p->o.emit & EMIT_EXEC) {
+		c.real_ns = timeconv__real_ns(&p->tc, e->hdr.ktime_ns);
+		c.start_real_ns = timeconv__real_ns(&p->tc, e->start_ns);
+		c.exec_id = id;
+		c.parent_exec_id = pid_id;
+		c.cgroup_path = cgroup_reg__path(p->cg, e->cgroup_id);
+		fill_ancestors(p, e->ppid, &c, ids);
+		ev.real_ns = c.real_ns;
+		jw_reset(p->jw);
+		event_fmt__exec(p->jw, e, &pl, &c);
+	}
+
+	/* Then the table: this process is now what it exec'd. */
+	e_ent = proc_table__upsert(p->pt, e->pid);
+	if (e_ent) {
+		e_ent->ppid = e->ppid;
+		e_ent->start_ns = e->start_ns;
+		e_ent->exec_ns = e->hdr.ktime_ns;
+		e_ent->cgroup_id = e->cgroup_id;
+		e_ent->uid = e->uid;
+		e_ent->flags = (e_ent->flags & ~PROC_FROM_SCAN) | PROC_EXECED;
+		memcpy(e_ent->comm, e->comm, sizeof(e_ent->comm));
+		e_ent->comm[sizeof(e_ent->comm) - 1] = 0;
+		if (e->flags & PS_EXEC_EXE_FAULT)
+			proc_entry__set_exe(e_ent, NULL, 0);
+		else
+			proc_entry__set_exe(e_ent, pl.exe, pl.exe_len);
+	} else {
+		p->st.table_full++;
+	}
+	if (!(p->o.emit & EMIT_EXEC))
+		return 0;
+	return emit(p, &ev);
+}
+
+static int on_proc_fork(struct pipeline *p, const struct ps_fork_event *f, size_t size)
+{
+	struct proc_entry *c, *parent;
+
+	if (size < sizeof(*f)) {
+		p->st.malformed++;
+		return 0;
+	}
+	c = proc_table__upsert(p->pt, f->pid);
+	if (!c) {
+		p->st.table_full++;
+		return 0;
+	}
+	c->ppid = f->ppid;
+	c->start_ns = f->start_ns;
+	c->exec_ns = f->start_ns;
+	c->cgroup_id = f->cgroup_id;
+	c->flags = 0;
+	memcpy(c->comm, f->comm, sizeof(c->comm));
+	c->comm[sizeof(c->comm) - 1] = 0;
+	parent = proc_table__find(p->pt, f->ppid);
+	if (parent) {
+		c->uid = parent->uid;
+		/* A forked child runs its parent's image until it execs. */
+		proc_entry__set_exe(c, parent->exe, parent->exe ? strlen(parent->exe) : 0);
+		if (!parent->exe)
+			proc_entry__set_exe(c, NULL, 0);
+	}
+	return 0;
+}
+
+static int on_proc_exit(struct pipeline *p, const struct ps_exit_event *x, size_t size)
+{
+	char id[EXEC_ID_LEN], pid_id[EXEC_ID_LEN];
+	struct proc_entry *ent, *parent;
+	struct fmt_exit_ctx c = { .node = p->node, .page_size = p->page_size };
+	struct pipeline_event ev = { .type = PS_EV_EXIT, .exit = x };
+	int err = 0;
+
+	if (size < sizeof(*x)) {
+		p->st.malformed++;
+		return 0;
+	}
+	ent = proc_table__find(p->pt, x->pid);
+	if (p->o.emit & EMIT_EXIT) {
+		/* The table entry names the image; a process the agent never saw
+		 * start (table full) still gets an id from its start time. */
+		exec_id__make(&p->idc, ent ? ent->exec_ns : x->start_ns, x->pid, id);
+		parent = proc_table__find(p->pt, x->ppid);
+		if (parent)
+			exec_id__make(&p->idc, parent->exec_ns, parent->pid, pid_id);
+		c.real_ns = timeconv__real_ns(&p->tc, x->hdr.ktime_ns);
+		c.start_real_ns = timeconv__real_ns(&p->tc, x->start_ns);
+		c.exec_id = id;
+		c.parent_exec_id = parent ? pid_id : NULL;
+		c.exe = ent ? ent->exe : NULL;
+		c.cgroup_path = cgroup_reg__path(p->cg, x->cgroup_id);
+		ev.real_ns = c.real_ns;
+		jw_reset(p->jw);
+		event_fmt__exit(p->jw, x, &c);
+		err = emit(p, &ev);
+	}
+	proc_table__remove(p->pt, x->pid);
+	return err;
+}
+
+static int on_cgroup(struct pipeline *p, const struct ps_cgroup_event *g, size_t size)
+{
+	if (size < sizeof(*g) || sizeof(*g) + (size_t)g->path_len > size) {
+		p->st.malformed++;
+		return 0;
+	}
+	if (g->hdr.type == PS_EV_CGROUP_MKDIR)
+		cgroup_reg__add(p->cg, g->id, (const char *)(g + 1), g->path_len);
+	else
+		cgroup_reg__remove(p->cg, g->id);
+	return 0;
+}
+
+int pipeline__record(struct pipeline *p, const void *data, size_t size)
+{
+	const struct ps_event_header *h = data;
+
+	p->st.records++;
+	if (size < sizeof(*h) || h->size > size) {
+		p->st.malformed++;
+		return 0;
+	}
+	switch (h->type) {
+	case PS_EV_EXEC:
+		return on_proc_exec(p, data, size);
+	case PS_EV_EXIT:
+		return on_proc_exit(p, data, size);
+	case PS_EV_FORK:
+		return on_proc_fork(p, data, size);
+	case PS_EV_CGROUP_MKDIR:
+	case PS_EV_CGROUP_RMDIR:
+		return on_cgroup(p, data, size);
+	default:
+		p->st.malformed++;
+		return 0;
+	}
+}
+
+/* Reasons that mean a record never reached user space. Failed reads are
+ * not losses: the record went out, marked incomplete. */
+static bool is_loss(unsigned int reason)
+{
+	return reason <= PS_DROP_SCRATCH;
+}
+
+int pipeline__drops(struct pipeline *p, const uint64_t totals[PS_DROP__MAX])
+{
+	unsigned int r;
+	int err = 0;
+
+	for (r = 0; r < PS_DROP__MAX; r++) {
+		uint64_t delta = totals[r] - p->st.lost[r];
+		struct pipeline_event ev = { .type = 0 };
+		struct timespec ts;
+
+		if (totals[r] <= p->st.lost[r])
+			continue;
+		p->st.lost[r] = totals[r];
+		if (!is_loss(r) || !(p->o.emit & EMIT_LOST))
+			continue;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ev.real_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		jw_reset(p->jw);
+		event_fmt__lost(p->jw, p->node, ev.real_ns, ps_drop_reason_name(r), delta);
+		err = emit(p, &ev);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static bool still_alive(const struct proc_entry *e, void *ctx)
+{
+	(void)ctx;
+	return kill((pid_t)e->pid, 0) == 0 || errno == EPERM;
+}
+
+void pipeline__tick(struct pipeline *p)
+{
+	timeconv__sync(&p->tc);
+	/* Exit records lost to a full ring buffer leave stale entries: when
+	 * the table nears its bound, drop those whose process is gone. */
+	if (proc_table__count(p->pt) * 8 >= proc_table__max(p->pt) * 7)
+		proc_table__sweep(p->pt, still_alive, NULL);
+}

@@ -1,0 +1,70 @@
+/*
+ * The user-side pipeline: decode a kernel record, keep the process table
+ * and cgroup registry, enrich, format, and hand the line to its sink.
+ * The same code serves the agent, `trace exec` and `bench-pipeline`.
+ */
+#ifndef PODSIGHT_PIPELINE_H
+#define PODSIGHT_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "process.h"
+#include "event_fmt.h"
+
+struct pipeline;
+struct output;
+
+/* A decoded record, as sinks other than JSON lines see it. */
+struct pipeline_event {
+	uint32_t type;				/* PS_EV_EXEC, PS_EV_EXIT */
+	const struct ps_exec_event *exec;	/* PS_EV_EXEC */
+	const struct exec_payload *payload;
+	const struct ps_exit_event *exit;	/* PS_EV_EXIT */
+	uint64_t real_ns;
+	const char *json;			/* the same event as one JSON line */
+	size_t json_len;
+};
+
+typedef int (*pipeline_sink_fn)(void *ctx, const struct pipeline_event *ev);
+
+/* Bits of pipeline_opts.emit */
+#define EMIT_EXEC	(1u << 0)
+#define EMIT_EXIT	(1u << 1)
+#define EMIT_LOST	(1u << 2)
+
+struct pipeline_opts {
+	const char *node;		/* NULL: the host name */
+	size_t max_processes;
+	size_t max_cgroups;
+	const char *proc_root;		/* "/proc" */
+	bool scan_proc;			/* seed the table from proc_root */
+	const char *cgroup_mount;	/* NULL: no cgroup paths */
+	unsigned int emit;		/* EMIT_* */
+	struct output *out;		/* JSON lines go here, unless sink */
+	pipeline_sink_fn sink;
+	void *sink_ctx;
+};
+
+struct pipeline_stats {
+	uint64_t records;		/* kernel records decoded */
+	uint64_t emitted;		/* events written */
+	uint64_t malformed;		/* records that failed validation */
+	uint64_t table_full;		/* processes not tracked: table full */
+	uint64_t scanned;		/* processes found by the /proc scan */
+	uint64_t lost[PS_DROP__MAX];	/* kernel-side drops reported so far */
+};
+
+struct pipeline *pipeline__new(const struct pipeline_opts *o);
+void pipeline__free(struct pipeline *p);
+/* Handles one record from the ring buffer. <0 stops the loop (-EPIPE:
+ * the reader went away). */
+int pipeline__record(struct pipeline *p, const void *data, size_t size);
+/* Reports kernel-side drop totals; emits events_lost for what is new. */
+int pipeline__drops(struct pipeline *p, const uint64_t totals[PS_DROP__MAX]);
+/* Periodic upkeep: clock resync, table sweep. */
+void pipeline__tick(struct pipeline *p);
+const struct pipeline_stats *pipeline__stats(const struct pipeline *p);
+const char *pipeline__node(const struct pipeline *p);
+
+#endif

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "timeconv.h"
+
+static int64_t ns_of(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void timeconv__sync(struct timeconv *tc)
+{
+	int64_t best = INT64_MAX, off = 0;
+	int i;
+
+	/* Take the sample whose bracketing boot-clock reads were closest. */
+	for (i = 0; i < 3; i++) {
+		int64_t b0 = ns_of(CLOCK_BOOTTIME), r = ns_of(CLOCK_REALTIME), b1 = ns_of(CLOCK_BOOTTIME);
+
+		if (b1 - b0 < best) {
+			best = b1 - b0;
+			off = r - (b0 + (b1 - b0) / 2);
+		}
+	}
+	tc->boot_to_real_ns = off;
+	tc->clk_tck = sysconf(_SC_CLK_TCK);
+	if (tc->clk_tck <= 0)
+		tc->clk_tck = 100;
+}
+
+uint64_t timeconv__real_ns(const struct timeconv *tc, uint64_t boot_ns)
+{
+	return (uint64_t)((int64_t)boot_ns + tc->boot_to_real_ns);
+}
+
+void timeconv__rfc3339(uint64_t real_ns, char out[TIMECONV_RFC3339_LEN])
+{
+	/* Hot path (two calls per event): the date and time of day change
+	 * once a second, so they are formatted once and cached. */
+	static __thread uint64_t cached_sec = UINT64_MAX;
+	static __thread char cached[48];	/* "2026-11-27T00:56:16." */
+	uint64_t sec = real_ns / 1000000000, frac = real_ns % 1000000000;
+	int i;
+
+	if (sec != cached_sec) {
+		time_t t = (time_t)sec;
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		snprintf(cached, sizeof(cached), "%04d-%02d-%02dT%02d:%02d:%02d.",
+			 (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100, tm.tm_mday % 100,
+			 tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100);
+		cached_sec = sec;
+	}
+	memcpy(out, cached, 20);
+	for (i = 28; i >= 20; i--) {
+		out[i] = (char)('0' + frac % 10);
+		frac /= 10;
+	}
+	out[29] = 'Z';
+	out[30] = 0;
+}
+
+uint64_t timeconv__ticks_to_ns(const struct timeconv *tc, uint64_t ticks)
+{
+	return ticks * (1000000000ull / (uint64_t)tc->clk_tck);
+}
+
+uint64_t timeconv__ns_to_ticks(const struct timeconv *tc, uint64_t ns)
+{
+	return ns / (1000000000ull / (uint64_t)tc->clk_tck);
+}
