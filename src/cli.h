@@ -1,0 +1,74 @@
+/* Command layer: the command table, logging, shared option handling. */
+#ifndef PODSIGHT_CLI_H
+#define PODSIGHT_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define EXIT_OK		0
+#define EXIT_RUNTIME	1
+#define EXIT_USAGE	2
+
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+	bool hidden;		/* not listed in help (still matched) */
+};
+
+/* Finds argv[0] in a table: exact name, or a unique prefix. Prints a usage
+ * error and returns 2 for an unknown or ambiguous name. */
+int cmd_dispatch(const struct cmd *table, const char *level, int argc, char **argv,
+		 void (*usage)(FILE *));
+
+void log_set_quiet(bool quiet);
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Options shared by every command that loads the kernel side. */
+struct kernel_opts {
+	uint32_t args_max;
+	uint32_t ringbuf_bytes;
+	uint32_t max_processes;
+	const char *node;
+};
+void kernel_opts_default(struct kernel_opts *k);
+/* Handles one getopt_long result for the shared options: 1 handled, 0 not
+ * ours, 2 usage error (already reported). */
+int kernel_opts_parse(struct kernel_opts *k, const char *cmd, int opt, const char *arg);
+#define KERNEL_OPTS_HELP \
+	"      --args-max BYTES     argv bytes kept per exec (default 32K, at most 256K);\n" \
+	"                           longer command lines are cut and marked args_truncated\n" \
+	"      --ringbuf-size BYTES kernel-to-agent ring buffer (default 8M, a power of two\n" \
+	"                           from 64K to 1G); raise it if events_lost records appear\n" \
+	"      --max-processes N    processes tracked at once (default 65536)\n" \
+	"      --node NAME          node name written in events (default: the host name)\n"
+enum { OPT_ARGS_MAX = 1000, OPT_RINGBUF, OPT_MAX_PROCS, OPT_NODE };
+#define KERNEL_LONG_OPTS \
+	{ "args-max", required_argument, NULL, OPT_ARGS_MAX }, \
+	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF }, \
+	{ "max-processes", required_argument, NULL, OPT_MAX_PROCS }, \
+	{ "node", required_argument, NULL, OPT_NODE }
+
+struct loader;
+struct pipeline;
+struct output;
+struct pipeline_opts;
+
+/* Preflight, cgroup detection, pipeline and loader set-up shared by the
+ * agent and trace. Logs what failed; returns 0 or EXIT_RUNTIME. */
+int runtime_start(const struct kernel_opts *k, struct pipeline_opts *po,
+		  struct pipeline **pp, struct loader **lp, char *cgmnt, size_t cgmnt_len);
+/* The event loop: returns EXIT_OK on SIGINT/SIGTERM or a closed reader. */
+int runtime_loop(struct loader *l, struct pipeline *p, struct output *out);
+void runtime_report(struct loader *l, struct pipeline *p);
+
+int cmd_agent(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+int cmd_bench_pipeline(int argc, char **argv);
+
+#endif

@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The agent's event loop: one epoll over the ring buffer, a signalfd and a
+ * one-second timerfd. Single-threaded. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/mount.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/vfs.h>
+#include "cli.h"
+#include "loader.h"
+#include "output.h"
+#include "pipeline.h"
+
+#define TRACEFS_MAGIC_NR 0x74726163
+
+static int on_record(void *ctx, const void *data, size_t size)
+{
+	return pipeline__record(ctx, data, size);
+}
+
+/* Raw tracepoints need no tracefs, but peers and operators expect it. */
+static void ensure_tracefs(void)
+{
+	struct statfs sf;
+
+	if (statfs("/sys/kernel/tracing", &sf) == 0 && sf.f_type == TRACEFS_MAGIC_NR)
+		return;
+	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) != 0)
+		log_info("tracefs not mounted at /sys/kernel/tracing (%s); not needed by podsight",
+			 strerror(errno));
+}
+
+int runtime_start(const struct kernel_opts *k, struct pipeline_opts *po,
+		  struct pipeline **pp, struct loader **lp, char *cgmnt, size_t cgmnt_len)
+{
+	struct loader_config lc = {
+		.args_max = k->args_max,
+		.ringbuf_bytes = k->ringbuf_bytes,
+	};
+	struct loader_prog_state progs[8];
+	char err[512];
+	size_t i, n, attached = 0;
+	int rc;
+
+	rc = loader__preflight(err, sizeof(err));
+	if (rc) {
+		log_err("%s", err);
+		return EXIT_RUNTIME;
+	}
+	ensure_tracefs();
+	rc = loader__detect_cgroup(&lc, cgmnt, cgmnt_len);
+	if (rc) {
+		log_warn("cannot find a cgroup hierarchy: %s; cgroup paths stay unknown", strerror(-rc));
+		cgmnt[0] = 0;
+	}
+	po->cgroup_mount = cgmnt[0] ? cgmnt : NULL;
+	po->max_processes = k->max_processes;
+	po->node = k->node;
+	po->scan_proc = true;
+	/* The table is seeded before the kernel side attaches: a process that
+	 * starts in between is seen by both, and the record wins. */
+	*pp = pipeline__new(po);
+	if (!*pp) {
+		log_err("cannot set up the event pipeline: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	*lp = loader__new(&lc, on_record, *pp, err, sizeof(err));
+	if (!*lp) {
+		log_err("%s", err);
+		pipeline__free(*pp);
+		*pp = NULL;
+		return EXIT_RUNTIME;
+	}
+	n = loader__progs(*lp, progs, 8);
+	for (i = 0; i < n && i < 8; i++) {
+		if (progs[i].attached)
+			attached++;
+		else
+			log_warn("BPF program '%s' not attached: %s; its records are off",
+				 progs[i].name, strerror(-progs[i].err));
+	}
+	log_info("attached %zu BPF programs; %llu processes found running; cgroups from %s (%s); args-max %u",
+		 attached, (unsigned long long)pipeline__stats(*pp)->scanned,
+		 cgmnt[0] ? cgmnt : "nowhere", lc.cgroup_v1 ? "v1 memory hierarchy" : "v2",
+		 k->args_max);
+	return EXIT_OK;
+}
+
+static int drain(struct loader *l, struct pipeline *p, struct output *out, bool *closed)
+{
+	int n = loader__consume(l), err;
+
+	if (n == -EPIPE) {
+		*closed = true;
+		return 0;
+	}
+	err = output__flush(out);
+	if (err == -EPIPE) {
+		*closed = true;
+		return 0;
+	}
+	if (n < 0) {
+		log_err("reading the ring buffer failed: %s", strerror(-n));
+		return -1;
+	}
+	if (err)
+		log_warn("writing events to '%s' failed: %s", output__path(out), strerror(-err));
+	return 0;
+}
+
+static int check_drops(struct loader *l, struct pipeline *p)
+{
+	uint64_t d[PS_DROP__MAX];
+
+	if (loader__drops(l, d) != 0)
+		return 0;
+	return pipeline__drops(p, d);
+}
+
+int runtime_loop(struct loader *l, struct pipeline *p, struct output *out)
+{
+	struct itimerspec it = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
+	struct epoll_event ev, evs[4];
+	sigset_t mask;
+	int ep = -1, sfd = -1, tfd = -1, rc = EXIT_RUNTIME;
+	bool closed = false;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);	/* a closed reader shows as EPIPE */
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (sfd < 0 || tfd < 0 || ep < 0 || timerfd_settime(tfd, 0, &it, NULL) != 0) {
+		log_err("cannot set up the event loop: %s", strerror(errno));
+		goto cleanup;
+	}
+	ev.events = EPOLLIN;
+	ev.data.fd = loader__epoll_fd(l);
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev) != 0)
+		goto fail_ctl;
+	ev.data.fd = sfd;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev) != 0)
+		goto fail_ctl;
+	ev.data.fd = tfd;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev) != 0)
+		goto fail_ctl;
+
+	for (;;) {
+		int i, n = epoll_wait(ep, evs, 4, -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("epoll_wait failed: %s", strerror(errno));
+			goto cleanup;
+		}
+		for (i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == sfd) {
+				struct signalfd_siginfo si;
+
+				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+					if (si.ssi_signo == SIGHUP) {
+						int err = output__reopen(out);
+
+						if (err)
+							log_warn("cannot reopen '%s': %s", output__path(out),
+								 strerror(-err));
+						continue;
+					}
+					/* SIGINT, SIGTERM: take what is left, then stop. */
+					if (drain(l, p, out, &closed) == 0 && !closed) {
+						check_drops(l, p);
+						output__flush(out);
+					}
+					rc = EXIT_OK;
+					goto cleanup;
+				}
+			} else if (fd == tfd) {
+				uint64_t ticks;
+
+				if (read(tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+					log_warn("timer read failed: %s", strerror(errno));
+				if (check_drops(l, p) == -EPIPE)
+					closed = true;
+				pipeline__tick(p);
+			} else if (drain(l, p, out, &closed) != 0) {
+				goto cleanup;
+			}
+			if (closed) {
+				rc = EXIT_OK;	/* `| head`: end quietly */
+				goto cleanup;
+			}
+		}
+		if (output__flush(out) == -EPIPE) {
+			rc = EXIT_OK;
+			goto cleanup;
+		}
+	}
+fail_ctl:
+	log_err("cannot set up the event loop: %s", strerror(errno));
+cleanup:
+	if (ep >= 0)
+		close(ep);
+	if (sfd >= 0)
+		close(sfd);
+	if (tfd >= 0)
+		close(tfd);
+	return rc;
+}
+
+void runtime_report(struct loader *l, struct pipeline *p)
+{
+	const struct pipeline_stats *s = pipeline__stats(p);
+	uint64_t d[PS_DROP__MAX], lost = 0;
+	unsigned int r;
+
+	if (loader__drops(l, d) == 0)
+		for (r = 0; r <= PS_DROP_SCRATCH; r++)
+			lost += d[r];
+	log_info("stopped: %llu records, %llu events written, %llu lost, %llu malformed, %llu untracked (process table full)",
+		 (unsigned long long)s->records, (unsigned long long)s->emitted,
+		 (unsigned long long)lost, (unsigned long long)s->malformed,
+		 (unsigned long long)s->table_full);
+	for (r = PS_DROP_SCRATCH + 1; r < PS_DROP__MAX; r++)
+		if (d[r])
+			log_info("%s: %llu", ps_drop_reason_name(r), (unsigned long long)d[r]);
+}

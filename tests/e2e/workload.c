@@ -1,0 +1,87 @@
+/* A small static program the end-to-end tests exec with known behaviour.
+ *   workload exit CODE            exit with CODE
+ *   workload burn MS CODE         burn MS of user CPU, then exit with CODE
+ *   workload touch MIB CODE       touch MIB MiB of fresh memory, then exit
+ *   workload threads N MS CODE    N threads burning MS each; the main thread
+ *                                 ends first with pthread_exit, the last
+ *                                 worker exits the process with CODE
+ *   workload sleep MS             sleep, then exit 0
+ *   workload [anything else...]   exit 0 (argv is what the test looks at)
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+
+static double cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void burn(double ms)
+{
+	double t0 = cpu_ms();
+	volatile unsigned long x = 0;
+
+	while (cpu_ms() - t0 < ms)
+		for (int i = 0; i < 10000; i++)
+			x += (unsigned long)i * 7;
+}
+
+static int g_ms, g_code, g_left;
+static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void *worker(void *arg)
+{
+	int last;
+
+	(void)arg;
+	burn(g_ms);
+	pthread_mutex_lock(&g_mu);
+	last = --g_left == 0;
+	pthread_mutex_unlock(&g_mu);
+	if (last)
+		exit(g_code);
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 3 && !strcmp(argv[1], "exit"))
+		return atoi(argv[2]);
+	if (argc >= 4 && !strcmp(argv[1], "burn")) {
+		burn(atof(argv[2]));
+		return atoi(argv[3]);
+	}
+	if (argc >= 4 && !strcmp(argv[1], "touch")) {
+		size_t n = (size_t)atoi(argv[2]) << 20;
+		char *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			return 99;
+		for (size_t i = 0; i < n; i += 4096)
+			p[i] = 1;
+		return atoi(argv[3]);
+	}
+	if (argc >= 5 && !strcmp(argv[1], "threads")) {
+		int n = atoi(argv[2]);
+		pthread_t t;
+
+		g_ms = atoi(argv[3]);
+		g_code = atoi(argv[4]);
+		g_left = n;
+		for (int i = 0; i < n; i++)
+			pthread_create(&t, NULL, worker, NULL);
+		pthread_exit(NULL);
+	}
+	if (argc >= 3 && !strcmp(argv[1], "sleep")) {
+		usleep((useconds_t)atoi(argv[2]) * 1000);
+		return 0;
+	}
+	return 0;
+}
