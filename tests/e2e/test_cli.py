@@ -1,0 +1,111 @@
+"""The command line: help at every level, exit statuses, errors that say
+what is wrong, a closed reader, the live exec table."""
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+
+from conftest import PODSIGHT, decode
+
+
+def run(*args, **kw):
+    return subprocess.run([PODSIGHT, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, timeout=30, **kw)
+
+
+def test_help_at_every_level():
+    for args in (["--help"], ["help"], ["agent", "--help"], ["trace", "--help"],
+                 ["trace", "exec", "--help"], ["version", "--help"], ["help", "agent"],
+                 ["tr", "ex", "-h"]):
+        r = run(*args)
+        assert r.returncode == 0, (args, r.stderr)
+        assert r.stdout.startswith("Usage: podsight"), (args, r.stdout)
+        assert r.stderr == ""
+    assert "--args-max" in run("agent", "--help").stdout
+    assert "--json" in run("trace", "exec", "--help").stdout
+
+
+def test_version():
+    r = run("version")
+    assert r.returncode == 0
+    assert re.match(r"^podsight \d+\.\d+\.\d+ \(\S+\), libbpf \d+\.\d+\n$", r.stdout), r.stdout
+    assert run("--version").stdout == r.stdout
+
+
+def test_usage_errors_exit_2():
+    cases = [
+        ([], "Usage: podsight"),
+        (["nosuch"], "unknown command 'nosuch'"),
+        (["agent", "--bogus"], "podsight agent"),
+        (["agent", "extra"], "unexpected argument 'extra'"),
+        (["agent", "--args-max", "1G"], "--args-max takes a size up to 256K"),
+        (["agent", "--args-max", "-5"], "--args-max"),
+        (["agent", "--ringbuf-size", "3M"], "power of two"),
+        (["agent", "--max-processes", "1"], "--max-processes"),
+        (["trace"], "Usage: podsight trace"),
+        (["trace", "nosuch"], "unknown command 'nosuch'"),
+        (["--bogus"], "unknown option '--bogus'"),
+    ]
+    for args, msg in cases:
+        r = run(*args)
+        assert r.returncode == 2, (args, r.returncode, r.stderr)
+        assert msg in r.stderr, (args, r.stderr)
+        assert r.stdout == ""
+
+
+def test_without_privileges_says_what_is_missing():
+    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                        PODSIGHT, "agent"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=30)
+    assert r.returncode == 1
+    assert "missing capabilities" in r.stderr and "CAP_BPF" in r.stderr, r.stderr
+    assert r.stdout == ""
+
+
+def test_unwritable_output_is_a_runtime_error(tmp_path):
+    r = run("agent", "--output", str(tmp_path / "no" / "such" / "dir" / "f.json"))
+    assert r.returncode == 1
+    assert "cannot open" in r.stderr and "No such file or directory" in r.stderr
+
+
+def test_closed_reader_ends_quietly(workload):
+    p = subprocess.Popen(["bash", "-o", "pipefail", "-c", '"$0" trace exec --json | head -n 1', PODSIGHT],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 20
+    while p.poll() is None and time.time() < deadline:
+        subprocess.run([workload, "head-test"])
+        time.sleep(0.1)
+    out, err = p.communicate(timeout=20)
+    assert p.returncode == 0, err
+    assert err == ""
+    ev = json.loads(out)
+    assert ev["type"] == "process_exec"
+
+
+def test_trace_exec_table_and_json(workload):
+    for mode in ([], ["--json"]):
+        p = subprocess.Popen([PODSIGHT, "trace", "exec", *mode], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        time.sleep(1.5)  # attach
+        child = subprocess.Popen([workload, "table marker", b"\xff\x01", ""])
+        child.wait()
+        time.sleep(0.5)
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=20)
+        assert p.returncode == 0, err
+        lines = out.split(b"\n")
+        if mode:
+            evs = [json.loads(l) for l in lines if l]
+            mine = [e for e in evs if e["process"]["pid"] == child.pid]
+            assert len(mine) == 1
+            assert [decode(a) for a in mine[0]["process"]["args"]] == \
+                [workload.encode(), b"table marker", b"\xff\x01", b""]
+            assert {e["type"] for e in evs} <= {"process_exec", "events_lost"}
+        else:
+            assert re.match(rb"^TIME +PID +PPID +UID +COMMAND$", lines[0]), lines[0]
+            mine = [l for l in lines if (b" %d " % child.pid) in l]
+            assert len(mine) == 1, lines
+            assert re.match(rb"^\d\d:\d\d:\d\d +%d +%d +0  %s 'table marker' \\xff\\x01 ''$" %
+                            (child.pid, os.getpid(), re.escape(workload.encode())), mine[0]), mine[0]
