@@ -42,7 +42,7 @@ int kernel_opts_parse(struct kernel_opts *k, const char *cmd, int opt, const cha
 #define KERNEL_OPTS_HELP \
 	"      --args-max BYTES     argv bytes kept per exec (default 32K, at most 256K);\n" \
 	"                           longer command lines are cut and marked args_truncated\n" \
-	"      --ringbuf-size BYTES kernel-to-agent ring buffer (default 8M, a power of two\n" \
+	"      --ringbuf-size BYTES kernel-to-agent ring buffer (default 2M, a power of two\n" \
 	"                           from 64K to 1G); raise it if events_lost records appear\n" \
 	"      --max-processes N    processes tracked at once (default 65536)\n" \
 	"      --node NAME          node name written in events (default: the host name)\n"

@@ -105,7 +105,7 @@ int cmd_dispatch(const struct cmd *table, const char *level, int argc, char **ar
 void kernel_opts_default(struct kernel_opts *k)
 {
 	k->args_max = PS_ARGS_DEFAULT;
-	k->ringbuf_bytes = 8u << 20;
+	k->ringbuf_bytes = 2u << 20;
 	k->max_processes = 65536;
 	k->node = NULL;
 }

@@ -20,17 +20,19 @@ static size_t hash_pid(uint32_t pid)
 	return (size_t)(h >> 32);
 }
 
+/* Start small and double as processes come: memory follows the machine's
+ * real process count, not the bound. The load factor stays <= 0.5. */
+#define PT_MIN_CAP 1024
+
 struct proc_table *proc_table__new(size_t max_entries)
 {
 	struct proc_table *pt;
-	size_t cap = 16;
+	size_t cap = PT_MIN_CAP;
 
 	if (max_entries == 0 || max_entries > (1u << 24)) {
 		errno = EINVAL;
 		return NULL;
 	}
-	while (cap < max_entries * 2)	/* load factor <= 0.5 */
-		cap <<= 1;
 	pt = calloc(1, sizeof(*pt));
 	if (!pt)
 		return NULL;
@@ -68,6 +70,26 @@ struct proc_entry *proc_table__find(struct proc_table *pt, uint32_t pid)
 	return NULL;
 }
 
+static int grow(struct proc_table *pt)
+{
+	size_t cap = (pt->mask + 1) * 2, i, j;
+	struct proc_entry *slots = calloc(cap, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (i = 0; i <= pt->mask; i++) {
+		if (!pt->slots[i].pid)
+			continue;
+		for (j = hash_pid(pt->slots[i].pid) & (cap - 1); slots[j].pid; j = (j + 1) & (cap - 1))
+			;
+		slots[j] = pt->slots[i];
+	}
+	free(pt->slots);
+	pt->slots = slots;
+	pt->mask = cap - 1;
+	return 0;
+}
+
 struct proc_entry *proc_table__upsert(struct proc_table *pt, uint32_t pid)
 {
 	size_t i;
@@ -82,6 +104,14 @@ struct proc_entry *proc_table__upsert(struct proc_table *pt, uint32_t pid)
 	if (pt->count >= pt->max) {
 		errno = ENOSPC;
 		return NULL;
+	}
+	if ((pt->count + 1) * 2 > pt->mask + 1) {
+		if (grow(pt) != 0) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		for (i = hash_pid(pid) & pt->mask; pt->slots[i].pid; i = (i + 1) & pt->mask)
+			;
 	}
 	memset(&pt->slots[i], 0, sizeof(pt->slots[i]));
 	pt->slots[i].pid = pid;
