@@ -31,6 +31,20 @@ struct {
 	__type(value, __u64);
 } ps_drops SEC(".maps");
 
+/*
+ * Wake the agent only once the ring buffer holds wakeup_bytes: each wake-up
+ * is an irq_work, which costs microseconds per record (a self-IPI, and a VM
+ * exit on virtual machines). The agent also drains the buffer every
+ * 50 ms by itself, so no record waits longer than that.
+ */
+const volatile __u64 wakeup_bytes = 256 * 1024;
+
+static __always_inline __u64 rb_flags(void)
+{
+	return bpf_ringbuf_query(&ps_events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
+	       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline void count_drop(__u32 reason)
 {
 	__u64 *v = bpf_map_lookup_elem(&ps_drops, &reason);

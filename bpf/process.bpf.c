@@ -235,6 +235,8 @@ int BPF_PROG(ps_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	s->ev.nspid = BPF_CORE_READ(task, thread_pid, numbers[level & 31].nr);
 	s->ev.pidns = BPF_CORE_READ(task, thread_pid, numbers[level & 31].ns, ns.inum);
 	s->ev.mntns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	level = BPF_CORE_READ(parent, thread_pid, level);
+	s->ev.ppidns = BPF_CORE_READ(parent, thread_pid, numbers[level & 31].ns, ns.inum);
 	s->ev.sid = BPF_CORE_READ(task, signal, pids[PIDTYPE_SID], numbers[0].nr);
 	tty = BPF_CORE_READ(task, signal, tty);
 	if (tty) {
@@ -290,7 +292,7 @@ int BPF_PROG(ps_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	if (size > sizeof(*s) - sizeof(s->path))
 		return 0;
 	s->ev.hdr.size = size;
-	if (bpf_ringbuf_output(&ps_events, &s->ev, size, 0) < 0)
+	if (bpf_ringbuf_output(&ps_events, &s->ev, size, rb_flags()) < 0)
 		count_drop(PS_DROP_RB_EXEC);
 	return 0;
 }
@@ -319,7 +321,7 @@ int BPF_PROG(ps_fork, struct task_struct *parent, struct task_struct *child)
 	e->parent_start_ns = task_start_ns(BPF_CORE_READ(parent, group_leader));
 	e->cgroup_id = task_cgroup_id(child);
 	BPF_CORE_READ_STR_INTO(&e->comm, parent, comm);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, rb_flags());
 	return 0;
 }
 
@@ -412,7 +414,7 @@ int BPF_PROG(ps_exit, struct task_struct *task)
 	e->run_delay_ns = delay;
 	e->cgroup_id = task_cgroup_id(task);
 	BPF_CORE_READ_STR_INTO(&e->comm, task, comm);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, rb_flags());
 	return 0;
 }
 
@@ -446,7 +448,7 @@ static __always_inline int cgroup_event(__u32 type, struct cgroup *cgrp, const c
 	if (n < (long)sizeof(s->ev) || n > (long)sizeof(*s))
 		return 0;
 	s->ev.hdr.size = n;
-	if (bpf_ringbuf_output(&ps_events, s, n, 0) < 0)
+	if (bpf_ringbuf_output(&ps_events, s, n, rb_flags()) < 0)
 		count_drop(PS_DROP_RB_CGROUP);
 	return 0;
 }

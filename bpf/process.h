@@ -88,7 +88,7 @@ struct ps_exec_event {
 	__u16 exe_len;
 	__u16 cwd_len;
 	__u32 sid;		/* session id (pid of the session leader, root ns) */
-	__u32 _pad0;
+	__u32 ppidns;		/* the parent's pid namespace inode */
 };
 
 struct ps_exit_event {

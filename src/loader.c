@@ -172,6 +172,7 @@ struct loader *loader__new(const struct loader_config *cfg, loader_record_fn fn,
 	l->skel->rodata->args_max = cfg->args_max;
 	l->skel->rodata->cgroup_v1_subsys = cfg->cgroup_v1;
 	l->skel->rodata->cgroup_hierarchy_id = cfg->cgroup_hierarchy_id;
+	l->skel->rodata->wakeup_bytes = cfg->ringbuf_bytes / 4;
 	err = bpf_map__set_max_entries(l->skel->maps.ps_exec_heap, ncpus);
 	if (!err)
 		err = bpf_map__set_max_entries(l->skel->maps.ps_events, cfg->ringbuf_bytes);

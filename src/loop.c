@@ -18,6 +18,7 @@
 #include "pipeline.h"
 
 #define TRACEFS_MAGIC_NR 0x74726163
+#define DRAIN_MS 50
 
 static int on_record(void *ctx, const void *data, size_t size)
 {
@@ -156,12 +157,20 @@ int runtime_loop(struct loader *l, struct pipeline *p, struct output *out)
 		goto fail_ctl;
 
 	for (;;) {
-		int i, n = epoll_wait(ep, evs, 4, -1);
+		/* The kernel side wakes us only when the ring buffer fills up
+		 * (see rb_flags()): drain it every DRAIN_MS in any case. */
+		int i, n = epoll_wait(ep, evs, 4, DRAIN_MS);
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("epoll_wait failed: %s", strerror(errno));
+			goto cleanup;
+		}
+		if (n == 0 && drain(l, p, out, &closed) != 0)
+			goto cleanup;
+		if (closed) {
+			rc = EXIT_OK;
 			goto cleanup;
 		}
 		for (i = 0; i < n; i++) {
