@@ -39,7 +39,8 @@ SKELS     := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 
 # Pure logic (no libbpf): shared by the agent, the unit tests and the fuzz targets.
 LIB_SRCS  := src/json_writer.c src/procfs.c src/argv.c src/proc_table.c src/exec_id.c \
-	src/timeconv.c src/event_fmt.c src/strutil.c src/cgroup_reg.c src/output.c src/pipeline.c
+	src/timeconv.c src/event_fmt.c src/strutil.c src/cgroup_reg.c src/output.c src/pipeline.c \
+	src/container_id.c
 AGENT_SRCS := $(LIB_SRCS) src/main.c src/agent.c src/loader.c src/loop.c \
 	src/cmd_trace.c src/cmd_misc.c
 AGENT_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(AGENT_SRCS))
@@ -106,6 +107,8 @@ run: deps
 check: test-deps
 	$(Q)$(MAKE) --no-print-directory all unit
 	$(Q)./scripts/prepare-host.sh
+	$(Q)./scripts/install-deps.sh bench
+	$(Q)$(MAKE) --no-print-directory bench-smoke
 	$(Q)$(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e
 
 bench: all
