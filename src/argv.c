@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
-#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,32 +7,38 @@
 
 int argv_split(const char *buf, size_t len, struct argv_list *out)
 {
-	size_t n = 0, i, start;
-	void *mem;
+	const char *p, *end, *nul;
+	const char **argv;
+	size_t *lens, n = 0, i;
 
 	memset(out, 0, sizeof(*out));
-	for (i = 0; i < len; i++)
-		if (buf[i] == 0)
-			n++;
-	if (len && buf[len - 1] != 0)
-		n++;			/* the last argument was cut short */
-	if (!n)
+	if (!len)
 		return 0;
-	if (n > SIZE_MAX / (sizeof(char *) + sizeof(size_t)))
+	if (!buf)
+		return -EINVAL;
+	end = buf + len;
+	for (p = buf; (nul = memchr(p, 0, (size_t)(end - p))); p = nul + 1)
+		n++;
+	out->unterminated = buf[len - 1] != 0;
+	if (out->unterminated)
+		n++;
+	if (n > SIZE_MAX / (sizeof(*argv) + sizeof(*lens)))
 		return -ENOMEM;
-	mem = malloc(n * (sizeof(char *) + sizeof(size_t)));
-	if (!mem)
+	argv = malloc(n * (sizeof(*argv) + sizeof(*lens)));
+	if (!argv) {
+		out->unterminated = false;
 		return -ENOMEM;
-	out->argv = mem;
-	out->lens = (size_t *)((char *)mem + n * sizeof(char *));
-	for (i = 0, start = 0; i <= len && out->argc < n; i++) {
-		if (i == len || buf[i] == 0) {
-			out->argv[out->argc] = buf + start;
-			out->lens[out->argc] = i - start;
-			out->argc++;
-			start = i + 1;
-		}
 	}
+	lens = (size_t *)(argv + n);
+	for (p = buf, i = 0; i < n; i++) {
+		nul = memchr(p, 0, (size_t)(end - p));
+		argv[i] = p;
+		lens[i] = (size_t)((nul ? nul : end) - p);
+		p = nul ? nul + 1 : end;
+	}
+	out->argc = n;
+	out->argv = argv;
+	out->lens = lens;
 	return 0;
 }
 
@@ -45,20 +50,27 @@ void argv_list_free(struct argv_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-static size_t utf8_seq(const unsigned char *s, size_t n)
+/*
+ * Length of the well-formed UTF-8 character at s (at most n bytes), its
+ * code point in *cp; 0 when the bytes are not UTF-8 (overlong forms,
+ * surrogates, past U+10FFFF, cut sequences).
+ */
+static size_t utf8_char(const unsigned char *s, size_t n, uint32_t *cp)
 {
 	unsigned char c = s[0];
 	size_t k, i;
-	unsigned int cp;
+	uint32_t v;
 
-	if (c < 0x80)
+	if (c < 0x80) {
+		*cp = c;
 		return 1;
+	}
 	if (c >= 0xc2 && c <= 0xdf)
-		k = 2, cp = c & 0x1f;
+		k = 2, v = c & 0x1f;
 	else if (c >= 0xe0 && c <= 0xef)
-		k = 3, cp = c & 0x0f;
+		k = 3, v = c & 0x0f;
 	else if (c >= 0xf0 && c <= 0xf4)
-		k = 4, cp = c & 0x07;
+		k = 4, v = c & 0x07;
 	else
 		return 0;
 	if (n < k)
@@ -66,99 +78,133 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	for (i = 1; i < k; i++) {
 		if ((s[i] & 0xc0) != 0x80)
 			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
+		v = v << 6 | (s[i] & 0x3f);
 	}
-	if ((k == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (k == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+	if ((k == 3 && (v < 0x800 || (v >= 0xd800 && v <= 0xdfff))) ||
+	    (k == 4 && (v < 0x10000 || v > 0x10ffff)))
 		return 0;
+	*cp = v;
 	return k;
 }
 
-struct sink {
-	char *out;
-	size_t sz, pos, need;
-};
-
-static void put(struct sink *s, const char *p, size_t n)
+/* Code points a terminal acts on or that reorder what the eye reads. */
+static bool steers_terminal(uint32_t cp)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (s->pos + 1 < s->sz)
-			s->out[s->pos++] = p[i];
-	}
-	s->need += n;
+	return (cp >= 0x80 && cp <= 0x9f) ||		/* C1 controls, CSI among them */
+	       cp == 0x061c ||				/* Arabic letter mark */
+	       cp == 0x200e || cp == 0x200f ||		/* LRM, RLM */
+	       (cp >= 0x2028 && cp <= 0x202e) ||	/* separators, embeddings, overrides */
+	       (cp >= 0x2066 && cp <= 0x2069);		/* isolates */
 }
 
-static bool needs_quotes(const char *a, size_t n)
+/* Output with room accounting: tokens (an escape, a character, a quote)
+ * go in whole or not at all, so a cut never splits one. */
+struct sink {
+	char *out;
+	size_t sz;		/* > 0 when anything is written */
+	size_t pos;		/* bytes written */
+	size_t safe;		/* a token end with room for "..." and the NUL after it */
+	size_t need;		/* the full length */
+	bool full;
+};
+
+static void emit(struct sink *s, const char *p, size_t n)
+{
+	s->need += n;
+	if (s->full || n > s->sz - 1 - s->pos) {
+		s->full = true;
+		return;
+	}
+	memcpy(s->out + s->pos, p, n);
+	s->pos += n;
+	if (s->pos + 3 <= s->sz - 1)
+		s->safe = s->pos;
+}
+
+static void emit_hex(struct sink *s, unsigned char c)
+{
+	static const char hex[] = "0123456789abcdef";
+	char e[4] = { '\\', 'x', hex[c >> 4], hex[c & 15] };
+
+	emit(s, e, sizeof(e));
+}
+
+static bool needs_quotes(const unsigned char *a, size_t n)
 {
 	size_t i;
 
-	if (n == 0)
+	if (n == 0 || a[0] == '#' || a[0] == '~')
 		return true;
 	for (i = 0; i < n; i++)
-		if (strchr(" \t'\"\\$`!*?[]{}()<>|&;#~", a[i]) && a[i])
+		if (a[i] && strchr(" \t'\"$`;&|<>()*?[]{}!", a[i]))
 			return true;
 	return false;
 }
 
+static void emit_arg(struct sink *s, const unsigned char *a, size_t n)
+{
+	bool q = needs_quotes(a, n);
+	size_t j = 0, k;
+	uint32_t cp;
+
+	if (q)
+		emit(s, "'", 1);
+	while (j < n) {
+		unsigned char c = a[j];
+
+		if (c == '\\') {
+			emit(s, "\\\\", 2);
+			j++;
+		} else if (c == '\n') {
+			emit(s, "\\n", 2);
+			j++;
+		} else if (c == '\'') {	/* always inside quotes */
+			emit(s, "'\\''", 4);
+			j++;
+		} else if (c >= 0x20 && c < 0x7f) {
+			emit(s, (const char *)a + j, 1);
+			j++;
+		} else if (c >= 0x80 && (k = utf8_char(a + j, n - j, &cp)) && !steers_terminal(cp)) {
+			emit(s, (const char *)a + j, k);
+			j += k;
+		} else if (c >= 0x80 && k) {
+			for (; k; k--)
+				emit_hex(s, a[j++]);
+		} else {
+			emit_hex(s, c);
+			j++;
+		}
+	}
+	if (q)
+		emit(s, "'", 1);
+}
+
 int argv_join_display(const struct argv_list *l, char *out, size_t outsz, size_t *needed)
 {
-	static const char hex[] = "0123456789abcdef";
-	struct sink s = { out, outsz, 0, 0 };
-	size_t i, j;
+	struct sink s = { .out = out, .sz = outsz, .full = outsz == 0 };
+	size_t i;
 
-	if (!outsz)
-		return 1;
+	if (needed)
+		*needed = 0;
+	if (!l || (!out && outsz) || (l->argc && (!l->argv || !l->lens)))
+		return -EINVAL;
 	for (i = 0; i < l->argc; i++) {
-		const unsigned char *a = (const unsigned char *)l->argv[i];
-		size_t n = l->lens[i];
-		bool q = needs_quotes(l->argv[i], n);
-
 		if (i)
-			put(&s, " ", 1);
-		if (q)
-			put(&s, "'", 1);
-		for (j = 0; j < n;) {
-			size_t k = utf8_seq(a + j, n - j);
-
-			if (k == 1 && a[j] >= 0x20 && a[j] != 0x7f) {
-				if (q && a[j] == '\'')
-					put(&s, "'\\''", 4);
-				else if (!q && a[j] == '\\')
-					put(&s, "\\\\", 2);
-				else
-					put(&s, (const char *)a + j, 1);
-				j++;
-			} else if (k > 1) {
-				put(&s, (const char *)a + j, k);
-				j += k;
-			} else if (a[j] == '\n') {
-				put(&s, "\\n", 2);
-				j++;
-			} else {
-				char e[4] = { '\\', 'x', hex[a[j] >> 4], hex[a[j] & 15] };
-
-				put(&s, e, 4);
-				j++;
-			}
-		}
-		if (q)
-			put(&s, "'", 1);
+			emit(&s, " ", 1);
+		emit_arg(&s, (const unsigned char *)l->argv[i], l->lens[i]);
 	}
 	if (needed)
 		*needed = s.need;
-	if (s.need + 1 > outsz) {
-		/* Cut at a character boundary and mark it. */
-		size_t end = outsz > 4 ? outsz - 4 : 0;
-
-		while (end > 0 && ((unsigned char)out[end] & 0xc0) == 0x80)
-			end--;
-		if (outsz >= 4)
-			memcpy(out + end, "...", 3), end += 3;
-		out[end < outsz ? end : outsz - 1] = 0;
-		return 1;
+	if (outsz && s.need <= outsz - 1) {
+		out[s.pos] = 0;
+		return 0;
 	}
-	out[s.pos] = 0;
-	return 0;
+	if (outsz >= 4) {
+		memcpy(out + s.safe, "...", 3);
+		out[s.safe + 3] = 0;
+	} else if (outsz) {
+		memset(out, '.', outsz - 1);
+		out[outsz - 1] = 0;
+	}
+	return 1;
 }

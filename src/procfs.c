@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* /proc readers. Parsers work on (buffer, length) and never run past it:
+ * the text is the kernel's, but names in it (comm, cgroup paths) are
+ * chosen by whoever runs the process. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -6,275 +9,438 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "procfs.h"
 
-/* Parses one unsigned decimal field ending at a space, newline or end. */
-static int parse_u64_field(const char **p, const char *end, uint64_t *out)
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Decimal digits at *p, at least one. Digits past 64 bits are still
+ * consumed, so the caller sees where the number ends, then -ERANGE. */
+static int take_u64(const char **p, const char *end, uint64_t *out)
 {
 	const char *s = *p;
 	uint64_t v = 0;
+	bool over = false;
 
-	if (s >= end || *s < '0' || *s > '9')
+	if (s >= end || !is_digit(*s))
 		return -EINVAL;
-	for (; s < end && *s >= '0' && *s <= '9'; s++) {
-		if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-			return -ERANGE;
-		v = v * 10 + (uint64_t)(*s - '0');
+	for (; s < end && is_digit(*s); s++) {
+		unsigned int d = (unsigned int)(*s - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+			over = true;
+		else
+			v = v * 10 + d;
 	}
-	if (s < end && *s != ' ' && *s != '\t' && *s != '\n')
-		return -EINVAL;
-	*out = v;
 	*p = s;
+	if (over)
+		return -ERANGE;
+	*out = v;
 	return 0;
 }
 
-static int parse_i64_field(const char **p, const char *end, int64_t *out)
+/* Optional '-' then digits; the value must lie in [min, max]. */
+static int take_s64(const char **p, const char *end, int64_t min, int64_t max, int64_t *out)
 {
+	const char *s = *p;
 	bool neg = false;
-	uint64_t v;
+	uint64_t mag;
+	int64_t v;
 	int err;
 
-	if (*p < end && **p == '-') {
+	if (s < end && *s == '-') {
 		neg = true;
-		(*p)++;
+		s++;
 	}
-	err = parse_u64_field(p, end, &v);
+	err = take_u64(&s, end, &mag);
 	if (err)
 		return err;
-	if (v > (uint64_t)INT64_MAX)
+	*p = s;
+	if (neg) {
+		if (mag > (uint64_t)INT64_MAX + 1)
+			return -ERANGE;
+		v = mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)mag;
+	} else {
+		if (mag > (uint64_t)INT64_MAX)
+			return -ERANGE;
+		v = (int64_t)mag;
+	}
+	if (v < min || v > max)
 		return -ERANGE;
-	*out = neg ? -(int64_t)v : (int64_t)v;
+	*out = v;
+	return 0;
+}
+
+/* How each stat field from 4 to 24 is printed by the kernel (fs/proc/array.c). */
+enum stat_kind { ST_PID, ST_S32, ST_TTY, ST_U64, ST_S64 };
+
+static const unsigned char stat_kinds[25] = {
+	[4] = ST_PID,	/* ppid */
+	[5] = ST_PID,	/* pgrp */
+	[6] = ST_PID,	/* session */
+	[7] = ST_TTY,	/* tty_nr: an int holding an encoded dev_t */
+	[8] = ST_S32,	/* tpgid */
+	[9] = ST_U64,	/* flags */
+	[10] = ST_U64,	/* minflt */
+	[11] = ST_U64,	/* cminflt */
+	[12] = ST_U64,	/* majflt */
+	[13] = ST_U64,	/* cmajflt */
+	[14] = ST_U64,	/* utime */
+	[15] = ST_U64,	/* stime */
+	[16] = ST_S64,	/* cutime */
+	[17] = ST_S64,	/* cstime */
+	[18] = ST_S64,	/* priority */
+	[19] = ST_S64,	/* nice */
+	[20] = ST_PID,	/* num_threads */
+	[21] = ST_S64,	/* itrealvalue */
+	[22] = ST_U64,	/* starttime */
+	[23] = ST_U64,	/* vsize */
+	[24] = ST_U64,	/* rss */
+};
+
+static int take_stat_field(const char **p, const char *end, int kind, uint64_t *u, int64_t *s)
+{
+	switch (kind) {
+	case ST_U64:
+		return take_u64(p, end, u);
+	case ST_PID:
+		return take_s64(p, end, 0, INT32_MAX, s);
+	case ST_S32:
+		return take_s64(p, end, INT32_MIN, INT32_MAX, s);
+	case ST_TTY:
+		return take_s64(p, end, INT32_MIN, UINT32_MAX, s);
+	default:
+		return take_s64(p, end, INT64_MIN, INT64_MAX, s);
+	}
+}
+
+static int parse_stat(const char *buf, size_t len, struct procfs_stat *out)
+{
+	const char *p = buf, *end, *open, *close;
+	uint64_t u[25] = { 0 };
+	int64_t s[25] = { 0 }, pid;
+	size_t n;
+	int field, err;
+
+	if (!buf)
+		return -EINVAL;
+	end = buf + len;
+	err = take_s64(&p, end, 1, INT32_MAX, &pid);
+	if (err)
+		return err;
+	if (end - p < 2 || p[0] != ' ' || p[1] != '(')
+		return -EINVAL;
+	open = p + 1;
+	/* comm is whatever the process named itself, ')' included; every
+	 * field after it is numeric, so the last ')' closes it. */
+	for (close = end - 1; close > open && *close != ')'; close--)
+		;
+	if (close == open)
+		return -EINVAL;
+	n = (size_t)(close - open - 1);
+	out->comm_truncated = n >= sizeof(out->comm);
+	out->comm_len = out->comm_truncated ? sizeof(out->comm) - 1 : n;
+	memcpy(out->comm, open + 1, out->comm_len);
+	p = close + 1;
+	if (end - p < 2 || p[0] != ' ')
+		return -EINVAL;
+	if (!((p[1] >= 'A' && p[1] <= 'Z') || (p[1] >= 'a' && p[1] <= 'z')))
+		return -EINVAL;
+	out->state = p[1];
+	p += 2;
+	for (field = 4; field <= 24; field++) {
+		if (p >= end || *p != ' ')
+			return -EINVAL;
+		p++;
+		err = take_stat_field(&p, end, stat_kinds[field], &u[field], &s[field]);
+		if (err)
+			return err;
+	}
+	/* The kernel writes 52 fields and a newline: text ending right
+	 * after field 24 was cut, maybe inside it. */
+	if (p >= end || (*p != ' ' && *p != '\n'))
+		return -EINVAL;
+	out->pid = (int)pid;
+	out->ppid = (int)s[4];
+	out->pgrp = (int)s[5];
+	out->session = (int)s[6];
+	out->tty_nr = (uint32_t)s[7];
+	out->tpgid = (int)s[8];
+	out->minflt = u[10];
+	out->majflt = u[12];
+	out->utime_ticks = u[14];
+	out->stime_ticks = u[15];
+	out->num_threads = (int)s[20];
+	out->starttime_ticks = u[22];
+	out->vsize = u[23];
+	out->rss_pages = u[24];
 	return 0;
 }
 
 int procfs_parse_stat(const char *buf, size_t len, struct procfs_stat *out)
 {
-	const char *end = buf + len, *open, *close = NULL, *p;
-	int64_t v[52];
-	int field, err;
+	int err;
 
 	memset(out, 0, sizeof(*out));
-	open = memchr(buf, '(', len);
-	if (!open)
-		return -EINVAL;
-	/* comm may itself hold ')' : the last one closes it. */
-	for (p = open; p < end; p++)
-		if (*p == ')')
-			close = p;
-	if (!close || close + 2 >= end || close[1] != ' ')
-		return -EINVAL;
-	p = buf;
-	{
-		int64_t pid;
-
-		if (parse_i64_field(&p, open, &pid) || p >= open || *p != ' ' || pid <= 0 || pid > INT32_MAX)
-			return -EINVAL;
-		out->pid = (int)pid;
-	}
-	out->comm_len = (size_t)(close - open - 1);
-	if (out->comm_len >= sizeof(out->comm))
-		out->comm_len = sizeof(out->comm) - 1;
-	memcpy(out->comm, open + 1, out->comm_len);
-	out->comm[out->comm_len] = 0;
-	p = close + 2;
-	out->state = *p++;
-	/* fields 4 .. 22 (1-based), each preceded by a space */
-	for (field = 4; field <= 22; field++) {
-		if (p >= end || *p != ' ')
-			return -EINVAL;
-		p++;
-		err = parse_i64_field(&p, end, &v[field]);
-		if (err)
-			return err;
-	}
-	out->ppid = (int)v[4];
-	out->pgrp = (int)v[5];
-	out->session = (int)v[6];
-	out->tty_nr = (uint32_t)v[7];
-	out->minflt = (uint64_t)v[10];
-	out->majflt = (uint64_t)v[12];
-	out->utime_ticks = (uint64_t)v[14];
-	out->stime_ticks = (uint64_t)v[15];
-	out->num_threads = (int)v[20];
-	if (v[22] < 0)
-		return -EINVAL;
-	out->starttime_ticks = (uint64_t)v[22];
-	return 0;
+	err = parse_stat(buf, len, out);
+	if (err)
+		memset(out, 0, sizeof(*out));
+	return err;
 }
 
-static int ids4(const char *line, const char *end, uint32_t out[4])
+/* The next blank-separated unsigned value of a status line, in [min, max].
+ * 1 = got one, 0 = end of the line. */
+static int next_value(const char **p, const char *end, uint64_t min, uint64_t max, uint64_t *v)
 {
-	const char *p = line;
-	int i;
+	const char *s = *p;
+	int err;
 
-	for (i = 0; i < 4; i++) {
-		uint64_t v;
-		int err;
-
-		while (p < end && (*p == '\t' || *p == ' '))
-			p++;
-		err = parse_u64_field(&p, end, &v);
-		if (err)
-			return err;
-		if (v > UINT32_MAX)
-			return -ERANGE;
-		out[i] = (uint32_t)v;
+	while (s < end && is_blank(*s))
+		s++;
+	if (s == end) {
+		*p = s;
+		return 0;
 	}
-	return 0;
+	err = take_u64(&s, end, v);
+	if (err)
+		return err;
+	if (s < end && !is_blank(*s))
+		return -EINVAL;
+	if (*v < min || *v > max)
+		return -ERANGE;
+	*p = s;
+	return 1;
 }
+
+/* Exactly n values on the rest of the line. */
+static int status_values(const char *p, const char *end, uint64_t min, uint64_t max,
+			 uint64_t *vals, int n)
+{
+	uint64_t extra;
+	int i, r;
+
+	for (i = 0; i < n; i++) {
+		r = next_value(&p, end, min, max, &vals[i]);
+		if (r <= 0)
+			return r ? r : -EINVAL;
+	}
+	r = next_value(&p, end, min, max, &extra);
+	return r == 0 ? 0 : r < 0 ? r : -EINVAL;
+}
+
+static const char *status_key(const char *p, const char *le, const char *key)
+{
+	size_t n = strlen(key);
+
+	return (size_t)(le - p) >= n && !memcmp(p, key, n) ? p + n : NULL;
+}
+
+enum { SEEN_UID = 1, SEEN_GID = 2, SEEN_TGID = 4, SEEN_PPID = 8, SEEN_NSPID = 16 };
 
 int procfs_parse_status(const char *buf, size_t len, struct procfs_status *out)
 {
-	const char *p = buf, *end = buf + len;
-	bool have_uid = false, have_gid = false;
+	const char *p = buf, *end;
+	unsigned int seen = 0;
 
 	memset(out, 0, sizeof(*out));
+	if (!buf)
+		return -EINVAL;
+	end = buf + len;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end;
-		int err = 0;
+		const char *le = nl ? nl : end, *v;
+		uint64_t vals[4];
+		unsigned int bit = 0;
+		int err = 0, i;
 
-		if (le - p > 4 && !memcmp(p, "Uid:", 4)) {
-			err = ids4(p + 4, le, out->uid);
-			have_uid = !err;
-		} else if (le - p > 4 && !memcmp(p, "Gid:", 4)) {
-			err = ids4(p + 4, le, out->gid);
-			have_gid = !err;
-		} else if (le - p > 5 && !memcmp(p, "Tgid:", 5)) {
-			const char *q = p + 5;
-			uint64_t v;
+		if ((v = status_key(p, le, "Uid:"))) {
+			bit = SEEN_UID;
+			err = status_values(v, le, 0, UINT32_MAX, vals, 4);
+			for (i = 0; !err && i < 4; i++)
+				out->uid[i] = (uint32_t)vals[i];
+		} else if ((v = status_key(p, le, "Gid:"))) {
+			bit = SEEN_GID;
+			err = status_values(v, le, 0, UINT32_MAX, vals, 4);
+			for (i = 0; !err && i < 4; i++)
+				out->gid[i] = (uint32_t)vals[i];
+		} else if ((v = status_key(p, le, "Tgid:"))) {
+			bit = SEEN_TGID;
+			err = status_values(v, le, 1, INT32_MAX, vals, 1);
+			out->tgid = err ? 0 : (int)vals[0];
+		} else if ((v = status_key(p, le, "PPid:"))) {
+			bit = SEEN_PPID;
+			err = status_values(v, le, 0, INT32_MAX, vals, 1);
+			out->ppid = err ? 0 : (int)vals[0];
+		} else if ((v = status_key(p, le, "NSpid:"))) {
+			int levels = 0, r;
 
-			while (q < le && (*q == '\t' || *q == ' '))
-				q++;
-			if (!parse_u64_field(&q, le, &v) && v <= INT32_MAX)
-				out->tgid = (int)v;
-		} else if (le - p > 5 && !memcmp(p, "PPid:", 5)) {
-			const char *q = p + 5;
-			uint64_t v;
-
-			while (q < le && (*q == '\t' || *q == ' '))
-				q++;
-			if (!parse_u64_field(&q, le, &v) && v <= INT32_MAX)
-				out->ppid = (int)v;
-		} else if (le - p > 6 && !memcmp(p, "NSpid:", 6)) {
-			const char *q = p + 6;
-
-			out->nspid_levels = 0;
-			while (q < le) {
-				uint64_t v;
-
-				while (q < le && (*q == '\t' || *q == ' '))
-					q++;
-				if (q >= le || parse_u64_field(&q, le, &v) || v > INT32_MAX)
-					break;
-				out->nspid_inner = (int)v;
-				out->nspid_levels++;
+			bit = SEEN_NSPID;
+			/* One pid per nested pid namespace, outermost first;
+			 * the line is bounded by the file bound. */
+			while ((r = next_value(&v, le, 1, INT32_MAX, &vals[0])) == 1) {
+				out->nspid_inner = (int)vals[0];
+				if (levels < INT32_MAX)
+					levels++;
 			}
+			err = r < 0 ? r : levels == 0 ? -EINVAL : 0;
+			out->nspid_levels = levels;
 		}
-		if (err)
+		if (bit && (seen & bit))
+			err = -EINVAL;
+		if (err) {
+			memset(out, 0, sizeof(*out));
 			return err;
+		}
+		seen |= bit;
 		p = nl ? nl + 1 : end;
 	}
-	return have_uid && have_gid ? 0 : -EINVAL;
+	if ((seen & (SEEN_UID | SEEN_GID | SEEN_TGID | SEEN_PPID)) !=
+	    (SEEN_UID | SEEN_GID | SEEN_TGID | SEEN_PPID)) {
+		memset(out, 0, sizeof(*out));
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int procfs_read_file(const char *path, size_t max, char **buf, size_t *len, bool *truncated)
 {
-	size_t cap = max < 4096 ? max + 1 : 4096, n = 0;
-	char *b, *nb;
+	size_t cap, n = 0;
+	struct stat sb;
+	char *b = NULL, *nb;
 	int fd, err = 0;
 
 	*buf = NULL;
 	*len = 0;
 	if (truncated)
 		*truncated = false;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (!path || max == SIZE_MAX)
+		return -EINVAL;
+	/* O_NONBLOCK: a FIFO planted in a fake tree must not hang us. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
+	if (fstat(fd, &sb) < 0) {
+		err = -errno;
+		goto cleanup;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		err = -EINVAL;
+		goto cleanup;
+	}
+	/* One byte past max tells truncation apart from a file of exactly
+	 * max; the NUL then goes where that byte was. */
+	cap = max < 4096 ? max + 1 : 4096;
 	b = malloc(cap);
 	if (!b) {
-		close(fd);
-		return -ENOMEM;
+		err = -ENOMEM;
+		goto cleanup;
 	}
 	for (;;) {
 		ssize_t r;
 
-		if (n + 1 >= cap) {
-			if (cap > max) {	/* holds max + 1: something beyond max */
-				if (truncated)
-					*truncated = true;
-				n = max;
+		if (n == cap) {
+			if (cap == max + 1)
 				break;
-			}
-			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+			cap = cap > (max + 1) / 2 ? max + 1 : cap * 2;
 			nb = realloc(b, cap);
 			if (!nb) {
 				err = -ENOMEM;
-				break;
+				goto cleanup;
 			}
 			b = nb;
 		}
-		r = read(fd, b + n, cap - 1 - n);
+		r = read(fd, b + n, cap - n);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			err = errno == ESRCH ? -ESRCH : -errno;
-			break;
+			err = -errno;
+			goto cleanup;
 		}
 		if (r == 0)
 			break;
 		n += (size_t)r;
-		if (n > max) {
-			if (truncated)
-				*truncated = true;
-			n = max;
-			break;
-		}
 	}
-	close(fd);
-	if (err) {
-		free(b);
-		return err;
+	if (n > max) {
+		n = max;
+		if (truncated)
+			*truncated = true;
 	}
 	b[n] = 0;
 	*buf = b;
 	*len = n;
-	return 0;
+	b = NULL;
+cleanup:
+	free(b);
+	close(fd);
+	return err;
 }
 
 static int pid_path(char *out, size_t sz, const char *root, int pid, const char *name)
 {
-	int n = snprintf(out, sz, "%s/%d/%s", root, pid, name);
+	int n;
 
+	if (pid <= 0 || !name || !*name)
+		return -EINVAL;
+	n = snprintf(out, sz, "%s/%d/%s", root ? root : "/proc", pid, name);
 	return n < 0 || (size_t)n >= sz ? -ENAMETOOLONG : 0;
+}
+
+/* Reads <root>/<pid>/<name> whole; -EFBIG past max. */
+static int read_pid_file(const char *root, int pid, const char *name, size_t max, char **buf,
+			 size_t *len)
+{
+	char path[PATH_MAX];
+	bool trunc;
+	int err = pid_path(path, sizeof(path), root, pid, name);
+
+	*buf = NULL;
+	if (err)
+		return err;
+	err = procfs_read_file(path, max, buf, len, &trunc);
+	if (!err && trunc) {
+		free(*buf);
+		*buf = NULL;
+		err = -EFBIG;
+	}
+	return err;
 }
 
 int procfs_read_stat(const char *proc_root, int pid, struct procfs_stat *out)
 {
-	char path[PATH_MAX], *buf;
+	char *buf;
 	size_t len;
-	int err = pid_path(path, sizeof(path), proc_root, pid, "stat");
+	int err;
 
-	if (err)
-		return err;
-	err = procfs_read_file(path, 4096, &buf, &len, NULL);
+	memset(out, 0, sizeof(*out));
+	err = read_pid_file(proc_root, pid, "stat", PROCFS_STAT_MAX, &buf, &len);
 	if (err)
 		return err;
 	err = procfs_parse_stat(buf, len, out);
+	if (!err && out->pid != pid) {
+		memset(out, 0, sizeof(*out));
+		err = -EINVAL;
+	}
 	free(buf);
 	return err;
 }
 
 int procfs_read_status(const char *proc_root, int pid, struct procfs_status *out)
 {
-	char path[PATH_MAX], *buf;
+	char *buf;
 	size_t len;
-	int err = pid_path(path, sizeof(path), proc_root, pid, "status");
+	int err;
 
-	if (err)
-		return err;
-	err = procfs_read_file(path, 64 * 1024, &buf, &len, NULL);
+	memset(out, 0, sizeof(*out));
+	err = read_pid_file(proc_root, pid, "status", PROCFS_STATUS_MAX, &buf, &len);
 	if (err)
 		return err;
 	err = procfs_parse_status(buf, len, out);
@@ -288,6 +454,10 @@ int procfs_read_cmdline(const char *proc_root, int pid, size_t max, char **buf, 
 	char path[PATH_MAX];
 	int err = pid_path(path, sizeof(path), proc_root, pid, "cmdline");
 
+	*buf = NULL;
+	*len = 0;
+	if (truncated)
+		*truncated = false;
 	if (err)
 		return err;
 	return procfs_read_file(path, max, buf, len, truncated);
@@ -302,45 +472,61 @@ int procfs_read_link(const char *proc_root, int pid, const char *name, char **ou
 	*out = NULL;
 	if (err)
 		return err;
+	/* /proc links report no useful st_size: grow until the text fits. */
 	for (;;) {
-		char *b = malloc(cap);
+		char *b = malloc(cap + 1);
 		ssize_t n;
 
 		if (!b)
 			return -ENOMEM;
-		n = readlink(path, b, cap);
+		n = readlink(path, b, cap + 1);
 		if (n < 0) {
 			err = -errno;
 			free(b);
 			return err;
 		}
-		if ((size_t)n < cap) {
+		if ((size_t)n <= cap) {
 			b[n] = 0;
 			*out = b;
 			return 0;
 		}
 		free(b);
-		if (cap >= 64 * 1024)
+		if (cap >= PROCFS_LINK_MAX)
 			return -ENAMETOOLONG;
-		cap *= 2;
+		cap = cap * 4 > PROCFS_LINK_MAX ? PROCFS_LINK_MAX : cap * 4;
 	}
+}
+
+bool procfs_link_deleted(const char *text, size_t *path_len)
+{
+	static const char mark[] = " (deleted)";
+	size_t n = text ? strlen(text) : 0, m = sizeof(mark) - 1;
+	bool del = n >= m && !memcmp(text + n - m, mark, m);
+
+	if (path_len)
+		*path_len = del ? n - m : n;
+	return del;
 }
 
 int procfs_read_loginuid(const char *proc_root, int pid, uint32_t *auid)
 {
-	char path[PATH_MAX], *buf;
-	const char *p;
-	size_t len;
+	const char *p, *end;
 	uint64_t v;
-	int err = pid_path(path, sizeof(path), proc_root, pid, "loginuid");
+	char *buf;
+	size_t len;
+	int err;
 
+	err = read_pid_file(proc_root, pid, "loginuid", 32, &buf, &len);
 	if (err)
-		return err;
-	err = procfs_read_file(path, 32, &buf, &len, NULL);
-	if (err)
-		return err;
+		return err == -EFBIG ? -EINVAL : err;
 	p = buf;
-	err = parse_u64_field(&p, buf + len, &v);
+	end = buf + len;
+	/* "%u", no newline; tolerate one. */
+	if (len && end[-1] == '\n')
+		end--;
+	err = take_u64(&p, end, &v);
+	if (!err && p != end)
+		err = -EINVAL;
 	if (!err && v > UINT32_MAX)
 		err = -ERANGE;
 	if (!err)
@@ -352,29 +538,161 @@ int procfs_read_loginuid(const char *proc_root, int pid, uint32_t *auid)
 int procfs_read_ns(const char *proc_root, int pid, const char *ns, uint64_t *inode)
 {
 	char name[64], *link;
-	const char *p;
-	uint64_t v = 0;
+	const char *p, *end;
+	uint64_t v;
 	int err;
 
-	if (snprintf(name, sizeof(name), "ns/%s", ns) >= (int)sizeof(name))
+	if (!ns || !*ns || strchr(ns, '/'))
+		return -EINVAL;
+	if ((size_t)snprintf(name, sizeof(name), "ns/%s", ns) >= sizeof(name))
 		return -EINVAL;
 	err = procfs_read_link(proc_root, pid, name, &link);
 	if (err)
 		return err;
-	/* "pid:[4026531836]" */
-	p = strchr(link, '[');
-	err = p && p[1] >= '0' && p[1] <= '9' ? 0 : -EINVAL;
-	for (p = p ? p + 1 : NULL; !err && *p >= '0' && *p <= '9'; p++) {
-		if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
-			err = -ERANGE;
-		v = v * 10 + (uint64_t)(*p - '0');
+	/* "<type>:[<inode>]"; the type need not be the link's name
+	 * ("pid_for_children" reads "pid:[...]"). */
+	p = link;
+	end = link + strlen(link);
+	while (p < end && ((*p >= 'a' && *p <= 'z') || *p == '_'))
+		p++;
+	if (p == link || end - p < 3 || p[0] != ':' || p[1] != '[') {
+		err = -EINVAL;
+		goto cleanup;
 	}
-	if (!err && (p[0] != ']' || p[1] != 0))
+	p += 2;
+	err = take_u64(&p, end, &v);
+	if (!err && (end - p != 1 || *p != ']'))
 		err = -EINVAL;
 	if (!err)
 		*inode = v;
+cleanup:
 	free(link);
 	return err;
+}
+
+/* Is want one of the comma-separated names in [p, end)? */
+static bool list_has(const char *p, const char *end, const char *want, size_t wn)
+{
+	while (p <= end) {
+		const char *c = memchr(p, ',', (size_t)(end - p));
+		const char *te = c ? c : end;
+
+		if ((size_t)(te - p) == wn && !memcmp(p, want, wn))
+			return true;
+		if (!c)
+			break;
+		p = c + 1;
+	}
+	return false;
+}
+
+int procfs_parse_cgroup(const char *buf, size_t len, const char *controller, char *out,
+			size_t outsz)
+{
+	const char *p = buf, *end, *path = NULL;
+	size_t wn, path_len = 0;
+	int matches = 0;
+
+	if (outsz)
+		out[0] = 0;
+	if (!buf || !controller || strpbrk(controller, ",:\n"))
+		return -EINVAL;
+	end = buf + len;
+	wn = strlen(controller);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end, *c1, *c2, *q = p;
+		uint64_t id;
+		bool match;
+
+		c1 = memchr(p, ':', (size_t)(le - p));
+		c2 = c1 ? memchr(c1 + 1, ':', (size_t)(le - c1 - 1)) : NULL;
+		if (!c2 || take_u64(&q, c1, &id) || q != c1 || id > UINT32_MAX)
+			return -EINVAL;
+		/* The path runs to the end of the line and may hold ':'. */
+		if (le == c2 + 1 || c2[1] != '/' || memchr(c2 + 1, 0, (size_t)(le - c2 - 1)))
+			return -EINVAL;
+		if (wn)
+			match = list_has(c1 + 1, c2, controller, wn);
+		else
+			match = id == 0 && c2 == c1 + 1;
+		if (match) {
+			matches++;
+			path = c2 + 1;
+			path_len = (size_t)(le - path);
+		}
+		p = nl ? nl + 1 : end;
+	}
+	if (matches > 1)
+		return -EINVAL;
+	if (!matches)
+		return -ENOENT;
+	if (path_len >= outsz)
+		return -ENAMETOOLONG;
+	memcpy(out, path, path_len);
+	out[path_len] = 0;
+	return 0;
+}
+
+int procfs_read_cgroup_path(const char *proc_root, int pid, const char *controller, char *out,
+			    size_t outsz)
+{
+	char *buf;
+	size_t len;
+	int err;
+
+	if (outsz)
+		out[0] = 0;
+	err = read_pid_file(proc_root, pid, "cgroup", PROCFS_CGROUP_MAX, &buf, &len);
+	if (err)
+		return err;
+	err = procfs_parse_cgroup(buf, len, controller, out, outsz);
+	free(buf);
+	return err;
+}
+
+int procfs_tty_name(uint32_t tty_nr, char *out, size_t outsz)
+{
+	/* new_encode_dev(): minor bits 0-7 and 20-31, major bits 8-19. */
+	unsigned int major = (tty_nr >> 8) & 0xfff;
+	unsigned int minor = (tty_nr & 0xff) | ((tty_nr >> 12) & 0xfff00);
+	int n;
+
+	if (outsz)
+		out[0] = 0;
+	if (tty_nr == 0)
+		return -ENOENT;
+	if (major >= 136 && major <= 143)	/* Unix98 pty slaves */
+		n = snprintf(out, outsz, "pts/%u", (major - 136) * 256 + minor);
+	else if (major == 4 && minor < 64)	/* virtual consoles */
+		n = snprintf(out, outsz, "tty%u", minor);
+	else if (major == 4 && minor < 256)	/* 8250 serial ports */
+		n = snprintf(out, outsz, "ttyS%u", minor - 64);
+	else if (major == 5 && minor == 0)
+		n = snprintf(out, outsz, "tty");
+	else if (major == 5 && minor == 1)
+		n = snprintf(out, outsz, "console");
+	else if (major == 5 && minor == 2)
+		n = snprintf(out, outsz, "ptmx");
+	else
+		n = snprintf(out, outsz, "char-%u:%u", major, minor);
+	if (n < 0 || (size_t)n >= outsz) {
+		if (outsz)
+			out[0] = 0;
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+int procfs_boot_ticks_per_sec(void)
+{
+	long t;
+
+	errno = 0;
+	t = sysconf(_SC_CLK_TCK);
+	if (t <= 0 || t > INT32_MAX)
+		return errno ? -errno : -EINVAL;
+	return (int)t;
 }
 
 struct procfs_iter {
@@ -383,15 +701,16 @@ struct procfs_iter {
 
 int procfs_iter_open(const char *proc_root, struct procfs_iter **it)
 {
-	struct procfs_iter *i = calloc(1, sizeof(*i));
+	struct procfs_iter *i;
+	int err;
 
 	*it = NULL;
+	i = calloc(1, sizeof(*i));
 	if (!i)
 		return -ENOMEM;
-	i->d = opendir(proc_root);
+	i->d = opendir(proc_root ? proc_root : "/proc");
 	if (!i->d) {
-		int err = -errno;
-
+		err = -errno;
 		free(i);
 		return err;
 	}
@@ -403,17 +722,23 @@ int procfs_iter_next(struct procfs_iter *it, int *pid)
 {
 	struct dirent *de;
 
-	errno = 0;
-	while ((de = readdir(it->d))) {
-		const char *p = de->d_name;
+	if (!it)
+		return -EINVAL;
+	for (;;) {
+		const char *p, *end;
 		uint64_t v;
 
-		if (parse_u64_field(&p, p + strlen(p), &v) == 0 && *p == 0 && v > 0 && v <= INT32_MAX) {
-			*pid = (int)v;
-			return 1;
-		}
+		errno = 0;
+		de = readdir(it->d);
+		if (!de)
+			return errno ? -errno : 0;
+		p = de->d_name;
+		end = p + strlen(p);
+		if (*p == '0' || take_u64(&p, end, &v) || p != end || v > INT32_MAX)
+			continue;
+		*pid = (int)v;
+		return 1;
 	}
-	return errno ? -errno : 0;
 }
 
 void procfs_iter_free(struct procfs_iter *it)

@@ -1,5 +1,9 @@
-/* /proc parsing against hostile content, a fake tree and the real /proc. */
+/* /proc parsing: hostile stat and status text, a fake tree built in a
+ * temporary directory, and the real /proc compared with system calls. */
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,248 +11,883 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "argv.h"
 #include "procfs.h"
 
-#define TAIL " S 1 42 42 34816 42 4194560 100 0 7 0 11 12 0 0 20 0 3 0 987654 1000 10"
+static char **main_argv;
+static int main_argc;
 
-static int stat_of(const char *s, struct procfs_stat *st)
+/* Fields 3-52 as a 6.x kernel writes them, and the newline. */
+#define F4_24 " 1 42 43 34817 42 4194560 100 0 7 0 11 12 0 0 20 0 3 0 987654 1000448 362"
+#define F3_24 " S" F4_24
+#define F25_52                                                                              \
+	" 18446744073709551615 94000000000000 94000000020000 140728002637440 0 0 0 0 0 0 0" \
+	" 0 0 17 0 0 0 0 0 0 94000000035000 94000000036000 94000000100000 140728002644422" \
+	" 140728002644442 140728002644442 140728002645995 0\n"
+#define TAIL F3_24 F25_52
+
+static int parse(const char *s, struct procfs_stat *st)
 {
 	return procfs_parse_stat(s, strlen(s), st);
 }
 
-static void test_stat_hostile_comm(void **state)
+static void assert_tail_fields(const struct procfs_stat *st)
+{
+	assert_int_equal(st->state, 'S');
+	assert_int_equal(st->ppid, 1);
+	assert_int_equal(st->pgrp, 42);
+	assert_int_equal(st->session, 43);
+	assert_int_equal(st->tty_nr, 34817);
+	assert_int_equal(st->tpgid, 42);
+	assert_int_equal(st->minflt, 100);
+	assert_int_equal(st->majflt, 7);
+	assert_int_equal(st->utime_ticks, 11);
+	assert_int_equal(st->stime_ticks, 12);
+	assert_int_equal(st->num_threads, 3);
+	assert_int_equal(st->starttime_ticks, 987654);
+	assert_int_equal(st->vsize, 1000448);
+	assert_int_equal(st->rss_pages, 362);
+}
+
+static void test_stat_fields(void **state)
 {
 	struct procfs_stat st;
 
-	(void)state;
-	assert_int_equal(stat_of("123 (bash)" TAIL, &st), 0);
+	assert_int_equal(parse("123 (bash)" TAIL, &st), 0);
 	assert_int_equal(st.pid, 123);
 	assert_string_equal(st.comm, "bash");
-	assert_int_equal(st.state, 'S');
+	assert_int_equal(st.comm_len, 4);
+	assert_false(st.comm_truncated);
+	assert_tail_fields(&st);
+	/* older kernels write fewer fields: only 1-24 are needed */
+	assert_int_equal(parse("123 (bash)" F3_24 " 0\n", &st), 0);
+	assert_int_equal(st.rss_pages, 362);
+	/* signed fields at their limits */
+	assert_int_equal(parse("5 (x) Z 0 0 0 -1 -1 0 0 0 0 0 0 0 -9223372036854775808 "
+			       "9223372036854775807 -100 -20 0 0 18446744073709551615 0 0 0\n", &st), 0);
+	assert_int_equal(st.state, 'Z');
+	assert_int_equal(st.ppid, 0);
+	assert_int_equal(st.tty_nr, UINT32_MAX);
+	assert_int_equal(st.tpgid, -1);
+	assert_int_equal(st.num_threads, 0);
+	assert_true(st.starttime_ticks == UINT64_MAX);
+	assert_int_equal(parse("2147483647 (x) R 2147483647 1 1 4294967295 2147483647 0 0 0 0 0 0 0 "
+			       "0 0 0 0 2147483647 0 0 0 0 0\n", &st), 0);
+	assert_int_equal(st.pid, INT32_MAX);
+	assert_int_equal(st.tty_nr, UINT32_MAX);
+	assert_int_equal(st.num_threads, INT32_MAX);
+}
+
+static void test_stat_hostile_comm(void **state)
+{
+	static const char nul_comm[] = "7 (a\0b)" TAIL;
+	struct procfs_stat st;
+	char line[1024];
+
+	/* spaces, parentheses, a newline: the last ')' closes comm */
+	assert_int_equal(parse("7 (a) (b) c\n))" TAIL, &st), 0);
+	assert_int_equal(st.comm_len, 10);
+	assert_string_equal(st.comm, "a) (b) c\n)");
+	assert_tail_fields(&st);
+	assert_int_equal(parse("7 ((((x)" TAIL, &st), 0);
+	assert_string_equal(st.comm, "(((x");
+	/* a comm that forges the fields after it changes nothing */
+	assert_int_equal(parse("7 (x) R 99 99 99 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1)" TAIL, &st), 0);
 	assert_int_equal(st.ppid, 1);
-	assert_int_equal(st.session, 42);
-	assert_int_equal(st.tty_nr, 34816);
-	assert_int_equal(st.minflt, 100);
-	assert_int_equal(st.majflt, 7);
-	assert_int_equal(st.utime_ticks, 11);
-	assert_int_equal(st.stime_ticks, 12);
-	assert_int_equal(st.num_threads, 3);
 	assert_int_equal(st.starttime_ticks, 987654);
-	/* spaces, parentheses and a newline in comm; the last ')' closes it */
-	assert_int_equal(stat_of("7 (a) (b) c\n)" TAIL, &st), 0);
-	assert_string_equal(st.comm, "a) (b) c\n");
-	assert_int_equal(st.starttime_ticks, 987654);
-	assert_int_equal(stat_of("7 ()" TAIL, &st), 0);
+	assert_string_equal(st.comm, "x) R 99 99 99 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1");
+	assert_int_equal(st.comm_len, 53);
+	assert_int_equal(parse("7 ()" TAIL, &st), 0);
 	assert_int_equal(st.comm_len, 0);
-	assert_int_equal(stat_of("7 (\xff\xfe))" TAIL, &st), 0);
-	assert_string_equal(st.comm, "\xff\xfe)");
+	assert_string_equal(st.comm, "");
+	assert_int_equal(parse("7 ( )" TAIL, &st), 0);
+	assert_string_equal(st.comm, " ");
+	assert_int_equal(parse("7 (\xff\xfe\xc3)" TAIL, &st), 0);
+	assert_string_equal(st.comm, "\xff\xfe\xc3");
+	assert_int_equal(procfs_parse_stat(nul_comm, sizeof(nul_comm) - 1, &st), 0);
+	assert_int_equal(st.comm_len, 3);
+	assert_memory_equal(st.comm, "a\0b", 4);
+	/* 15 bytes (TASK_COMM_LEN - 1), 63 kept whole, 64 and more cut to 63 */
+	assert_int_equal(parse("7 (123456789012345)" TAIL, &st), 0);
+	assert_int_equal(st.comm_len, 15);
+	snprintf(line, sizeof(line), "7 (%.63s)%s", "kworker/u8:3-events_unbound-and-then-some-words-to-reach-63-bytes", TAIL);
+	assert_int_equal(parse(line, &st), 0);
+	assert_int_equal(st.comm_len, 63);
+	assert_false(st.comm_truncated);
+	snprintf(line, sizeof(line), "7 (%.64s)%s", "kworker/u8:3-events_unbound-and-then-some-words-to-reach-64-bytesXX", TAIL);
+	assert_int_equal(parse(line, &st), 0);
+	assert_int_equal(st.comm_len, 63);
+	assert_true(st.comm_truncated);
+	assert_int_equal(strlen(st.comm), 63);
+	assert_memory_equal(st.comm, "kworker/u8:3-events_unbound", 27);
+	assert_tail_fields(&st);
+	snprintf(line, sizeof(line), "7 (%0300d)%s", 5, TAIL);
+	assert_int_equal(parse(line, &st), 0);
+	assert_true(st.comm_truncated);
+	assert_int_equal(st.comm_len, 63);
+}
+
+/* "1 (x) S" and fields 4-24 of F3_24, field k replaced by val, then tail. */
+static int parse_with(int k, const char *val, const char *tail)
+{
+	static const char *const f[25] = {
+		[4] = "1", "42", "43", "34817", "42", "4194560", "100", "0", "7", "0", "11", "12",
+		"0", "0", "20", "0", "3", "0", "987654", "1000448", "362",
+	};
+	struct procfs_stat st;
+	char line[512];
+	size_t n;
+	int i;
+
+	n = (size_t)snprintf(line, sizeof(line), "1 (x) S");
+	for (i = 4; i <= 24; i++)
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " %s", i == k ? val : f[i]);
+	n += (size_t)snprintf(line + n, sizeof(line) - n, "%s", tail);
+	return procfs_parse_stat(line, n, &st);
 }
 
 static void test_stat_malformed(void **state)
 {
 	static const char *const bad[] = {
-		"", "123", "123 (bash", "(bash)" TAIL, "x (bash)" TAIL, "123 (bash)",
-		"123 (bash) S 1 42", "123 (bash) S 1 42 42 x4816 42 4194560 100 0 7 0 11 12 0 0 20 0 3 0 987654",
-		"-5 (bash)" TAIL, "123 (bash)S 1",
+		"", "123", "123 ", "123 (", "123 (bash", "123 (bash)", "123 (bash) ", "123 (bash) S",
+		"123 (bash) S ", "123 (bash) S 1 42", "(bash)" TAIL, "x (bash)" TAIL, " 123 (bash)" TAIL,
+		"123  (bash)" TAIL, "123(bash)" TAIL, "123 bash)" TAIL, "12a (bash)" TAIL,
+		"+5 (bash)" TAIL, "123 (bash)S" F4_24 "\n", "123 (bash) 1" F4_24 "\n",
+		"123 (bash) SS" F4_24 "\n", "123 (bash) \xc3" F4_24 "\n", "123 (bash) S " F4_24 "\n",
+		"123 (bash) " F4_24 "\n", ("123 (bash) S" F4_24) /* cut after field 24 */,
+	};
+	static const struct {
+		int field;
+		const char *val;
+		int want;
+	} fields[] = {
+		{ 7, "x4816", -EINVAL }, { 7, "4816x", -EINVAL }, { 10, "-1", -EINVAL },
+		{ 10, "+1", -EINVAL }, { 22, "-1", -EINVAL }, { 24, "-", -EINVAL },
+		{ 24, "1.5", -EINVAL }, { 24, "", -EINVAL }, { 4, " 1", -EINVAL }, { 9, "0x10", -EINVAL },
+		{ 4, "2147483648", -ERANGE }, { 4, "-1", -ERANGE }, { 5, "-1", -ERANGE },
+		{ 6, "2147483648", -ERANGE }, { 7, "4294967296", -ERANGE },
+		{ 7, "-2147483649", -ERANGE }, { 8, "2147483648", -ERANGE }, { 20, "-1", -ERANGE },
+		{ 16, "-9223372036854775809", -ERANGE }, { 19, "9223372036854775808", -ERANGE },
+		{ 22, "18446744073709551616", -ERANGE }, { 23, "99999999999999999999999", -ERANGE },
+		{ 7, "-2147483648", 0 }, { 16, "-9223372036854775808", 0 },
+		{ 22, "18446744073709551615", 0 }, { 8, "-1", 0 }, { 24, "0000362", 0 },
+	};
+	static const struct {
+		const char *tail;
+		int want;
+	} tails[] = {
+		{ "", -EINVAL }, { "\t\n", -EINVAL }, { "\r\n", -EINVAL }, { "x", -EINVAL },
+		{ "5", -EINVAL },	/* field 24 read as 3625: cut, not ended */
+		{ " ", 0 }, { "\n", 0 }, { " junk after field 24 is not read", 0 },
 	};
 	struct procfs_stat st;
+	char huge[2048];
 	size_t i;
 
-	(void)state;
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(stat_of(bad[i], &st), -EINVAL);
-	assert_int_equal(stat_of("1 (a) S 1 1 1 0 1 0 0 0 0 0 0 0 0 0 0 0 1 0 99999999999999999999999", &st), -ERANGE);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		st.pid = 99;
+		if (parse(bad[i], &st) != -EINVAL)
+			fail_msg("bad[%zu] \"%s\": %d", i, bad[i], parse(bad[i], &st));
+		assert_int_equal(st.pid, 0);	/* zeroed, not half-filled */
+	}
+	assert_int_equal(parse_with(0, "", "\n"), 0);
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (parse_with(fields[i].field, fields[i].val, "\n") != fields[i].want)
+			fail_msg("field %d \"%s\": %d", fields[i].field, fields[i].val,
+				 parse_with(fields[i].field, fields[i].val, "\n"));
+	for (i = 0; i < sizeof(tails) / sizeof(tails[0]); i++)
+		if (parse_with(0, "", tails[i].tail) != tails[i].want)
+			fail_msg("tail[%zu]: %d", i, parse_with(0, "", tails[i].tail));
+	assert_int_equal(parse("0 (x)" TAIL, &st), -ERANGE);
+	assert_int_equal(parse("-5 (x)" TAIL, &st), -ERANGE);
+	assert_int_equal(parse("2147483648 (x)" TAIL, &st), -ERANGE);
+	/* a thousand digits end in -ERANGE, not in a loop or a wrap */
+	memset(huge, '9', sizeof(huge));
+	memcpy(huge, "1 (x) S ", 8);
+	memcpy(huge + sizeof(huge) - 2, " \n", 2);
+	assert_int_equal(procfs_parse_stat(huge, sizeof(huge), &st), -ERANGE);
+	assert_int_equal(procfs_parse_stat(NULL, 0, &st), -EINVAL);
 }
+
+/* Every prefix of a valid line: 0 only once the text goes past field 24. */
+static void test_stat_every_cut(void **state)
+{
+	const char *line = "4242 (a b) c) S 1 42 43 34817 42 4194560 100 0 7 0 11 12 0 0 20 0 3 0 "
+			   "987654 1000448 362 18446744073709551615 0\n";
+	const char *f24_end = strstr(line, " 362 ") + 4;
+	size_t n, len = strlen(line);
+	struct procfs_stat st;
+	char *copy;
+
+	for (n = 0; n <= len; n++) {
+		/* an exact-size heap copy lets ASan catch any read past n */
+		copy = malloc(n ? n : 1);
+		assert_non_null(copy);
+		memcpy(copy, line, n);
+		if ((size_t)(f24_end - line) < n) {
+			assert_int_equal(procfs_parse_stat(copy, n, &st), 0);
+			assert_int_equal(st.rss_pages, 362);
+			assert_string_equal(st.comm, "a b) c");
+		} else if (procfs_parse_stat(copy, n, &st) != -EINVAL) {
+			fail_msg("cut at %zu: %d", n, procfs_parse_stat(copy, n, &st));
+		}
+		free(copy);
+	}
+}
+
+static int pstatus(const char *s, struct procfs_status *st)
+{
+	return procfs_parse_status(s, strlen(s), st);
+}
+
+#define ST_HEAD "Name:\tbash\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t77\nNgid:\t0\nPid:\t77\nPPid:\t5\n" \
+		"TracerPid:\t0\n"
+#define ST_IDS "Uid:\t1000\t1001\t1002\t1003\nGid:\t10\t11\t12\t13\n"
+#define ST_TAIL "FDSize:\t256\nGroups:\t4 24 27 \nThreads:\t1\nCpus_allowed_list:\t0-7\n"
 
 static void test_status(void **state)
 {
-	const char *s = "Name:\tbash\nTgid:\t77\nPPid:\t5\nUid:\t1000\t1001\t1002\t1003\n"
-			"Gid:\t10\t11\t12\t13\nNSpid:\t77\t12\t1\n";
 	struct procfs_status st;
 
-	(void)state;
-	assert_int_equal(procfs_parse_status(s, strlen(s), &st), 0);
+	assert_int_equal(pstatus(ST_HEAD ST_IDS ST_TAIL "NSpid:\t77\t12\t1\nNSpgid:\t77\t12\t1\n", &st), 0);
 	assert_int_equal(st.tgid, 77);
 	assert_int_equal(st.ppid, 5);
 	assert_int_equal(st.uid[0], 1000);
+	assert_int_equal(st.uid[1], 1001);
+	assert_int_equal(st.uid[2], 1002);
 	assert_int_equal(st.uid[3], 1003);
+	assert_int_equal(st.gid[0], 10);
 	assert_int_equal(st.gid[1], 11);
+	assert_int_equal(st.gid[2], 12);
+	assert_int_equal(st.gid[3], 13);
 	assert_int_equal(st.nspid_inner, 1);
 	assert_int_equal(st.nspid_levels, 3);
-	assert_int_equal(procfs_parse_status("Name:\tx\n", 8, &st), -EINVAL);
-	assert_int_equal(procfs_parse_status("Uid:\tx\nGid:\t1\t1\t1\t1\n", 20, &st), -EINVAL);
-	assert_int_equal(procfs_parse_status("Uid:\t99999999999\t1\t1\t1\nGid:\t1\t1\t1\t1\n", 35, &st), -ERANGE);
+	/* no NSpid line (before Linux 4.1), no final newline */
+	assert_int_equal(pstatus("Tgid:\t9\nPPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t4294967295\t0\t0\t0", &st), 0);
+	assert_int_equal(st.nspid_levels, 0);
+	assert_int_equal(st.nspid_inner, 0);
+	assert_int_equal(st.ppid, 0);
+	assert_int_equal(st.gid[0], UINT32_MAX);
+	/* outside any child namespace; blanks of either kind, trailing ones too */
+	assert_int_equal(pstatus(ST_HEAD "Uid: 0 0  0\t0 \t\nGid:\t0\t0\t0\t0\nNSpid:\t77\n", &st), 0);
+	assert_int_equal(st.nspid_levels, 1);
+	assert_int_equal(st.nspid_inner, 77);
+	/* an escaped newline in Name: is one line, not a forged Uid: */
+	assert_int_equal(pstatus("Name:\tx\\nUid:\t0\t0\t0\t0\n" ST_HEAD ST_IDS, &st), 0);
+	assert_int_equal(st.uid[0], 1000);
+	/* keys are matched whole, with their colon */
+	assert_int_equal(pstatus(ST_HEAD ST_IDS "Uids:\t1\t1\t1\t1\nTgidx:\t5\n", &st), 0);
+	assert_int_equal(st.tgid, 77);
 }
 
-static void write_file(const char *dir, const char *name, const char *data, size_t n)
+static void test_status_malformed(void **state)
 {
-	char p[512];
-	FILE *f;
+	static const char *const bad[] = {
+		"", "Name:\tx\n", ST_HEAD "Uid:\t1\t1\t1\t1\n", ST_HEAD "Gid:\t1\t1\t1\t1\n",
+		"Tgid:\t7\n" ST_IDS, "PPid:\t7\n" ST_IDS,
+		ST_HEAD "Uid:\tx\t1\t1\t1\nGid:\t1\t1\t1\t1\n",
+		ST_HEAD "Uid:\t1\t1\t1\nGid:\t1\t1\t1\t1\n",
+		ST_HEAD "Uid:\t1\t1\t1\t1\t1\nGid:\t1\t1\t1\t1\n",
+		ST_HEAD "Uid:\t1\t1\t1\t-1\nGid:\t1\t1\t1\t1\n",
+		ST_HEAD "Uid:\t1\t1\t1\t1x\nGid:\t1\t1\t1\t1\n",
+		ST_HEAD "Uid:\t1\t1\t1\t1\r\nGid:\t1\t1\t1\t1\n",
+		ST_HEAD "Uid:\t1\t1\t1\t1\nUid:\t1\t1\t1\t1\nGid:\t1\t1\t1\t1\n",
+		ST_HEAD ST_IDS "Tgid:\t77\n",
+		ST_HEAD ST_IDS "NSpid:\n", ST_HEAD ST_IDS "NSpid:\t77\tx\n",
+		ST_HEAD ST_IDS "NSpid:\t1\nNSpid:\t1\n",
+		"Tgid:\t\nPPid:\t1\n" ST_IDS, "Tgid:\t1 2\nPPid:\t1\n" ST_IDS,
+	};
+	static const char *const range[] = {
+		ST_HEAD "Uid:\t4294967296\t1\t1\t1\nGid:\t1\t1\t1\t1\n",
+		ST_HEAD "Uid:\t99999999999999999999999\t1\t1\t1\nGid:\t1\t1\t1\t1\n",
+		"Tgid:\t0\nPPid:\t1\n" ST_IDS, "Tgid:\t2147483648\nPPid:\t1\n" ST_IDS,
+		ST_HEAD ST_IDS "NSpid:\t77\t0\n",
+	};
+	struct procfs_status st;
+	size_t i;
 
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	f = fopen(p, "w");
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, n, f), n);
-	fclose(f);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (pstatus(bad[i], &st) != -EINVAL)
+			fail_msg("bad[%zu]: %d", i, pstatus(bad[i], &st));
+		assert_int_equal(st.tgid, 0);
+		assert_int_equal(st.uid[0], 0);
+	}
+	for (i = 0; i < sizeof(range) / sizeof(range[0]); i++)
+		if (pstatus(range[i], &st) != -ERANGE)
+			fail_msg("range[%zu]: %d", i, pstatus(range[i], &st));
+	assert_int_equal(procfs_parse_status(NULL, 0, &st), -EINVAL);
 }
 
-static void test_fake_tree(void **state)
+static void test_cgroup_parse(void **state)
 {
-	char root[] = "/tmp/procfs-XXXXXX", d[128], p[512], *buf, *link;
+	static const char hybrid[] =
+		"12:cpu,cpuacct:/kubepods/pod1/abc\n"
+		"4:memory:/docker/3f2a\n"
+		"1:name=systemd:/system.slice/x:y.scope\n"
+		"0::/system.slice/containerd.service\n";
+	char out[64];
+
+	assert_int_equal(procfs_parse_cgroup(hybrid, strlen(hybrid), "memory", out, sizeof(out)), 0);
+	assert_string_equal(out, "/docker/3f2a");
+	assert_int_equal(procfs_parse_cgroup(hybrid, strlen(hybrid), "cpu", out, sizeof(out)), 0);
+	assert_string_equal(out, "/kubepods/pod1/abc");
+	assert_int_equal(procfs_parse_cgroup(hybrid, strlen(hybrid), "cpuacct", out, sizeof(out)), 0);
+	assert_string_equal(out, "/kubepods/pod1/abc");
+	assert_int_equal(procfs_parse_cgroup(hybrid, strlen(hybrid), "name=systemd", out, sizeof(out)), 0);
+	assert_string_equal(out, "/system.slice/x:y.scope");
+	assert_int_equal(procfs_parse_cgroup(hybrid, strlen(hybrid), "", out, sizeof(out)), 0);
+	assert_string_equal(out, "/system.slice/containerd.service");
+	assert_int_equal(procfs_parse_cgroup(hybrid, strlen(hybrid), "cpuac", out, sizeof(out)), -ENOENT);
+	assert_string_equal(out, "");
+	assert_int_equal(procfs_parse_cgroup(hybrid, strlen(hybrid), "blkio", out, sizeof(out)), -ENOENT);
+	assert_int_equal(procfs_parse_cgroup(hybrid, strlen(hybrid), "cpu,cpuacct", out, sizeof(out)), -EINVAL);
+	assert_int_equal(procfs_parse_cgroup(hybrid, strlen(hybrid), "a:b", out, sizeof(out)), -EINVAL);
+	/* the path and its NUL must fit */
+	assert_int_equal(procfs_parse_cgroup(hybrid, strlen(hybrid), "memory", out, 12), -ENAMETOOLONG);
+	assert_int_equal(procfs_parse_cgroup(hybrid, strlen(hybrid), "memory", out, 13), 0);
+	assert_string_equal(out, "/docker/3f2a");
+	/* v2 only, no final newline */
+	assert_int_equal(procfs_parse_cgroup("0::/", 4, "", out, sizeof(out)), 0);
+	assert_string_equal(out, "/");
+	assert_int_equal(procfs_parse_cgroup("0::/", 4, "memory", out, sizeof(out)), -ENOENT);
+	/* a cgroup name holding a newline forges a second line: refused */
+	assert_int_equal(procfs_parse_cgroup("0::/a/x\n0::/fake\n", 17, "", out, sizeof(out)), -EINVAL);
+	assert_int_equal(procfs_parse_cgroup("0::/a/x\nfoo\n", 12, "", out, sizeof(out)), -EINVAL);
+	assert_int_equal(procfs_parse_cgroup("0::/a\n\n", 7, "", out, sizeof(out)), -EINVAL);
+	assert_int_equal(procfs_parse_cgroup("0::\n", 4, "", out, sizeof(out)), -EINVAL);
+	assert_int_equal(procfs_parse_cgroup("0::a\n", 5, "", out, sizeof(out)), -EINVAL);
+	assert_int_equal(procfs_parse_cgroup("x::/a\n", 6, "", out, sizeof(out)), -EINVAL);
+	assert_int_equal(procfs_parse_cgroup(":memory:/a\n", 11, "memory", out, sizeof(out)), -EINVAL);
+	assert_int_equal(procfs_parse_cgroup("0::/a\0b\n", 8, "", out, sizeof(out)), -EINVAL);
+	assert_int_equal(procfs_parse_cgroup("4294967296::/a\n", 15, "", out, sizeof(out)), -EINVAL);
+	assert_int_equal(procfs_parse_cgroup("3::/a\n", 6, "", out, sizeof(out)), -ENOENT);
+	assert_int_equal(procfs_parse_cgroup("", 0, "", out, sizeof(out)), -ENOENT);
+}
+
+static void test_tty_name(void **state)
+{
+	static const struct {
+		uint32_t major, minor;
+		const char *want;
+	} cases[] = {
+		{ 136, 0, "pts/0" }, { 136, 1, "pts/1" }, { 136, 255, "pts/255" },
+		{ 136, 300, "pts/300" }, { 137, 5, "pts/261" }, { 143, 255, "pts/2047" },
+		{ 4, 0, "tty0" }, { 4, 1, "tty1" }, { 4, 63, "tty63" }, { 4, 64, "ttyS0" },
+		{ 4, 255, "ttyS191" }, { 4, 256, "char-4:256" }, { 5, 0, "tty" }, { 5, 1, "console" },
+		{ 5, 2, "ptmx" }, { 5, 3, "char-5:3" }, { 204, 64, "char-204:64" },
+		{ 0, 1, "char-0:1" }, { 144, 0, "char-144:0" }, { 135, 0, "char-135:0" },
+		{ 4095, 1048575, "char-4095:1048575" },
+	};
+	char out[PROCFS_TTY_NAME_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		/* new_encode_dev() */
+		uint32_t nr = (cases[i].minor & 0xff) | (cases[i].major << 8) |
+			      ((cases[i].minor & ~0xffu) << 12);
+
+		assert_int_equal(procfs_tty_name(nr, out, sizeof(out)), 0);
+		assert_string_equal(out, cases[i].want);
+	}
+	assert_int_equal(procfs_tty_name(34817, out, sizeof(out)), 0);	/* the stat fixtures */
+	assert_string_equal(out, "pts/1");
+	assert_int_equal(procfs_tty_name(UINT32_MAX, out, sizeof(out)), 0);
+	assert_string_equal(out, "char-4095:1048575");
+	assert_int_equal(procfs_tty_name(0, out, sizeof(out)), -ENOENT);
+	assert_string_equal(out, "");
+	assert_int_equal(procfs_tty_name(34816, out, 5), -ENAMETOOLONG);
+	assert_string_equal(out, "");
+	assert_int_equal(procfs_tty_name(34816, out, 6), 0);
+	assert_string_equal(out, "pts/0");
+	assert_int_equal(procfs_tty_name(34816, NULL, 0), -ENAMETOOLONG);
+}
+
+static void test_link_deleted(void **state)
+{
+	size_t n;
+
+	assert_true(procfs_link_deleted("/usr/bin/a b (deleted)", &n));
+	assert_int_equal(n, 12);
+	assert_false(procfs_link_deleted("/usr/bin/a", &n));
+	assert_int_equal(n, 10);
+	assert_true(procfs_link_deleted(" (deleted)", &n));
+	assert_int_equal(n, 0);
+	assert_false(procfs_link_deleted("(deleted)", &n));
+	assert_false(procfs_link_deleted("/x (deleted) ", NULL));
+	assert_false(procfs_link_deleted(NULL, &n));
+	assert_int_equal(n, 0);
+}
+
+/* The fake tree. */
+static char root[] = "/tmp/podsight-procfs-XXXXXX";
+
+static void put(const char *rel, const void *data, size_t n)
+{
+	char p[PATH_MAX];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, n), (ssize_t)n);
+	close(fd);
+}
+
+static void puts_(const char *rel, const char *s)
+{
+	put(rel, s, strlen(s));
+}
+
+static void dir(const char *rel)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	assert_int_equal(mkdir(p, 0700), 0);
+}
+
+static void link_(const char *rel, const char *target)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	assert_int_equal(symlink(target, p), 0);
+}
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static int tree_setup(void **state)
+{
+	char big[5000];
+
+	if (!mkdtemp(root))
+		return -1;
+	dir("42");
+	puts_("42/stat", "42 (my prog)" TAIL);
+	puts_("42/status", ST_HEAD ST_IDS ST_TAIL "NSpid:\t42\t7\t1\n");
+	put("42/cmdline", "a\0b c\0\0", 7);
+	puts_("42/loginuid", "4294967295");
+	link_("42/exe", "/usr/bin/my prog (deleted)");
+	link_("42/cwd", "/");
+	dir("42/ns");
+	link_("42/ns/pid", "pid:[4026531836]");
+	link_("42/ns/mnt", "mnt:[4026531841]");
+	link_("42/ns/pid_for_children", "pid:[4026532000]");
+	link_("42/ns/net", "net:[12x]");
+	link_("42/ns/uts", "uts:[]");
+	link_("42/ns/ipc", "ipc:[99999999999999999999999]");
+	link_("42/ns/time", "[5]");
+	link_("42/ns/user", "user:[5] ");
+	link_("42/ns/cgroup", "Cgroup:[5]");
+	puts_("42/cgroup", "9:name=systemd:/\n4:memory:/kubepods/burstable/pod1/cid\n"
+			   "2:cpu,cpuacct:/x\n0::/kubepods.slice/cri-containerd-cid.scope\n");
+
+	dir("43");	/* v2 only, odd loginuid, a long cwd */
+	puts_("43/stat", "43 (x)" TAIL);
+	puts_("43/loginuid", "1000\n");
+	puts_("43/cgroup", "0::/user.slice\n");
+	memset(big, 'd', sizeof(big));
+	for (size_t i = 0; i + 100 < sizeof(big); i += 100)
+		big[i] = '/';
+	big[4095] = 0;	/* symlink targets stop at PATH_MAX - 1 */
+	link_("43/cwd", big);
+
+	dir("44");	/* everything malformed */
+	puts_("44/stat", "45 (x)" TAIL);	/* pid field is not the directory */
+	puts_("44/status", ST_HEAD "Uid:\t1\n");
+	puts_("44/loginuid", "abc");
+	puts_("44/cgroup", "0::/a\n0::/b\n");
+	dir("45");
+	memset(big, '1', sizeof(big));
+	put("45/stat", big, sizeof(big));	/* larger than any stat line */
+	puts_("45/loginuid", "4294967296");
+	put("45/cmdline", "", 0);
+	dir("46");
+	put("46/loginuid", "", 0);
+	dir("47");
+	put("47/loginuid", big, 40);
+
+	/* entries that are not pids */
+	dir("0");
+	dir("0042");
+	dir("42abc");
+	dir("4294967296");
+	dir("2147483647");
+	link_("self", "42");
+	puts_("uptime", "1.00 2.00\n");
+	return 0;
+}
+
+static int tree_teardown(void **state)
+{
+	return nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void test_tree_stat_status(void **state)
+{
 	struct procfs_stat st;
-	struct procfs_iter *it;
-	size_t len;
-	bool trunc;
-	uint32_t auid;
-	uint64_t ino;
-	int pid, n = 0, seen42 = 0;
-
-	(void)state;
-	assert_non_null(mkdtemp(root));
-	snprintf(d, sizeof(d), "%s/42", root);
-	assert_int_equal(mkdir(d, 0700), 0);
-	snprintf(p, sizeof(p), "%s/self", root);
-	assert_int_equal(mkdir(p, 0700), 0);	/* not a pid */
-	snprintf(p, sizeof(p), "%s/42abc", root);
-	assert_int_equal(mkdir(p, 0700), 0);
-	write_file(d, "stat", "42 (my prog)" TAIL "\n", strlen("42 (my prog)" TAIL "\n"));
-	write_file(d, "cmdline", "a\0b c\0\0", 7);
-	write_file(d, "loginuid", "4294967295", 10);
-	snprintf(p, sizeof(p), "%s/exe", d);
-	assert_int_equal(symlink("/usr/bin/my prog (deleted)", p), 0);
-	snprintf(p, sizeof(p), "%s/ns", d);
-	assert_int_equal(mkdir(p, 0700), 0);
-	snprintf(p, sizeof(p), "%s/ns/pid", d);
-	assert_int_equal(symlink("pid:[4026531836]", p), 0);
-	snprintf(p, sizeof(p), "%s/ns/mnt", d);
-	assert_int_equal(symlink("mnt:[12x]", p), 0);
+	struct procfs_status ss;
 
 	assert_int_equal(procfs_read_stat(root, 42, &st), 0);
+	assert_int_equal(st.pid, 42);
 	assert_string_equal(st.comm, "my prog");
-	assert_int_equal(procfs_read_stat(root, 43, &st), -ENOENT);
+	assert_tail_fields(&st);
+	assert_int_equal(procfs_read_stat(root, 44, &st), -EINVAL);
+	assert_int_equal(st.pid, 0);
+	assert_int_equal(procfs_read_stat(root, 45, &st), -EFBIG);
+	assert_int_equal(procfs_read_stat(root, 99, &st), -ENOENT);
+	assert_int_equal(procfs_read_stat(root, 0, &st), -EINVAL);
+	assert_int_equal(procfs_read_stat(root, -1, &st), -EINVAL);
+
+	assert_int_equal(procfs_read_status(root, 42, &ss), 0);
+	assert_int_equal(ss.uid[0], 1000);
+	assert_int_equal(ss.gid[3], 13);
+	assert_int_equal(ss.tgid, 77);
+	assert_int_equal(ss.ppid, 5);
+	assert_int_equal(ss.nspid_levels, 3);
+	assert_int_equal(ss.nspid_inner, 1);
+	assert_int_equal(procfs_read_status(root, 43, &ss), -ENOENT);
+	assert_int_equal(procfs_read_status(root, 44, &ss), -EINVAL);
+}
+
+static void test_tree_files(void **state)
+{
+	char p[PATH_MAX], *buf = (char *)1;
+	size_t len = 99;
+	bool trunc = true;
+	uint32_t auid = 5;
+
 	assert_int_equal(procfs_read_cmdline(root, 42, 4096, &buf, &len, &trunc), 0);
 	assert_int_equal(len, 7);
 	assert_false(trunc);
-	assert_memory_equal(buf, "a\0b c\0\0", 7);
+	assert_memory_equal(buf, "a\0b c\0\0", 8);	/* and the NUL after */
+	free(buf);
+	assert_int_equal(procfs_read_cmdline(root, 42, 7, &buf, &len, &trunc), 0);
+	assert_int_equal(len, 7);
+	assert_false(trunc);
 	free(buf);
 	assert_int_equal(procfs_read_cmdline(root, 42, 3, &buf, &len, &trunc), 0);
 	assert_int_equal(len, 3);
 	assert_true(trunc);
+	assert_memory_equal(buf, "a\0b", 4);
 	free(buf);
-	assert_int_equal(procfs_read_loginuid(root, 42, &auid), 0);
-	assert_int_equal(auid, 4294967295u);
-	assert_int_equal(procfs_read_link(root, 42, "exe", &link), 0);
-	assert_string_equal(link, "/usr/bin/my prog (deleted)");
-	free(link);
-	assert_int_equal(procfs_read_ns(root, 42, "pid", &ino), 0);
-	assert_int_equal(ino, 4026531836ull);
-	assert_int_equal(procfs_read_ns(root, 42, "mnt", &ino), -EINVAL);
-	assert_int_equal(procfs_read_ns(root, 42, "net", &ino), -ENOENT);
+	assert_int_equal(procfs_read_cmdline(root, 42, 0, &buf, &len, &trunc), 0);
+	assert_int_equal(len, 0);
+	assert_true(trunc);
+	assert_string_equal(buf, "");
+	free(buf);
+	assert_int_equal(procfs_read_cmdline(root, 45, 0, &buf, &len, NULL), 0);
+	assert_int_equal(len, 0);
+	free(buf);
+	assert_int_equal(procfs_read_cmdline(root, 99, 100, &buf, &len, &trunc), -ENOENT);
+	assert_null(buf);
+	assert_int_equal(len, 0);
+	assert_false(trunc);
 
-	assert_int_equal(procfs_iter_open(root, &it), 0);
-	while ((pid = 0, procfs_iter_next(it, &pid)) == 1) {
-		n++;
-		seen42 += pid == 42;
-	}
-	procfs_iter_free(it);
-	procfs_iter_free(NULL);
-	assert_int_equal(n, 1);
-	assert_int_equal(seen42, 1);
-	assert_int_equal(procfs_iter_open("/nonexistent", &it), -ENOENT);
-	snprintf(p, sizeof(p), "rm -rf %s", root);
-	assert_int_equal(system(p), 0);
+	assert_int_equal(procfs_read_loginuid(root, 42, &auid), 0);
+	assert_int_equal(auid, PROCFS_AUID_UNSET);
+	assert_int_equal(procfs_read_loginuid(root, 43, &auid), 0);
+	assert_int_equal(auid, 1000);
+	auid = 5;
+	assert_int_equal(procfs_read_loginuid(root, 44, &auid), -EINVAL);
+	assert_int_equal(procfs_read_loginuid(root, 45, &auid), -ERANGE);
+	assert_int_equal(procfs_read_loginuid(root, 46, &auid), -EINVAL);
+	assert_int_equal(procfs_read_loginuid(root, 47, &auid), -EINVAL);
+	assert_int_equal(procfs_read_loginuid(root, 99, &auid), -ENOENT);
+	assert_int_equal(auid, 5);
+
+	/* not regular files: refused without blocking */
+	snprintf(p, sizeof(p), "%s/fifo", root);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	assert_int_equal(procfs_read_file(p, 100, &buf, &len, &trunc), -EINVAL);
+	assert_null(buf);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(procfs_read_file(root, 100, &buf, &len, &trunc), -EINVAL);
+	assert_int_equal(procfs_read_file("/dev/null", 100, &buf, &len, &trunc), -EINVAL);
+	snprintf(p, sizeof(p), "%s/42/stat", root);
+	assert_int_equal(procfs_read_file(p, SIZE_MAX, &buf, &len, &trunc), -EINVAL);
+	/* growth past the first 4 KiB */
+	snprintf(p, sizeof(p), "%s/45/stat", root);
+	assert_int_equal(procfs_read_file(p, 4999, &buf, &len, &trunc), 0);
+	assert_int_equal(len, 4999);
+	assert_true(trunc);
+	assert_int_equal(buf[4999], 0);
+	free(buf);
+	assert_int_equal(procfs_read_file(p, 5000, &buf, &len, &trunc), 0);
+	assert_int_equal(len, 5000);
+	assert_false(trunc);
+	free(buf);
+	assert_int_equal(procfs_read_file(p, 1 << 20, &buf, &len, &trunc), 0);
+	assert_int_equal(len, 5000);
+	assert_false(trunc);
+	free(buf);
 }
 
+static void test_tree_links(void **state)
+{
+	char *link = (char *)1;
+	uint64_t ino = 7;
+	size_t n;
+
+	assert_int_equal(procfs_read_link(root, 42, "exe", &link), 0);
+	assert_string_equal(link, "/usr/bin/my prog (deleted)");	/* kept as is */
+	assert_true(procfs_link_deleted(link, &n));
+	assert_int_equal(n, strlen("/usr/bin/my prog"));
+	free(link);
+	assert_int_equal(procfs_read_link(root, 42, "cwd", &link), 0);
+	assert_string_equal(link, "/");
+	free(link);
+	assert_int_equal(procfs_read_link(root, 43, "cwd", &link), 0);	/* past the first buffers */
+	assert_int_equal(strlen(link), 4095);
+	assert_int_equal(link[0], '/');
+	assert_int_equal(link[4094], 'd');
+	free(link);
+	assert_int_equal(procfs_read_link(root, 43, "exe", &link), -ENOENT);
+	assert_null(link);
+	assert_int_equal(procfs_read_link(root, 42, "stat", &link), -EINVAL);	/* not a link */
+	assert_int_equal(procfs_read_link(root, 42, "", &link), -EINVAL);
+
+	assert_int_equal(procfs_read_ns(root, 42, "pid", &ino), 0);
+	assert_int_equal(ino, 4026531836ull);
+	assert_int_equal(procfs_read_ns(root, 42, "mnt", &ino), 0);
+	assert_int_equal(ino, 4026531841ull);
+	assert_int_equal(procfs_read_ns(root, 42, "pid_for_children", &ino), 0);
+	assert_int_equal(ino, 4026532000ull);
+	ino = 7;
+	assert_int_equal(procfs_read_ns(root, 42, "net", &ino), -EINVAL);
+	assert_int_equal(procfs_read_ns(root, 42, "uts", &ino), -EINVAL);
+	assert_int_equal(procfs_read_ns(root, 42, "ipc", &ino), -ERANGE);
+	assert_int_equal(procfs_read_ns(root, 42, "time", &ino), -EINVAL);
+	assert_int_equal(procfs_read_ns(root, 42, "user", &ino), -EINVAL);
+	assert_int_equal(procfs_read_ns(root, 42, "cgroup", &ino), -EINVAL);
+	assert_int_equal(procfs_read_ns(root, 42, "time_for_children", &ino), -ENOENT);
+	assert_int_equal(procfs_read_ns(root, 42, "../exe", &ino), -EINVAL);
+	assert_int_equal(procfs_read_ns(root, 42, "", &ino), -EINVAL);
+	assert_int_equal(ino, 7);
+}
+
+static void test_tree_cgroup(void **state)
+{
+	char out[128];
+
+	assert_int_equal(procfs_read_cgroup_path(root, 42, "memory", out, sizeof(out)), 0);
+	assert_string_equal(out, "/kubepods/burstable/pod1/cid");
+	assert_int_equal(procfs_read_cgroup_path(root, 42, "cpu", out, sizeof(out)), 0);
+	assert_string_equal(out, "/x");
+	assert_int_equal(procfs_read_cgroup_path(root, 42, "name=systemd", out, sizeof(out)), 0);
+	assert_string_equal(out, "/");
+	assert_int_equal(procfs_read_cgroup_path(root, 42, "", out, sizeof(out)), 0);
+	assert_string_equal(out, "/kubepods.slice/cri-containerd-cid.scope");
+	assert_int_equal(procfs_read_cgroup_path(root, 43, "", out, sizeof(out)), 0);
+	assert_string_equal(out, "/user.slice");
+	assert_int_equal(procfs_read_cgroup_path(root, 43, "memory", out, sizeof(out)), -ENOENT);
+	assert_int_equal(procfs_read_cgroup_path(root, 44, "", out, sizeof(out)), -EINVAL);
+	assert_int_equal(procfs_read_cgroup_path(root, 45, "", out, sizeof(out)), -ENOENT);
+	assert_string_equal(out, "");
+}
+
+static void test_tree_iter(void **state)
+{
+	struct procfs_iter *it = (struct procfs_iter *)1;
+	int pid, r, n = 0, sum = 0;
+	char p[PATH_MAX];
+
+	assert_int_equal(procfs_iter_open(root, &it), 0);
+	while ((r = procfs_iter_next(it, &pid)) == 1) {
+		n++;
+		sum += pid == 42 ? 1 : pid == 43 ? 10 : pid == 44 ? 100 : pid == 45 ? 1000 :
+		       pid == 46 ? 10000 : pid == 47 ? 100000 : pid == INT32_MAX ? 1000000 : 0;
+	}
+	assert_int_equal(r, 0);
+	assert_int_equal(n, 7);
+	assert_int_equal(sum, 1111111);
+	assert_int_equal(procfs_iter_next(it, &pid), 0);	/* stays at the end */
+	procfs_iter_free(it);
+	procfs_iter_free(NULL);
+	assert_int_equal(procfs_iter_next(NULL, &pid), -EINVAL);
+	assert_int_equal(procfs_iter_open("/nonexistent-podsight", &it), -ENOENT);
+	assert_null(it);
+	snprintf(p, sizeof(p), "%s/uptime", root);
+	assert_int_equal(procfs_iter_open(p, &it), -ENOTDIR);
+
+	/* a process that goes away between readdir and open */
+	assert_int_equal(procfs_iter_open(root, &it), 0);
+	snprintf(p, sizeof(p), "%s/2147483647", root);
+	assert_int_equal(rmdir(p), 0);
+	while (procfs_iter_next(it, &pid) == 1) {
+		struct procfs_stat st;
+
+		if (pid == INT32_MAX)
+			assert_int_equal(procfs_read_stat(root, pid, &st), -ENOENT);
+	}
+	procfs_iter_free(it);
+	assert_int_equal(mkdir(p, 0700), 0);
+}
+
+/* The real /proc, compared with what system calls say. */
 static void test_real_self(void **state)
 {
 	struct procfs_stat st;
 	struct procfs_status ss;
-	uint64_t ino;
-	struct stat sb;
-	char *link;
+	struct procfs_iter *it;
+	struct argv_list al;
+	struct stat a, b;
+	struct timespec ts;
+	char *link, *buf, old[17] = { 0 }, cg[4096];
+	uint64_t ino, now_ticks;
+	size_t len;
+	bool trunc;
+	int pid, found = 0, hz = procfs_boot_ticks_per_sec(), i;
 
-	(void)state;
-	assert_int_equal(procfs_read_stat("/proc", getpid(), &st), 0);
+	assert_true(hz > 0);
+	assert_int_equal(hz, sysconf(_SC_CLK_TCK));
+
+	/* a hostile name of our own, on the real kernel */
+	assert_int_equal(prctl(PR_GET_NAME, old), 0);
+	assert_int_equal(prctl(PR_SET_NAME, "a) b (c\nd"), 0);
+	assert_int_equal(procfs_read_stat(NULL, getpid(), &st), 0);
+	assert_int_equal(prctl(PR_SET_NAME, old), 0);
+	assert_string_equal(st.comm, "a) b (c\nd");
 	assert_int_equal(st.pid, getpid());
 	assert_int_equal(st.ppid, getppid());
+	assert_int_equal(st.pgrp, getpgrp());
+	assert_int_equal(st.session, getsid(0));
+	assert_int_equal(st.state, 'R');
+	assert_true(st.num_threads >= 1);
+	assert_true(st.vsize > 0);
+	assert_true(st.rss_pages > 0);
+	assert_int_equal(clock_gettime(CLOCK_BOOTTIME, &ts), 0);
+	now_ticks = (uint64_t)ts.tv_sec * (uint64_t)hz + (uint64_t)ts.tv_nsec / (1000000000 / hz);
+	assert_true(st.starttime_ticks <= now_ticks);
+	if (st.tty_nr && isatty(0) && ttyname(0) && !strncmp(ttyname(0), "/dev/", 5)) {
+		char tty[PROCFS_TTY_NAME_MAX];
+
+		assert_int_equal(procfs_tty_name(st.tty_nr, tty, sizeof(tty)), 0);
+		assert_string_equal(tty, ttyname(0) + 5);
+	}
+
 	assert_int_equal(procfs_read_status("/proc", getpid(), &ss), 0);
 	assert_int_equal(ss.uid[0], getuid());
+	assert_int_equal(ss.uid[1], geteuid());
+	assert_int_equal(ss.gid[0], getgid());
+	assert_int_equal(ss.gid[1], getegid());
 	assert_int_equal(ss.tgid, getpid());
+	assert_int_equal(ss.ppid, getppid());
+	assert_true(ss.nspid_levels >= 1);
+	assert_int_equal(ss.nspid_inner, getpid());
+
 	assert_int_equal(procfs_read_ns("/proc", getpid(), "pid", &ino), 0);
-	assert_int_equal(stat("/proc/self/ns/pid", &sb), 0);
-	assert_int_equal(ino, sb.st_ino);
+	assert_int_equal(stat("/proc/self/ns/pid", &a), 0);
+	assert_int_equal(ino, a.st_ino);
+	assert_int_equal(procfs_read_ns("/proc", getpid(), "mnt", &ino), 0);
+	assert_int_equal(stat("/proc/self/ns/mnt", &a), 0);
+	assert_int_equal(ino, a.st_ino);
+
 	assert_int_equal(procfs_read_link("/proc", getpid(), "exe", &link), 0);
-	assert_true(strstr(link, "test_procfs") != NULL);
+	assert_false(procfs_link_deleted(link, NULL));
+	assert_int_equal(stat(link, &a), 0);
+	assert_int_equal(stat("/proc/self/exe", &b), 0);
+	assert_int_equal(a.st_ino, b.st_ino);
+	assert_int_equal(a.st_dev, b.st_dev);
 	free(link);
+
+	assert_int_equal(procfs_read_cmdline("/proc", getpid(), 1 << 20, &buf, &len, &trunc), 0);
+	assert_false(trunc);
+	assert_int_equal(argv_split(buf, len, &al), 0);
+	assert_int_equal(al.argc, (size_t)main_argc);
+	for (i = 0; i < main_argc; i++) {
+		assert_int_equal(al.lens[i], strlen(main_argv[i]));
+		assert_memory_equal(al.argv[i], main_argv[i], al.lens[i]);
+	}
+	argv_list_free(&al);
+	free(buf);
+
+	/* every kernel has the cgroup v2 line, mounted or not */
+	assert_int_equal(procfs_read_cgroup_path(NULL, getpid(), "", cg, sizeof(cg)), 0);
+	assert_int_equal(cg[0], '/');
+
+	{
+		uint32_t auid;
+		int r = procfs_read_loginuid("/proc", getpid(), &auid);
+
+		assert_true(r == 0 || r == -ENOENT);
+	}
+
+	assert_int_equal(procfs_iter_open(NULL, &it), 0);
+	while (procfs_iter_next(it, &pid) == 1)
+		found += pid == getpid();
+	procfs_iter_free(it);
+	assert_int_equal(found, 1);
 }
 
-static void test_argv_split(void **state)
+/* A child seen as a zombie, then gone once reaped. */
+static void test_real_vanish(void **state)
 {
-	struct argv_list l;
+	struct procfs_stat st;
+	struct procfs_status ss;
+	char *buf;
+	size_t len;
+	bool trunc;
+	pid_t child;
+	int i, status;
 
-	(void)state;
-	assert_int_equal(argv_split("", 0, &l), 0);
-	assert_int_equal(l.argc, 0);
-	argv_list_free(&l);
-	assert_int_equal(argv_split("a\0\0b\0", 5, &l), 0);
-	assert_int_equal(l.argc, 3);
-	assert_int_equal(l.lens[0], 1);
-	assert_int_equal(l.lens[1], 0);
-	assert_memory_equal(l.argv[2], "b", 1);
-	argv_list_free(&l);
-	assert_int_equal(argv_split("ls\0-l", 5, &l), 0);	/* cut: no final NUL */
-	assert_int_equal(l.argc, 2);
-	assert_int_equal(l.lens[1], 2);
-	argv_list_free(&l);
-	assert_int_equal(argv_split("\0", 1, &l), 0);
-	assert_int_equal(l.argc, 1);
-	assert_int_equal(l.lens[0], 0);
-	argv_list_free(&l);
-	argv_list_free(NULL);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0)
+		_exit(3);
+	for (i = 0; i < 2000; i++) {
+		assert_int_equal(procfs_read_stat("/proc", child, &st), 0);
+		if (st.state == 'Z')
+			break;
+		usleep(1000);
+	}
+	assert_int_equal(st.state, 'Z');
+	assert_int_equal(st.ppid, getpid());
+	assert_int_equal(procfs_read_cmdline("/proc", child, 4096, &buf, &len, &trunc), 0);
+	assert_int_equal(len, 0);	/* a zombie has no memory left */
+	free(buf);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_int_equal(procfs_read_stat("/proc", child, &st), -ENOENT);
+	assert_int_equal(procfs_read_status("/proc", child, &ss), -ENOENT);
+	assert_int_equal(procfs_read_cmdline("/proc", child, 4096, &buf, &len, &trunc), -ENOENT);
 }
 
-static void display(const char *buf, size_t len, size_t outsz, const char *want, int want_rc)
+int main(int argc, char **argv)
 {
-	struct argv_list l;
-	char out[256];
-	size_t need;
-
-	assert_int_equal(argv_split(buf, len, &l), 0);
-	assert_int_equal(argv_join_display(&l, out, outsz, &need), want_rc);
-	assert_string_equal(out, want);
-	argv_list_free(&l);
-}
-
-static void test_argv_display(void **state)
-{
-	(void)state;
-	display("ls\0-l\0", 6, 256, "ls -l", 0);
-	display("echo\0a b\0", 9, 256, "echo 'a b'", 0);
-	display("x\0\0", 3, 256, "x ''", 0);
-	display("sh\0-c\0it's\0", 11, 256, "sh -c 'it'\\''s'", 0);
-	display("a\nb\0", 4, 256, "a\\nb", 0);
-	display("\x01\xff\0", 3, 256, "\\x01\\xff", 0);
-	display("caf\xc3\xa9\0", 6, 256, "caf\xc3\xa9", 0);
-	display("\xed\xa0\x80\0", 4, 256, "\\xed\\xa0\\x80", 0);	/* UTF-8 surrogate */
-	display("abcdefghij\0", 11, 8, "abcd...", 1);
-	display("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\0", 9, 8, "\xc3\xa9\xc3\xa9...", 1);
-}
-
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
+	const struct CMUnitTest pure[] = {
+		cmocka_unit_test(test_stat_fields),
 		cmocka_unit_test(test_stat_hostile_comm),
 		cmocka_unit_test(test_stat_malformed),
+		cmocka_unit_test(test_stat_every_cut),
 		cmocka_unit_test(test_status),
-		cmocka_unit_test(test_fake_tree),
+		cmocka_unit_test(test_status_malformed),
+		cmocka_unit_test(test_cgroup_parse),
+		cmocka_unit_test(test_tty_name),
+		cmocka_unit_test(test_link_deleted),
 		cmocka_unit_test(test_real_self),
-		cmocka_unit_test(test_argv_split),
-		cmocka_unit_test(test_argv_display),
+		cmocka_unit_test(test_real_vanish),
 	};
+	const struct CMUnitTest tree[] = {
+		cmocka_unit_test(test_tree_stat_status),
+		cmocka_unit_test(test_tree_files),
+		cmocka_unit_test(test_tree_links),
+		cmocka_unit_test(test_tree_cgroup),
+		cmocka_unit_test(test_tree_iter),
+	};
+	int failed;
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	main_argc = argc;
+	main_argv = argv;
+	failed = cmocka_run_group_tests(pure, NULL, NULL);
+	failed += cmocka_run_group_tests(tree, tree_setup, tree_teardown);
+	return failed;
 }
