@@ -30,7 +30,7 @@ WARN      := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS    ?= -O2 -g
 ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(OUTPUT) -Isrc -Ibpf \
 	-DPODSIGHT_VERSION='"$(VERSION)"' -DPODSIGHT_GIT_REV='"$(GIT_REV)"'
-LDLIBS    := -lbpf -lelf -lz
+LDLIBS    := -lbpf -lelf -lz -ljansson
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUTPUT) -Ibpf -Wall -Werror
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
@@ -40,7 +40,7 @@ SKELS     := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 # Pure logic (no libbpf): shared by the agent, the unit tests and the fuzz targets.
 LIB_SRCS  := src/json_writer.c src/procfs.c src/argv.c src/proc_table.c src/exec_id.c \
 	src/timeconv.c src/event_fmt.c src/strutil.c src/cgroup_reg.c src/output.c src/pipeline.c \
-	src/container_id.c
+	src/container_id.c src/containers.c src/runtime_meta.c
 AGENT_SRCS := $(LIB_SRCS) src/main.c src/agent.c src/loader.c src/loop.c \
 	src/cmd_trace.c src/cmd_misc.c
 AGENT_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(AGENT_SRCS))
@@ -51,7 +51,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 SAN_BINS  := $(patsubst tests/unit/%.c,$(OUTPUT)/san/%,$(UNIT_SRCS))
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-.PHONY: all run check unit unit-san e2e bench bench-smoke deps test-deps clean fmt
+.PHONY: all run check unit unit-san e2e fuzz bench bench-smoke deps test-deps clean fmt
 all: $(OUTPUT)/podsight
 
 $(OUTPUT) $(OUTPUT)/obj $(OUTPUT)/tests $(OUTPUT)/san:
@@ -86,6 +86,20 @@ $(OUTPUT)/san/%: tests/unit/%.c $(LIB_SRCS) $(wildcard src/*.h) $(wildcard tests
 	$(call msg,CC-SAN,$@)
 	$(Q)$(CC) $(filter-out -O2,$(ALL_CFLAGS)) $(SAN_FLAGS) -Itests/unit $< $(LIB_SRCS) -lcmocka -ljansson -o $@
 
+# Fuzz targets (libFuzzer, clang): every parser of outside input.
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_SECONDS ?= 10
+$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard src/*.h)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(OUTPUT)/fuzz
+	$(Q)$(CLANG) -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Isrc -Ibpf \
+		$< $(filter-out src/pipeline.c src/output.c,$(LIB_SRCS)) -ljansson -o $@
+
+fuzz: $(FUZZ_BINS)
+	$(Q)for f in $(FUZZ_BINS); do echo "  RUN      $$f ($(FUZZ_SECONDS) s)"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 2>$$f.log >/dev/null || { tail -40 $$f.log; exit 1; }; done
+
 unit: $(UNIT_BINS) $(SAN_BINS)
 	$(Q)$(PYTHON) tests/run_unit.py $(UNIT_BINS) $(SAN_BINS)
 
@@ -105,7 +119,7 @@ run: deps
 	$(Q)exec $(OUTPUT)/podsight agent
 
 check: test-deps
-	$(Q)$(MAKE) --no-print-directory all unit
+	$(Q)$(MAKE) --no-print-directory all unit fuzz
 	$(Q)./scripts/prepare-host.sh
 	$(Q)./scripts/install-deps.sh bench
 	$(Q)$(MAKE) --no-print-directory bench-smoke

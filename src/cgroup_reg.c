@@ -11,12 +11,32 @@
 struct cg_slot {
 	uint64_t id;		/* 0: free */
 	char *path;
+	void *data;		/* from hooks.on_add */
 };
 
 struct cgroup_reg {
 	struct cg_slot *slots;
 	size_t mask, count, max;
+	struct cgroup_reg_hooks hooks;
 };
+
+void cgroup_reg__set_hooks(struct cgroup_reg *r, const struct cgroup_reg_hooks *h)
+{
+	r->hooks = *h;
+}
+
+static void drop_data(struct cgroup_reg *r, struct cg_slot *s)
+{
+	if (s->data && r->hooks.on_remove)
+		r->hooks.on_remove(r->hooks.ctx, s->id, s->data);
+	s->data = NULL;
+}
+
+static void attach_data(struct cgroup_reg *r, struct cg_slot *s)
+{
+	if (r->hooks.on_add)
+		r->hooks.on_add(r->hooks.ctx, s->id, s->path, &s->data);
+}
 
 static size_t hash_id(uint64_t id)
 {
@@ -26,14 +46,12 @@ static size_t hash_id(uint64_t id)
 struct cgroup_reg *cgroup_reg__new(size_t max_entries)
 {
 	struct cgroup_reg *r;
-	size_t cap = 16;
+	size_t cap = 1024;	/* doubles as cgroups come, up to the bound */
 
 	if (!max_entries || max_entries > (1u << 22)) {
 		errno = EINVAL;
 		return NULL;
 	}
-	while (cap < max_entries * 2)
-		cap <<= 1;
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
@@ -53,8 +71,11 @@ void cgroup_reg__free(struct cgroup_reg *r)
 
 	if (!r)
 		return;
-	for (i = 0; i <= r->mask; i++)
+	for (i = 0; i <= r->mask; i++) {
+		if (r->slots[i].id)
+			drop_data(r, &r->slots[i]);
 		free(r->slots[i].path);
+	}
 	free(r->slots);
 	free(r);
 }
@@ -67,6 +88,26 @@ static struct cg_slot *find(const struct cgroup_reg *r, uint64_t id)
 		if (r->slots[i].id == id)
 			return &r->slots[i];
 	return NULL;
+}
+
+static int grow(struct cgroup_reg *r)
+{
+	size_t cap = (r->mask + 1) * 2, i, j;
+	struct cg_slot *slots = calloc(cap, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (i = 0; i <= r->mask; i++) {
+		if (!r->slots[i].id)
+			continue;
+		for (j = hash_id(r->slots[i].id) & (cap - 1); slots[j].id; j = (j + 1) & (cap - 1))
+			;
+		slots[j] = r->slots[i];
+	}
+	free(r->slots);
+	r->slots = slots;
+	r->mask = cap - 1;
+	return 0;
 }
 
 int cgroup_reg__add(struct cgroup_reg *r, uint64_t id, const char *path, size_t len)
@@ -84,19 +125,27 @@ int cgroup_reg__add(struct cgroup_reg *r, uint64_t id, const char *path, size_t 
 	copy[len] = 0;
 	s = find(r, id);
 	if (s) {
+		drop_data(r, s);
 		free(s->path);
 		s->path = copy;
+		attach_data(r, s);
 		return 0;
 	}
 	if (r->count >= r->max) {
 		free(copy);
 		return -ENOSPC;
 	}
+	if ((r->count + 1) * 2 > r->mask + 1 && grow(r) != 0) {
+		free(copy);
+		return -ENOMEM;
+	}
 	for (i = hash_id(id) & r->mask; r->slots[i].id; i = (i + 1) & r->mask)
 		;
 	r->slots[i].id = id;
 	r->slots[i].path = copy;
+	r->slots[i].data = NULL;
 	r->count++;
+	attach_data(r, &r->slots[i]);
 	return 0;
 }
 
@@ -108,6 +157,7 @@ void cgroup_reg__remove(struct cgroup_reg *r, uint64_t id)
 	if (!s)
 		return;
 	i = (size_t)(s - r->slots);
+	drop_data(r, s);
 	free(s->path);
 	s->path = NULL;
 	s->id = 0;
@@ -120,6 +170,7 @@ void cgroup_reg__remove(struct cgroup_reg *r, uint64_t id)
 		r->slots[i] = r->slots[j];
 		r->slots[j].id = 0;
 		r->slots[j].path = NULL;
+		r->slots[j].data = NULL;
 		i = j;
 	}
 }
@@ -129,6 +180,23 @@ const char *cgroup_reg__path(const struct cgroup_reg *r, uint64_t id)
 	struct cg_slot *s = id ? find(r, id) : NULL;
 
 	return s ? s->path : NULL;
+}
+
+void *cgroup_reg__data(const struct cgroup_reg *r, uint64_t id)
+{
+	struct cg_slot *s = id ? find(r, id) : NULL;
+
+	return s ? s->data : NULL;
+}
+
+void cgroup_reg__foreach(const struct cgroup_reg *r,
+			 void (*fn)(void *ctx, uint64_t id, const char *path, void *data), void *ctx)
+{
+	size_t i;
+
+	for (i = 0; i <= r->mask; i++)
+		if (r->slots[i].id)
+			fn(ctx, r->slots[i].id, r->slots[i].path, r->slots[i].data);
 }
 
 size_t cgroup_reg__count(const struct cgroup_reg *r)

@@ -11,7 +11,17 @@
 
 struct cgroup_reg;
 
+/* Called when an entry is added (may set *data) and when it goes. */
+struct cgroup_reg_hooks {
+	void (*on_add)(void *ctx, uint64_t id, const char *path, void **data);
+	void (*on_remove)(void *ctx, uint64_t id, void *data);
+	void *ctx;
+};
+
 struct cgroup_reg *cgroup_reg__new(size_t max_entries);
+void cgroup_reg__set_hooks(struct cgroup_reg *r, const struct cgroup_reg_hooks *h);
+/* What on_add attached to the entry; NULL when unknown or nothing. */
+void *cgroup_reg__data(const struct cgroup_reg *r, uint64_t id);
 void cgroup_reg__free(struct cgroup_reg *r);
 /* Walks mnt (e.g. /sys/fs/cgroup/memory) up to max_depth levels deep.
  * Returns the number of cgroups recorded or -errno. */
@@ -21,5 +31,7 @@ int cgroup_reg__add(struct cgroup_reg *r, uint64_t id, const char *path, size_t 
 void cgroup_reg__remove(struct cgroup_reg *r, uint64_t id);
 const char *cgroup_reg__path(const struct cgroup_reg *r, uint64_t id);
 size_t cgroup_reg__count(const struct cgroup_reg *r);
+void cgroup_reg__foreach(const struct cgroup_reg *r,
+			 void (*fn)(void *ctx, uint64_t id, const char *path, void *data), void *ctx);
 
 #endif

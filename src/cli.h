@@ -69,6 +69,7 @@ void runtime_report(struct loader *l, struct pipeline *p);
 int cmd_agent(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
 int cmd_bench_pipeline(int argc, char **argv);
 
 #endif

@@ -15,22 +15,64 @@ struct trace_ctx {
 	struct output *out;
 	bool json;
 	bool header_done;
+	const char *namespace, *pod, *container;	/* filters; NULL: any */
 };
+
+static bool str_eq(const char *a, const char *b)
+{
+	return a && b && !strcmp(a, b);
+}
+
+/* --namespace, --pod, --container: exact names; --container also takes
+ * a container id or a prefix of one (at least 4 characters). */
+static bool wanted(const struct trace_ctx *t, const struct fmt_container *c)
+{
+	if (!t->namespace && !t->pod && !t->container)
+		return true;
+	if (!c)
+		return false;
+	if (t->namespace && !str_eq(t->namespace, c->k8s_namespace))
+		return false;
+	if (t->pod && !str_eq(t->pod, c->k8s_pod))
+		return false;
+	if (t->container && !str_eq(t->container, c->k8s_container) && !str_eq(t->container, c->name) &&
+	    !(strlen(t->container) >= 4 && c->id && !strncmp(c->id, t->container, strlen(t->container))))
+		return false;
+	return true;
+}
+
+/* Where a process runs, for the table: namespace/pod/container in
+ * Kubernetes, the container's name (or short id) elsewhere, "-" on the host. */
+static void where(const struct fmt_container *c, char *buf, size_t len)
+{
+	if (!c)
+		snprintf(buf, len, "-");
+	else if (c->kube && c->k8s_pod && *c->k8s_pod)
+		snprintf(buf, len, "%s/%s/%s", c->k8s_namespace ? c->k8s_namespace : "?", c->k8s_pod,
+			 c->sandbox ? "(sandbox)" : c->k8s_container && *c->k8s_container ? c->k8s_container : "?");
+	else if (c->name && *c->name)
+		snprintf(buf, len, "%s", c->name);
+	else
+		snprintf(buf, len, "%.12s", c->id ? c->id : "?");
+}
 
 static int trace_sink(void *ctx, const struct pipeline_event *ev)
 {
 	struct trace_ctx *t = ctx;
 	struct argv_list al;
-	char line[8192], cmd[4096], when[16];
+	char line[8192], cmd[4096], when[16], loc[256];
 	size_t need;
 	time_t sec;
 	struct tm tm;
 	int n;
 
+	if (ev->type == PS_EV_EXEC && !wanted(t, ev->container))
+		return 0;
 	if (t->json || ev->type != PS_EV_EXEC)
-		return ev->type == PS_EV_EXEC || t->json ? output__write(t->out, ev->json, ev->json_len) : 0;
+		return output__write(t->out, ev->json, ev->json_len);
 	if (!t->header_done) {
-		n = snprintf(line, sizeof(line), "%-8s %7s %7s %6s  %s\n", "TIME", "PID", "PPID", "UID", "COMMAND");
+		n = snprintf(line, sizeof(line), "%-8s %7s %7s %5s %-24s   %s\n", "TIME", "PID", "PPID", "UID",
+			     "WHERE", "COMMAND");
 		output__write(t->out, line, (size_t)n);
 		t->header_done = true;
 	}
@@ -44,8 +86,10 @@ static int trace_sink(void *ctx, const struct pipeline_event *ev)
 	sec = (time_t)(ev->real_ns / 1000000000ull);
 	localtime_r(&sec, &tm);
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
-	n = snprintf(line, sizeof(line), "%-8s %7u %7u %6u  %s%s\n", when, ev->exec->pid,
-		     ev->exec->ppid, ev->exec->uid, cmd,
+	where(ev->container, loc, sizeof(loc));
+	n = snprintf(line, sizeof(line), "%-8s %7u %7u %5u %-24.24s %c %s%s\n", when, ev->exec->pid,
+		     ev->exec->ppid, ev->exec->uid, loc,
+		     !ev->session ? ' ' : ev->session->tty ? '*' : '+', cmd,
 		     ev->exec->flags & PS_EXEC_ARGS_TRUNCATED ? " [truncated]" : "");
 	if (n < 0)
 		return 0;
@@ -58,21 +102,32 @@ static void trace_exec_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: podsight trace exec [OPTIONS]\n\n"
-		"Shows every exec on this machine as it happens: time, pid, parent pid, uid\n"
-		"and the command line (quoted so that it can be pasted into a shell; bytes\n"
-		"that are not printable are shown as \\xNN). Stop with Ctrl-C.\n\n"
+		"Shows every exec on this machine as it happens: time, pid, parent pid, uid,\n"
+		"where it runs (namespace/pod/container in Kubernetes, the container's name\n"
+		"elsewhere, - on the host) and the command line, quoted so that it can be\n"
+		"pasted into a shell (bytes that are not printable are shown as \\xNN).\n"
+		"A '*' before the command marks an interactive exec session (kubectl exec -it,\n"
+		"docker exec -it), a '+' a session without a terminal. Stop with Ctrl-C.\n\n"
 		"Options:\n"
 		"      --json               the same events as JSON lines (docs/events.md)\n"
+		"      --namespace NS       only execs in pods of Kubernetes namespace NS\n"
+		"      --pod POD            only execs in pods named POD\n"
+		"      --container NAME     only execs in containers named NAME (or whose id\n"
+		"                           starts with NAME, 4 characters at least)\n"
 		KERNEL_OPTS_HELP
 		"  -h, --help               show this help\n\n"
-		"Example: podsight trace exec --json | jq -r .process.executable\n");
+		"Examples: podsight trace exec --namespace team-a\n"
+		"          podsight trace exec --json | jq -r .process.executable\n");
 }
 
 static int cmd_trace_exec(int argc, char **argv)
 {
-	enum { OPT_JSON = 1 };
+	enum { OPT_JSON = 1, OPT_NS, OPT_POD, OPT_CTR };
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "namespace", required_argument, NULL, OPT_NS },
+		{ "pod", required_argument, NULL, OPT_POD },
+		{ "container", required_argument, NULL, OPT_CTR },
 		{ "help", no_argument, NULL, 'h' },
 		KERNEL_LONG_OPTS,
 		{ NULL, 0, NULL, 0 },
@@ -91,6 +146,15 @@ static int cmd_trace_exec(int argc, char **argv)
 		switch (opt) {
 		case OPT_JSON:
 			t.json = true;
+			break;
+		case OPT_NS:
+			t.namespace = optarg;
+			break;
+		case OPT_POD:
+			t.pod = optarg;
+			break;
+		case OPT_CTR:
+			t.container = optarg;
 			break;
 		case 'h':
 			trace_exec_usage(stdout);

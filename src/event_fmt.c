@@ -83,6 +83,53 @@ static void cgroup_obj(struct json_writer *w, uint64_t id, const char *path)
 	jw_object_end(w);
 }
 
+static void kv_opt(struct json_writer *w, const char *key, const char *s)
+{
+	if (s && *s)
+		jw_kv_string(w, key, s);
+	else
+		jw_kv_null(w, key);
+}
+
+/* "container", "k8s" and "session": null outside a container, outside
+ * Kubernetes, outside an exec session. */
+static void context_objs(struct json_writer *w, const struct fmt_container *c,
+			 const struct fmt_session *sess)
+{
+	if (c) {
+		jw_key(w, "container");
+		jw_object_start(w);
+		kv_opt(w, "id", c->id);
+		kv_opt(w, "name", c->name);
+		kv_opt(w, "image", c->image);
+		kv_opt(w, "runtime", c->runtime);
+		jw_kv_bool(w, "sandbox", c->sandbox);
+		jw_object_end(w);
+	} else {
+		jw_kv_null(w, "container");
+	}
+	if (c && c->kube) {
+		jw_key(w, "k8s");
+		jw_object_start(w);
+		kv_opt(w, "namespace", c->k8s_namespace);
+		kv_opt(w, "pod", c->k8s_pod);
+		kv_opt(w, "pod_uid", c->k8s_pod_uid);
+		kv_opt(w, "container", c->k8s_container);
+		jw_object_end(w);
+	} else {
+		jw_kv_null(w, "k8s");
+	}
+	if (sess) {
+		jw_key(w, "session");
+		jw_object_start(w);
+		jw_kv_string(w, "id", sess->id);
+		jw_kv_bool(w, "tty", sess->tty);
+		jw_object_end(w);
+	} else {
+		jw_kv_null(w, "session");
+	}
+}
+
 void event_fmt__exec(struct json_writer *w, const struct ps_exec_event *e,
 		     const struct exec_payload *p, const struct fmt_exec_ctx *c)
 {
@@ -161,6 +208,7 @@ void event_fmt__exec(struct json_writer *w, const struct ps_exec_event *e,
 	jw_array_end(w);
 	jw_object_end(w);
 	cgroup_obj(w, e->cgroup_id, c->cgroup_path);
+	context_objs(w, c->container, c->session);
 	jw_object_end(w);
 	jw_newline(w);
 }
@@ -238,6 +286,7 @@ void event_fmt__exit(struct json_writer *w, const struct ps_exit_event *e,
 			 e->hdr.ktime_ns > e->start_ns ? e->hdr.ktime_ns - e->start_ns : 0);
 	jw_object_end(w);
 	cgroup_obj(w, e->cgroup_id, c->cgroup_path);
+	context_objs(w, c->container, c->session);
 	jw_object_end(w);
 	jw_newline(w);
 }

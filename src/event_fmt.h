@@ -3,6 +3,7 @@
 #ifndef PODSIGHT_EVENT_FMT_H
 #define PODSIGHT_EVENT_FMT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "process.h"
@@ -18,6 +19,20 @@ struct fmt_ancestor {
 	const char *comm;
 };
 
+/* Container and pod of an event; NULL strings are written as null. */
+struct fmt_container {
+	const char *id, *name, *image, *runtime;
+	bool sandbox;
+	bool kube;
+	const char *k8s_namespace, *k8s_pod, *k8s_pod_uid, *k8s_container;
+};
+
+/* An exec session (kubectl exec, docker exec, ...) the process belongs to. */
+struct fmt_session {
+	const char *id;		/* exec id of the session's first process */
+	bool tty;
+};
+
 /* Everything the exec record does not carry itself. */
 struct fmt_exec_ctx {
 	const char *node;
@@ -26,6 +41,8 @@ struct fmt_exec_ctx {
 	const char *exec_id;
 	const char *parent_exec_id;
 	const char *cgroup_path;	/* NULL: unknown */
+	const struct fmt_container *container;	/* NULL: not in a container */
+	const struct fmt_session *session;	/* NULL: not in a session */
 	size_t n_ancestors;
 	struct fmt_ancestor ancestors[FMT_MAX_ANCESTORS];
 };
@@ -38,6 +55,8 @@ struct fmt_exit_ctx {
 	const char *parent_exec_id;	/* NULL: unknown */
 	const char *exe;		/* NULL: unknown */
 	const char *cgroup_path;
+	const struct fmt_container *container;
+	const struct fmt_session *session;
 	uint64_t page_size;
 };
 

@@ -37,6 +37,11 @@ static void ensure_tracefs(void)
 			 strerror(errno));
 }
 
+static void warn_log(void *ctx, const char *msg)
+{
+	log_warn("%s", msg);
+}
+
 int runtime_start(const struct kernel_opts *k, struct pipeline_opts *po,
 		  struct pipeline **pp, struct loader **lp, char *cgmnt, size_t cgmnt_len)
 {
@@ -64,6 +69,8 @@ int runtime_start(const struct kernel_opts *k, struct pipeline_opts *po,
 	po->max_processes = k->max_processes;
 	po->node = k->node;
 	po->scan_proc = true;
+	if (!po->warn)
+		po->warn = warn_log;
 	/* The table is seeded before the kernel side attaches: a process that
 	 * starts in between is seen by both, and the record wins. */
 	*pp = pipeline__new(po);

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "cgroup_reg.h"
+#include "containers.h"
 #include "exec_id.h"
 #include "json_writer.h"
 #include "output.h"
@@ -22,6 +23,8 @@ struct pipeline {
 	struct timeconv tc;
 	struct proc_table *pt;
 	struct cgroup_reg *cg;
+	struct containers *cs;
+	bool scanning;		/* cgroups found now existed before the agent */
 	struct json_writer *jw;
 	uint64_t page_size;
 	struct pipeline_stats st;
@@ -83,6 +86,80 @@ static void scan_proc(struct pipeline *p)
 	procfs_iter_free(it);
 }
 
+static void cg_added(void *ctx, uint64_t id, const char *path, void **data)
+{
+	struct pipeline *p = ctx;
+
+	*data = containers__for_cgroup(p->cs, id, path, p->scanning);
+}
+
+static void cg_removed(void *ctx, uint64_t id, void *data)
+{
+	container__free(data);
+}
+
+static void container_warn(void *ctx, const char *msg)
+{
+	struct pipeline *p = ctx;
+
+	if (p->o.warn)
+		p->o.warn(p->o.warn_ctx, msg);
+}
+
+/* The container of a cgroup, with what is known of it, for the event. */
+static const struct fmt_container *container_of_cgroup(struct pipeline *p, uint64_t cgid,
+							struct fmt_container *f)
+{
+	struct container *c = cgroup_reg__data(p->cg, cgid);
+	const struct container_meta *m;
+	bool have;
+
+	if (!c)
+		return NULL;
+	containers__refresh(p->cs, c);
+	m = &c->meta;
+	have = c->meta_err == 0 || c->meta_err == -EBADMSG;
+	*f = (struct fmt_container){
+		.id = c->ident.container_id,
+		.name = have ? m->name : NULL,
+		.image = have ? m->image : NULL,
+		.runtime = have && m->runtime[0] ? m->runtime
+			   : c->ident.runtime != RT_UNKNOWN ? container_runtime_name(c->ident.runtime) : NULL,
+		.sandbox = have && m->is_sandbox,
+		.kube = c->ident.is_kube || (have && m->k8s_namespace[0]),
+		.k8s_namespace = have ? m->k8s_namespace : NULL,
+		.k8s_pod = have ? m->k8s_pod : NULL,
+		.k8s_pod_uid = have && m->k8s_pod_uid[0] ? m->k8s_pod_uid : c->ident.pod_uid,
+		.k8s_container = have ? m->k8s_container : NULL,
+	};
+	return f;
+}
+
+struct foreach_ctx {
+	struct pipeline *p;
+	void (*fn)(void *ctx, uint64_t cgroup_id, const char *path, const struct fmt_container *c);
+	void *ctx;
+};
+
+static void foreach_one(void *ctx, uint64_t id, const char *path, void *data)
+{
+	struct foreach_ctx *f = ctx;
+	struct fmt_container fc;
+
+	if (data && container_of_cgroup(f->p, id, &fc))
+		f->fn(f->ctx, id, path, &fc);
+}
+
+void pipeline__foreach_container(struct pipeline *p,
+				 void (*fn)(void *ctx, uint64_t cgroup_id, const char *path,
+					    const struct fmt_container *c),
+				 void *ctx)
+{
+	struct foreach_ctx f = { p, fn, ctx };
+
+	cgroup_reg__foreach(p->cg, foreach_one, &f);
+}
+
 struct pipeline *pipeline__new(const struct pipeline_opts *o)
 {
 	struct pipeline *p = calloc(1, sizeof(*p));
@@ -106,13 +183,18 @@ struct pipeline *pipeline__new(const struct pipeline_opts *o)
 	p->pt = proc_table__new(o->max_processes ? o->max_processes : 65536);
 	p->cg = cgroup_reg__new(o->max_cgroups ? o->max_cgroups : 65536);
 	p->jw = jw_new();
-	if (!p->pt || !p->cg || !p->jw) {
+	p->cs = containers__new(o->runtime_paths, container_warn, p);
+	if (!p->pt || !p->cg || !p->jw || !p->cs) {
 		pipeline__free(p);
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (p->o.cgroup_mount)
+	cgroup_reg__set_hooks(p->cg, &(struct cgroup_reg_hooks){ cg_added, cg_removed, p });
+	if (p->o.cgroup_mount) {
+		p->scanning = true;
 		cgroup_reg__scan(p->cg, p->o.cgroup_mount, 32);
+		p->scanning = false;
+	}
 	if (p->o.scan_proc)
 		scan_proc(p);
 	return p;
@@ -124,6 +206,7 @@ void pipeline__free(struct pipeline *p)
 		return;
 	proc_table__free(p->pt);
 	cgroup_reg__free(p->cg);
+	containers__free(p->cs);
 	jw_free(p->jw);
 	free(p);
 }
@@ -176,12 +259,68 @@ static void fill_ancestors(struct pipeline *p, uint32_t ppid, struct fmt_exec_ct
 	c->n_ancestors = n;
 }
 
+/*
+ * Exec sessions. A process that enters a container's pid namespace from
+ * outside (runc exec's [2:INIT], nsenter) and is not the container's first
+ * process starts a session: kubectl exec, crictl exec, docker and podman
+ * exec, ctr task exec. Its descendants inherit the session; a process that
+ * execs again keeps its own. The entrypoint (pid 1 of its namespace, or
+ * the first exec seen in a new container) starts none.
+ */
+struct session_state {
+	uint32_t pid;
+	uint32_t tty;
+	uint64_t ns;
+};
+
+static void exec_session(struct pipeline *p, const struct ps_exec_event *e,
+			 const struct proc_entry *self, const struct proc_entry *parent,
+			 struct session_state *out)
+{
+	struct container *c;
+
+	memset(out, 0, sizeof(*out));
+	if (self && (self->flags & PROC_EXECED) && self->cgroup_id == e->cgroup_id) {
+		/* exec again: same process, same session */
+		out->pid = self->session_pid;
+		out->tty = self->session_tty;
+		out->ns = self->session_ns;
+		return;
+	}
+	if (self && self->session_pid) {
+		/* forked inside a session, now exec'ing */
+		out->pid = self->session_pid;
+		out->tty = self->session_tty;
+		out->ns = self->session_ns;
+		return;
+	}
+	if (parent && parent->session_pid && e->pidns == e->ppidns) {
+		out->pid = parent->session_pid;
+		out->tty = parent->session_tty;
+		out->ns = parent->session_ns;
+		return;
+	}
+	c = cgroup_reg__data(p->cg, e->cgroup_id);
+	if (!c || e->pidns == e->ppidns)
+		return;
+	if (e->nspid == 1 || !c->started) {
+		c->started = true;	/* the entrypoint */
+		return;
+	}
+	out->pid = e->pid;
+	out->ns = e->hdr.ktime_ns;
+	out->tty = e->tty_major != 0;
+}
+
 static int on_proc_exec(struct pipeline *p, const struct ps_exec_event *e, size_t size)
 {
 	static char ids[FMT_MAX_ANCESTORS][EXEC_ID_LEN];
-	char id[EXEC_ID_LEN], pid_id[EXEC_ID_LEN];
+	char id[EXEC_ID_LEN], pid_id[EXEC_ID_LEN], sess_id[EXEC_ID_LEN];
 	struct exec_payload pl;
 	struct fmt_exec_ctx c = { .node = p->node };
+	struct fmt_container fc;
+	struct fmt_session fs;
+	struct session_state ss;
 	struct proc_entry *e_ent, *parent;
 	struct pipeline_event ev = { .type = PS_EV_EXEC, .exec = e, .payload = &pl };
 
@@ -195,6 +334,13 @@ static int on_proc_exec(struct pipeline *p, const struct ps_exec_event *e, size_
 		exec_id__make(&p->idc, parent->exec_ns, parent->pid, pid_id);
 	else
 		exec_id__make(&p->idc, e->parent_start_ns, e->ppid, pid_id);
+	exec_session(p, e, proc_table__find(p->pt, e->pid), parent, &ss);
+	ev.container = container_of_cgroup(p, e->cgroup_id, &fc);
+	if (ss.pid) {
+		exec_id__make(&p->idc, ss.ns, ss.pid, sess_id);
+		fs = (struct fmt_session){ .id = sess_id, .tty = ss.tty };
+		ev.session = &fs;
+	}
 
 	if (p->o.emit & EMIT_EXEC) {
 		c.real_ns = timeconv__real_ns(&p->tc, e->hdr.ktime_ns);
@@ -202,6 +348,8 @@ static int on_proc_exec(struct pipeline *p, const struct ps_exec_event *e, size_
 		c.exec_id = id;
 		c.parent_exec_id = pid_id;
 		c.cgroup_path = cgroup_reg__path(p->cg, e->cgroup_id);
+		c.container = ev.container;
+		c.session = ev.session;
 		fill_ancestors(p, e->ppid, &c, ids);
 		ev.real_ns = c.real_ns;
 		jw_reset(p->jw);
@@ -217,6 +365,9 @@ static int on_proc_exec(struct pipeline *p, const struct ps_exec_event *e, size_
 		e_ent->cgroup_id = e->cgroup_id;
 		e_ent->uid = e->uid;
 		e_ent->flags = (e_ent->flags & ~PROC_FROM_SCAN) | PROC_EXECED;
+		e_ent->session_pid = ss.pid;
+		e_ent->session_tty = ss.tty;
+		e_ent->session_ns = ss.ns;
 		memcpy(e_ent->comm, e->comm, sizeof(e_ent->comm));
 		e_ent->comm[sizeof(e_ent->comm) - 1] = 0;
 		if (e->flags & PS_EXEC_EXE_FAULT)
@@ -251,9 +402,13 @@ static int on_proc_fork(struct pipeline *p, const struct ps_fork_event *f, size_
 	c->flags = 0;
 	memcpy(c->comm, f->comm, sizeof(c->comm));
 	c->comm[sizeof(c->comm) - 1] = 0;
+	c->session_pid = 0;
 	parent = proc_table__find(p->pt, f->ppid);
 	if (parent) {
 		c->uid = parent->uid;
+		c->session_pid = parent->session_pid;
+		c->session_tty = parent->session_tty;
+		c->session_ns = parent->session_ns;
 		/* A forked child runs its parent's image until it execs. */
 		proc_entry__set_exe(c, parent->exe, parent->exe ? strlen(parent->exe) : 0);
 		if (!parent->exe)
@@ -264,9 +419,11 @@ static int on_proc_fork(struct pipeline *p, const struct ps_fork_event *f, size_
 
 static int on_proc_exit(struct pipeline *p, const struct ps_exit_event *x, size_t size)
 {
-	char id[EXEC_ID_LEN], pid_id[EXEC_ID_LEN];
+	char id[EXEC_ID_LEN], pid_id[EXEC_ID_LEN], sess_id[EXEC_ID_LEN];
 	struct proc_entry *ent, *parent;
 	struct fmt_exit_ctx c = { .node = p->node, .page_size = p->page_size };
+	struct fmt_container fc;
+	struct fmt_session fs;
 	struct pipeline_event ev = { .type = PS_EV_EXIT, .exit = x };
 	int err = 0;
 
@@ -288,6 +445,12 @@ static int on_proc_exit(struct pipeline *p, const struct ps_exit_event *x, size_
 		c.parent_exec_id = parent ? pid_id : NULL;
 		c.exe = ent ? ent->exe : NULL;
 		c.cgroup_path = cgroup_reg__path(p->cg, x->cgroup_id);
+		c.container = ev.container = container_of_cgroup(p, x->cgroup_id, &fc);
+		if (ent && ent->session_pid) {
+			exec_id__make(&p->idc, ent->session_ns, ent->session_pid, sess_id);
+			fs = (struct fmt_session){ .id = sess_id, .tty = ent->session_tty };
+			c.session = ev.session = &fs;
+		}
 		ev.real_ns = c.real_ns;
 		jw_reset(p->jw);
 		event_fmt__exit(p->jw, x, &c);

@@ -14,6 +14,7 @@
 
 struct pipeline;
 struct output;
+struct runtime_paths;
 
 /* A decoded record, as sinks other than JSON lines see it. */
 struct pipeline_event {
@@ -22,6 +23,8 @@ struct pipeline_event {
 	const struct exec_payload *payload;
 	const struct ps_exit_event *exit;	/* PS_EV_EXIT */
 	uint64_t real_ns;
+	const struct fmt_container *container;	/* NULL: not in a container */
+	const struct fmt_session *session;	/* NULL: not in a session */
 	const char *json;			/* the same event as one JSON line */
 	size_t json_len;
 };
@@ -44,6 +47,11 @@ struct pipeline_opts {
 	struct output *out;		/* JSON lines go here, unless sink */
 	pipeline_sink_fn sink;
 	void *sink_ctx;
+	const struct runtime_paths *runtime_paths;	/* NULL: the usual places */
+	/* One line per problem worth an operator's attention (a container
+	 * whose runtime state cannot be read); NULL: silent. */
+	void (*warn)(void *ctx, const char *msg);
+	void *warn_ctx;
 };
 
 struct pipeline_stats {
@@ -66,5 +74,12 @@ int pipeline__drops(struct pipeline *p, const uint64_t totals[PS_DROP__MAX]);
 void pipeline__tick(struct pipeline *p);
 const struct pipeline_stats *pipeline__stats(const struct pipeline *p);
 const char *pipeline__node(const struct pipeline *p);
+
+/* Calls fn for each container the agent knows (podsight ps). */
+struct container;
+void pipeline__foreach_container(struct pipeline *p,
+				 void (*fn)(void *ctx, uint64_t cgroup_id, const char *path,
+					    const struct fmt_container *c),
+				 void *ctx);
 
 #endif

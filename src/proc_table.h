@@ -23,6 +23,11 @@ struct proc_entry {
 	uint32_t uid;
 	char comm[16];
 	char *exe;		/* owned; NULL when unknown */
+	/* The exec session (kubectl exec, ...) this process belongs to: its
+	 * first process' pid and exec time; session_pid 0 when none. */
+	uint32_t session_pid;
+	uint32_t session_tty;
+	uint64_t session_ns;
 };
 
 struct proc_table;

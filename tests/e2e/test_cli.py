@@ -104,8 +104,8 @@ def test_trace_exec_table_and_json(workload):
                 [workload.encode(), b"table marker", b"\xff\x01", b""]
             assert {e["type"] for e in evs} <= {"process_exec", "events_lost"}
         else:
-            assert re.match(rb"^TIME +PID +PPID +UID +COMMAND$", lines[0]), lines[0]
+            assert re.match(rb"^TIME +PID +PPID +UID +WHERE +COMMAND$", lines[0]), lines[0]
             mine = [l for l in lines if (b" %d " % child.pid) in l]
             assert len(mine) == 1, lines
-            assert re.match(rb"^\d\d:\d\d:\d\d +%d +%d +0  %s 'table marker' \\xff\\x01 ''$" %
+            assert re.match(rb"^\d\d:\d\d:\d\d +%d +%d +0 - {23}   %s 'table marker' \\xff\\x01 ''$" %
                             (child.pid, os.getpid(), re.escape(workload.encode())), mine[0]), mine[0]

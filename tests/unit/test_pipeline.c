@@ -1,0 +1,245 @@
+/* The pipeline fed synthetic kernel records: container attribution from a
+ * cgroup_mkdir record and a fake runtime state tree, exec sessions, the
+ * process table across fork, exec and exit. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <jansson.h>
+#include "pipeline.h"
+#include "runtime_meta.h"
+
+#define CID "66a34cf617b0c4e2f3b1a8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f80910a1b"
+#define UID "11111111-2222-3333-4444-555555555555"
+
+static char root[64];
+static json_t *events[64];
+static size_t n_events;
+static int warnings;
+
+static int sink(void *ctx, const struct pipeline_event *ev)
+{
+	json_error_t err;
+
+	(void)ctx;
+	assert_true(n_events < 64);
+	events[n_events] = json_loadb(ev->json, ev->json_len, 0, &err);
+	assert_non_null(events[n_events]);
+	n_events++;
+	return 0;
+}
+
+static void rm_root(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void on_warn(void *ctx, const char *msg)
+{
+	(void)ctx;
+	(void)msg;
+	warnings++;
+}
+
+static void write_bundle(const char *ns, const char *id, const char *json)
+{
+	char p[512];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "mkdir -p %s/task/%s/%s", root, ns, id);
+	assert_int_equal(system(p), 0);
+	snprintf(p, sizeof(p), "%s/task/%s/%s/config.json", root, ns, id);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(json, f);
+	fclose(f);
+}
+
+static void mkdir_rec(struct pipeline *p, uint64_t id, const char *path)
+{
+	char buf[sizeof(struct ps_cgroup_event) + 512];
+	struct ps_cgroup_event *g = (void *)buf;
+	size_t n = strlen(path);
+
+	memset(g, 0, sizeof(*g));
+	g->hdr.type = PS_EV_CGROUP_MKDIR;
+	g->hdr.size = sizeof(*g) + n;
+	g->id = id;
+	g->path_len = n;
+	memcpy(g + 1, path, n);
+	assert_int_equal(pipeline__record(p, buf, g->hdr.size), 0);
+}
+
+static void exec_rec(struct pipeline *p, uint32_t pid, uint32_t ppid, uint64_t t, uint64_t cg,
+		     uint32_t nspid, uint32_t pidns, uint32_t ppidns, uint32_t tty, const char *arg0)
+{
+	char buf[1024];
+	struct ps_exec_event *e = (void *)buf;
+	size_t an = strlen(arg0) + 1;
+
+	memset(e, 0, sizeof(*e));
+	e->hdr.type = PS_EV_EXEC;
+	e->hdr.ktime_ns = t;
+	e->pid = e->tid = pid;
+	e->ppid = ppid;
+	e->nspid = nspid;
+	e->start_ns = t - 10;
+	e->parent_start_ns = 5;
+	e->cgroup_id = cg;
+	e->pidns = pidns;
+	e->ppidns = ppidns;
+	e->tty_major = tty;
+	e->auid = UINT32_MAX;
+	e->argc = 1;
+	e->exe_len = 1;
+	e->cwd_len = 1;
+	e->args_len = e->args_orig_len = (uint32_t)an;
+	memcpy((char *)(e + 1), "//", 2);
+	memcpy((char *)(e + 1) + 2, arg0, an);
+	e->hdr.size = sizeof(*e) + 2 + an;
+	assert_int_equal(pipeline__record(p, buf, e->hdr.size), 0);
+}
+
+static void fork_rec(struct pipeline *p, uint32_t pid, uint32_t ppid, uint64_t t, uint64_t cg)
+{
+	struct ps_fork_event f = { .hdr = { PS_EV_FORK, sizeof(f), t } };
+
+	f.pid = pid;
+	f.ppid = ppid;
+	f.start_ns = t;
+	f.cgroup_id = cg;
+	assert_int_equal(pipeline__record(p, &f, sizeof(f)), 0);
+}
+
+static const char *str_at(json_t *ev, const char *obj, const char *key)
+{
+	return json_string_value(json_object_get(json_object_get(ev, obj), key));
+}
+
+static struct pipeline *setup_pipeline(struct runtime_paths *rp)
+{
+	struct pipeline_opts o = {
+		.node = "n1", .max_processes = 1000, .emit = EMIT_EXEC | EMIT_EXIT,
+		.sink = sink, .runtime_paths = rp, .warn = on_warn,
+	};
+	char task[128];
+
+	snprintf(task, sizeof(task), "%s/task", root);
+	runtime_paths_default(rp);
+	rp->containerd_task_root = strdup(task);
+	rp->containers_storage_root = NULL;
+	rp->containers_storage_lib = NULL;
+	rp->docker_root = NULL;
+	return pipeline__new(&o);
+}
+
+static void test_pod_and_session(void **state)
+{
+	struct runtime_paths rp;
+	struct pipeline *p;
+	const uint32_t HOST = 4026531836u, CTR = 4026532000u;
+	json_t *ev;
+	size_t i;
+
+	(void)state;
+	strcpy(root, "/tmp/pipeline-XXXXXX");
+	assert_non_null(mkdtemp(root));
+	write_bundle("k8s.io", CID,
+		     "{\"annotations\":{\"io.kubernetes.cri.container-type\":\"container\","
+		     "\"io.kubernetes.cri.sandbox-namespace\":\"team-a\",\"io.kubernetes.cri.sandbox-name\":\"web-0\","
+		     "\"io.kubernetes.cri.sandbox-uid\":\"" UID "\",\"io.kubernetes.cri.container-name\":\"app\","
+		     "\"io.kubernetes.cri.image-name\":\"docker.io/library/bbtest:1\"}}");
+	p = setup_pipeline(&rp);
+	assert_non_null(p);
+	n_events = 0;
+	warnings = 0;
+	mkdir_rec(p, 500, "/kubepods/besteffort/pod" UID "/" CID);
+	/* entrypoint: enters the pid namespace from the shim, pid 1 there */
+	exec_rec(p, 100, 90, 1000, 500, 1, CTR, HOST, 0, "app");
+	/* its child: same namespace, no session */
+	fork_rec(p, 101, 100, 1100, 500);
+	exec_rec(p, 101, 100, 1200, 500, 2, CTR, CTR, 0, "child");
+	/* kubectl exec -it: runc exec's process enters from outside, not pid 1 */
+	exec_rec(p, 200, 190, 2000, 500, 7, CTR, HOST, 136, "sh");
+	/* a command typed in it */
+	fork_rec(p, 201, 200, 2100, 500);
+	exec_rec(p, 201, 200, 2200, 500, 8, CTR, CTR, 136, "ls");
+	/* the shell execs again: still the same session */
+	exec_rec(p, 200, 190, 2300, 500, 7, CTR, HOST, 136, "bash");
+	/* a host process: no container */
+	exec_rec(p, 300, 1, 3000, 1, 300, HOST, HOST, 0, "host");
+	assert_int_equal(n_events, 6);
+	for (i = 0; i < 5; i++) {
+		ev = events[i];
+		assert_string_equal(str_at(ev, "container", "id"), CID);
+		assert_string_equal(str_at(ev, "container", "name"), "app");
+		assert_string_equal(str_at(ev, "container", "image"), "docker.io/library/bbtest:1");
+		assert_string_equal(str_at(ev, "container", "runtime"), "containerd");
+		assert_string_equal(str_at(ev, "k8s", "namespace"), "team-a");
+		assert_string_equal(str_at(ev, "k8s", "pod"), "web-0");
+		assert_string_equal(str_at(ev, "k8s", "pod_uid"), UID);
+		assert_string_equal(str_at(ev, "k8s", "container"), "app");
+	}
+	assert_true(json_is_null(json_object_get(events[0], "session")));
+	assert_true(json_is_null(json_object_get(events[1], "session")));
+	/* the session id is the exec id of its first process */
+	assert_string_equal(str_at(events[2], "session", "id"), str_at(events[2], "process", "exec_id"));
+	assert_true(json_is_true(json_object_get(json_object_get(events[2], "session"), "tty")));
+	assert_string_equal(str_at(events[3], "session", "id"), str_at(events[2], "session", "id"));
+	assert_string_equal(str_at(events[4], "session", "id"), str_at(events[2], "session", "id"));
+	assert_true(json_is_null(json_object_get(events[5], "container")));
+	assert_true(json_is_null(json_object_get(events[5], "k8s")));
+	assert_true(json_is_null(json_object_get(events[5], "session")));
+	assert_int_equal(warnings, 0);
+	for (i = 0; i < n_events; i++)
+		json_decref(events[i]);
+	pipeline__free(p);
+	free((void *)rp.containerd_task_root);
+	rm_root();
+}
+
+static void test_unknown_container_state(void **state)
+{
+	struct runtime_paths rp;
+	struct pipeline *p;
+
+	(void)state;
+	strcpy(root, "/tmp/pipeline-XXXXXX");
+	assert_non_null(mkdtemp(root));
+	write_bundle("default", "broken", "{\"annotations\": [1, 2");
+	p = setup_pipeline(&rp);
+	n_events = 0;
+	warnings = 0;
+	mkdir_rec(p, 600, "/default/broken");
+	exec_rec(p, 100, 90, 1000, 600, 1, 5, 6, 0, "a");
+	exec_rec(p, 101, 90, 1100, 600, 2, 5, 6, 0, "b");
+	assert_int_equal(n_events, 2);
+	assert_string_equal(str_at(events[0], "container", "id"), "broken");
+	assert_true(json_is_null(json_object_get(json_object_get(events[0], "container"), "image")));
+	assert_int_equal(warnings, 1);	/* once per container */
+	json_decref(events[0]);
+	json_decref(events[1]);
+	pipeline__free(p);
+	free((void *)rp.containerd_task_root);
+	rm_root();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pod_and_session),
+		cmocka_unit_test(test_unknown_container_state),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
