@@ -84,25 +84,26 @@ def test_closed_reader_ends_quietly(workload):
     assert ev["type"] == "process_exec"
 
 
-def test_trace_exec_table_and_json(workload):
+def test_trace_exec_table_and_json(workload, tmp_path):
     for mode in ([], ["--json"]):
-        p = subprocess.Popen([PODSIGHT, "trace", "exec", *mode], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE)
-        time.sleep(1.5)  # attach
-        child = subprocess.Popen([workload, "table marker", b"\xff\x01", ""])
-        child.wait()
-        time.sleep(0.5)
-        p.send_signal(signal.SIGINT)
-        out, err = p.communicate(timeout=20)
+        out_path = tmp_path / ("trace%d.out" % len(mode))
+        with open(out_path, "wb") as out:  # a file: the reader never blocks the tool
+            p = subprocess.Popen([PODSIGHT, "trace", "exec", *mode], stdout=out, stderr=subprocess.PIPE)
+            time.sleep(1.5)  # attach
+            child = subprocess.Popen([workload, "table marker", b"\xff\x01", ""])
+            child.wait()
+            time.sleep(0.5)
+            p.send_signal(signal.SIGINT)
+            _, err = p.communicate(timeout=20)
         assert p.returncode == 0, err
-        lines = out.split(b"\n")
+        lines = out_path.read_bytes().split(b"\n")
         if mode:
             evs = [json.loads(l) for l in lines if l]
-            mine = [e for e in evs if e["process"]["pid"] == child.pid]
+            assert {e["type"] for e in evs} <= {"process_exec", "events_lost"}
+            mine = [e for e in evs if e["type"] == "process_exec" and e["process"]["pid"] == child.pid]
             assert len(mine) == 1
             assert [decode(a) for a in mine[0]["process"]["args"]] == \
                 [workload.encode(), b"table marker", b"\xff\x01", b""]
-            assert {e["type"] for e in evs} <= {"process_exec", "events_lost"}
         else:
             assert re.match(rb"^TIME +PID +PPID +UID +WHERE +COMMAND$", lines[0]), lines[0]
             mine = [l for l in lines if (b" %d " % child.pid) in l]
