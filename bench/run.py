@@ -1,100 +1,349 @@
 #!/usr/bin/python3
-"""podsight's benchmark suite: cost and capacity side by side with peers.
+"""podsight's benchmark suite: its cost and capacity beside the tools people use.
 
-Every comparison is a ratio measured in the same run, with runs interleaved
-(baseline, tool, baseline, tool, ...). Overhead is machine CPU time per
-operation (busy time of all CPUs from /proc/stat, divided by the operations
-the workload did), reported beside the throughput ratio. A do-nothing control
-tool runs like any other, so the noise floor is printed next to every result.
+Every comparison is a ratio measured in the same run, with runs interleaved:
+baseline, tool, baseline, tool, ... Each tool run is compared with the mean of
+the baseline runs just before and after it. Overhead is machine CPU time per
+operation (busy time of all CPUs from /proc/stat over the run, divided by the
+operations the workload did); the throughput ratio is shown beside it. A
+do-nothing control tool (`sleep infinity`) is measured like any other tool,
+so the noise floor of the same run is printed next to every result.
+
+Exit status: 0 when every harness step worked, 1 when one broke (a workload's
+baseline failed, the control failed, podsight was present but could not be
+measured), 2 on a usage error, 130/143 when interrupted. Tools that cannot run
+here are listed with the reason; a smoke run does not judge goals.
 See bench/README.md.
 """
 import argparse
+import ctypes
 import datetime
 import json
 import os
 import platform
 import re
+import select
+import shlex
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 BUILD = os.path.join(ROOT, "build", "bench")
-PODSIGHT = os.path.join(ROOT, "build", "podsight")
+PODSIGHT = os.path.join(ROOT, "build", "podsight")  # --podsight changes it
+BT_SCRIPT = os.path.join(ROOT, "bench", "bpftrace", "execs.bt")
+SRC = os.path.join(ROOT, "bench", "workloads")
+CFLAGS = ["-std=gnu11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter", "-O2"]
+CLK_TCK = os.sysconf("SC_CLK_TCK")
 NCPU = os.cpu_count() or 1
-CHILDREN = []  # every process we started, for cleanup
+MIB = 1 << 20
+RESULTS_START = "<!-- results:start -->"
+RESULTS_END = "<!-- results:end -->"
+
+# Goals from the issues: overhead as a fraction of CPU per operation.
+GOAL_RSS = 16 * MIB
+GOAL_CAPACITY = 500000
+GOAL_VS_BPFTRACE = 1.0
+GOAL_VS_EXECSNOOP = 1.5
+
+
+class HarnessError(Exception):
+    """A step of the suite itself broke: the run is not trustworthy."""
+
+
+class ToolError(Exception):
+    """A tool could not start or stopped working: it is listed with the reason."""
+
+
+class Interrupted(BaseException):
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
 
 
 def log(msg):
     print("[bench] " + msg, file=sys.stderr, flush=True)
 
 
-def cleanup(*_):
-    for p in CHILDREN:
-        if p.poll() is None:
+def tail(text, n=400):
+    text = " ".join(text.split())
+    return text if len(text) <= n else "…" + text[-n:]
+
+
+def shown(path):
+    """path relative to the repository when inside it."""
+    rel = os.path.relpath(path, ROOT)
+    return path if rel.startswith("..") else rel
+
+
+def said(what, why):
+    """'what: why', without saying what twice."""
+    return why if why.startswith(what + ":") else "%s: %s" % (what, why)
+
+
+def read_text(path):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+# ---------------------------------------------------------------- processes
+
+try:
+    _LIBC = ctypes.CDLL(None, use_errno=True)
+except OSError:
+    _LIBC = None
+PR_SET_PDEATHSIG = 1
+
+
+def _child_setup():
+    # Runs in the child between fork and exec: if the suite dies (even by
+    # SIGKILL), the kernel kills this child too.
+    if _LIBC is not None:
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+class Procs:
+    """Every process the suite starts, each leading its own process group, so
+    one killpg ends it with all its children. A leader is reaped only after its
+    group was killed: until then its pid, and so the group id, cannot be taken
+    by anyone else's process."""
+
+    live = {}
+    cleaning = False
+
+    @classmethod
+    def spawn(cls, argv, name, **kw):
+        p = subprocess.Popen(argv, start_new_session=True, preexec_fn=_child_setup, **kw)
+        cls.live[p.pid] = (p, name)
+        return p
+
+    @staticmethod
+    def signal_group(p, sig):
+        if p.returncode is not None:
+            return  # reaped: the group id may belong to someone else now
+        try:
+            os.killpg(p.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    @staticmethod
+    def wait_exit(p, timeout):
+        """Wait up to timeout seconds (None: no limit) for p to exit, without
+        reaping it. True when it has exited."""
+        if p.returncode is not None:
+            return True
+        try:
+            fd = os.pidfd_open(p.pid)
+        except OSError:
+            fd = None  # kernels before 5.3: poll
+        if fd is not None:
             try:
-                os.killpg(p.pid, signal.SIGKILL)
-            except OSError:
-                pass
-    if _:
-        sys.exit(130)
+                r, _, _ = select.select([fd], [], [], timeout)
+                return bool(r)
+            finally:
+                os.close(fd)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            if os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                return True
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            time.sleep(0.005)
+
+    @classmethod
+    def exited(cls, p):
+        return cls.wait_exit(p, 0)
+
+    @classmethod
+    def stop(cls, p, sig=signal.SIGINT, timeout=20.0):
+        """Signal p's group unless p has exited, wait up to timeout, SIGKILL
+        what is left of the group, reap p; its exit status."""
+        if not cls.exited(p):
+            cls.signal_group(p, sig)
+            cls.wait_exit(p, timeout)
+        cls.signal_group(p, signal.SIGKILL)  # also strays of a leader that exited
+        status = p.wait()
+        cls.live.pop(p.pid, None)
+        return status
+
+    @classmethod
+    def stop_all(cls):
+        for pid, (p, name) in list(cls.live.items()):
+            if not cls.exited(p):
+                log("stopping %s (pid %d)" % (name, pid))
+            cls.stop(p, signal.SIGTERM, timeout=3.0)
 
 
-def busy_seconds():
-    """Busy time of all CPUs (user nice system irq softirq steal), seconds."""
+def on_signal(signum, _frame):
+    if Procs.cleaning:
+        return
+    raise Interrupted(signum)
+
+
+def run_cmd(argv, name, timeout=600, env=None):
+    """Run a workload command in its own process group; (stdout, stderr)."""
+    with tempfile.TemporaryFile() as o, tempfile.TemporaryFile() as e:
+        p = Procs.spawn(argv, name, stdin=subprocess.DEVNULL, stdout=o, stderr=e, env=env)
+        if not Procs.wait_exit(p, timeout):
+            Procs.stop(p, signal.SIGKILL)
+            raise HarnessError("%s did not finish within %d s" % (name, timeout))
+        status = Procs.stop(p)
+        o.seek(0)
+        e.seek(0)
+        out = o.read().decode(errors="replace")
+        err = e.read().decode(errors="replace")
+    if status != 0:
+        raise HarnessError("%s exited with status %d: %s" % (name, status, tail(err or out)))
+    return out, err
+
+
+# ---------------------------------------------------------------- /proc
+
+
+def cpu_busy_seconds():
+    """Busy time of all CPUs since boot: user nice system irq softirq steal."""
     with open("/proc/stat") as f:
-        v = [int(x) for x in f.readline().split()[1:]]
-    return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / os.sysconf("SC_CLK_TCK")
+        v = [int(x) for x in f.readline().split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = v
+    return (user + nice + system + irq + softirq + steal) / CLK_TCK
 
 
-def proc_cpu_rss(pid):
+def proc_cpu_seconds(pid):
+    """utime + stime of pid, or None when it is gone."""
     try:
         with open("/proc/%d/stat" % pid) as f:
             fields = f.read().rsplit(")", 1)[1].split()
-        cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        with open("/proc/%d/status" % pid) as f:
-            hwm = int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1)) * 1024
-        return cpu, hwm
-    except (OSError, AttributeError, IndexError):
-        return None, None
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    except (OSError, IndexError, ValueError):
+        return None
 
 
-def build():
-    os.makedirs(BUILD, exist_ok=True)
-    src = os.path.join(ROOT, "bench", "workloads")
-    subprocess.run(["gcc", "-O2", "-o", os.path.join(BUILD, "storm"), os.path.join(src, "storm.c")], check=True)
-    subprocess.run(["gcc", "-O2", "-static", "-o", os.path.join(BUILD, "true_static"),
-                    os.path.join(src, "true_static.c")], check=True)
+def proc_peak_rss(pid):
+    """VmHWM of pid in bytes, or None."""
+    m = re.search(r"^VmHWM:\s+(\d+)\s+kB", read_text("/proc/%d/status" % pid), re.M)
+    return int(m.group(1)) * 1024 if m else None
+
+
+def bpf_fds(pid):
+    """BPF programs a process holds: ({prog id: fdinfo path of a prog fd},
+    {prog ids referenced by its bpf_link fds})."""
+    progs, linked = {}, set()
+    d = "/proc/%d/fdinfo" % pid
+    try:
+        fds = os.listdir(d)
+    except OSError:
+        return progs, linked
+    for fd in fds:
+        info = read_text(os.path.join(d, fd))
+        m = re.search(r"^prog_id:\s+(\d+)", info, re.M)
+        if not m:
+            continue
+        prog_id = int(m.group(1))
+        if re.search(r"^link_id:", info, re.M):
+            linked.add(prog_id)
+        elif re.search(r"^run_cnt:", info, re.M):
+            progs.setdefault(prog_id, os.path.join(d, fd))
+    return progs, linked
+
+
+def prog_counters(fdinfo):
+    """(run_time_ns, run_cnt) from a prog fd's fdinfo, or None."""
+    info = read_text(fdinfo)
+    t = re.search(r"^run_time_ns:\s+(\d+)", info, re.M)
+    c = re.search(r"^run_cnt:\s+(\d+)", info, re.M)
+    return (int(t.group(1)), int(c.group(1))) if t and c else None
+
+
+def bpf_prog_names():
+    """{prog id: name} from bpftool, {} when it is not there."""
+    try:
+        r = subprocess.run(["bpftool", "-j", "prog", "show"], stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, timeout=30)
+        return {p["id"]: p.get("name", "") for p in json.loads(r.stdout or b"[]")}
+    except (OSError, ValueError, KeyError, TypeError, subprocess.SubprocessError):
+        return {}
+
+
+class BpfStats:
+    """kernel.bpf_stats_enabled on for the run. Through BPF_ENABLE_STATS when
+    the kernel takes it (the kernel switches it off again when the suite's fd
+    closes, even if the suite is killed), else the sysctl, restored after."""
+
+    SYSCTL = "/proc/sys/kernel/bpf_stats_enabled"
+    NR_BPF = {"x86_64": 321, "aarch64": 280}
+    BPF_ENABLE_STATS = 32
+
+    def __init__(self):
+        self.fd = None
+        self.old = None
+        self.how = None
+
+    def enable(self):
+        nr = self.NR_BPF.get(platform.machine())
+        if _LIBC is not None and nr is not None:
+            attr = ctypes.create_string_buffer(16)  # union bpf_attr { __u32 type = BPF_STATS_RUN_TIME (0) }
+            fd = _LIBC.syscall(nr, self.BPF_ENABLE_STATS, attr, ctypes.c_uint(len(attr)))
+            if fd >= 0:
+                self.fd, self.how = fd, "BPF_ENABLE_STATS"
+                return None
+        try:
+            with open(self.SYSCTL) as f:
+                self.old = f.read().strip()
+            with open(self.SYSCTL, "w") as f:
+                f.write("1")
+            self.how = "sysctl"
+            return None
+        except OSError as e:
+            return "cannot switch on kernel.bpf_stats_enabled: %s" % e.strerror
+
+    def restore(self):
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+        if self.old is not None:
+            try:
+                with open(self.SYSCTL, "w") as f:
+                    f.write(self.old)
+            except OSError as e:
+                log("cannot restore kernel.bpf_stats_enabled to %s: %s" % (self.old, e.strerror))
+            self.old = None
 
 
 # ---------------------------------------------------------------- tools
 
-def bpftool_progs():
-    try:
-        return json.loads(subprocess.run(["bpftool", "-j", "prog", "show"], stdout=subprocess.PIPE,
-                                         text=True, timeout=30).stdout)
-    except (OSError, ValueError, subprocess.SubprocessError):
-        return []
-
-
-def prog_ids():
-    return {p["id"] for p in bpftool_progs()}
-
 
 class Tool:
-    """A tool under test: started before the workload, stopped after."""
-    name = "?"
-    prog_ids = set()
+    """A tool under test: started before a workload run, stopped after it."""
 
-    def __init__(self, workdir):
-        self.workdir = workdir
+    name = "?"
+    kind = "peer"          # control, podsight or peer
+    counts = ()            # events it reports on the exec storm: "exec", "exit"
+    prog_prefix = None     # only BPF programs whose names start so are its own
+    exec_prog = None       # its program that runs once per exec (name contains this)
+    stop_signal = signal.SIGINT
+    ok_status = (0, -signal.SIGINT, 128 + signal.SIGINT)  # exit statuses on stop_signal
+
+    def __init__(self, ctx):
+        self.ctx = ctx
         self.proc = None
-        self.out = None
-        self.cpu = self.rss = None
+        self.progs = {}
+        self.names = {}
+        self.notes = []
+        d = ctx.workdir
+        self.out = os.path.join(d, "%s.out" % self.name)
+        self.err = os.path.join(d, "%s.err" % self.name)
+
+    def unavailable(self):
+        """None, or why the tool cannot run here."""
+        return None
 
     def argv(self):
         raise NotImplementedError
@@ -102,143 +351,255 @@ class Tool:
     def ready(self):
         return True
 
-    def available(self):
-        return None  # or the reason it cannot run
-
     def start(self):
-        before = prog_ids()
-        self.out = os.path.join(self.workdir, "%s.out" % self.name)
-        self.err = os.path.join(self.workdir, "%s.err" % self.name)
-        self.proc = subprocess.Popen(self.argv(), stdout=open(self.out, "wb"), stderr=open(self.err, "wb"),
-                                     start_new_session=True)
-        CHILDREN.append(self.proc)
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("%s exited at start: %s" % (self.name, self.stderr()[-500:]))
+        for f in (self.out, self.err):
+            if os.path.exists(f):
+                os.unlink(f)
+        with open(self.out, "wb") as o, open(self.err, "wb") as e:
+            self.proc = Procs.spawn(self.argv(), self.name, stdin=subprocess.DEVNULL, stdout=o, stderr=e)
+        deadline = time.monotonic() + 10.0
+        while True:
+            if Procs.exited(self.proc):
+                status = Procs.stop(self.proc)
+                raise ToolError("%s exited with status %d at start: %s"
+                                % (self.name, status, tail(read_text(self.err) or read_text(self.out))))
             if self.ready():
-                self.prog_ids = prog_ids() - before  # the BPF programs this tool loaded
-                return
+                break
+            if time.monotonic() > deadline:
+                Procs.stop(self.proc, signal.SIGKILL)
+                raise ToolError("%s was not attached after 10 s: %s"
+                                % (self.name, tail(read_text(self.err) or read_text(self.out)) or "no output"))
             time.sleep(0.05)
-        raise RuntimeError("%s not ready after 15 s: %s" % (self.name, self.stderr()[-500:]))
+        if self.kind != "control":
+            self.find_progs()
 
-    def stderr(self):
-        try:
-            return open(self.err, errors="replace").read()
-        except OSError:
-            return ""
+    def find_progs(self):
+        progs, _ = bpf_fds(self.proc.pid)
+        self.names = bpf_prog_names() if progs else {}
+        self.progs = {}
+        for prog_id, path in progs.items():
+            name = self.names.get(prog_id) or "prog %d" % prog_id
+            if self.prog_prefix and self.names and not name.startswith(self.prog_prefix):
+                continue
+            self.progs[prog_id] = (name, path)
+
+    def settle(self):
+        """Wait until the tool has worked off what the workload gave it: its
+        CPU time unchanged over three 50 ms samples (at most 30 s)."""
+        last, still = None, 0
+        deadline = time.monotonic() + 30.0
+        while still < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            now = proc_cpu_seconds(self.proc.pid)
+            still = still + 1 if now == last else 0
+            last = now
+        if still < 3:
+            self.notes.append("still busy 30 s after the workload")
+
+    def sample(self):
+        """Own CPU, peak RSS and BPF counters, read before it is stopped."""
+        if Procs.exited(self.proc):
+            raise ToolError("%s exited with status %d during the run: %s"
+                            % (self.name, Procs.stop(self.proc), tail(read_text(self.err))))
+        bpf = {}
+        for name, path in self.progs.values():
+            c = prog_counters(path)
+            if c and c[1]:
+                t, n = bpf.get(name, (0, 0))
+                bpf[name] = (t + c[0], n + c[1])
+        return {"tool_cpu": proc_cpu_seconds(self.proc.pid), "tool_rss": proc_peak_rss(self.proc.pid), "bpf": bpf}
 
     def stop(self):
-        self.cpu, self.rss = proc_cpu_rss(self.proc.pid)
-        os.killpg(self.proc.pid, signal.SIGINT)  # SIGINT: peers flush their buffers on it
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+        status = Procs.stop(self.proc, self.stop_signal, timeout=60.0)
+        if status not in self.ok_status:
+            self.notes.append("exit status %d on %s" % (status, signal.Signals(self.stop_signal).name))
+        return status
 
-    def seen(self, tag):
-        """(events seen carrying tag, events reported lost)."""
+    def count(self, tag):
+        """Events seen on the exec storm: {"exec": n, "exit": n, "lost": n}."""
+        return {}
+
+    def lost_from_text(self):
         n = 0
-        with open(self.out, "rb") as f:
-            for line in f:
-                # the driver's own exec carries the tag too: skip it
-                if tag.encode() in line and b"storm" not in line:
-                    n += 1
-        return n, 0
-
-
-class NoTool(Tool):
-    name = "baseline"
-
-    def start(self):
-        pass
-
-    def stop(self):
-        pass
-
-    def seen(self, tag):
-        return None, None
+        for text in (read_text(self.err), read_text(self.out)):
+            for m in re.finditer(r"\blost (\d+) (?:events|samples)", text, re.I):
+                n += int(m.group(1))
+        return n
 
 
 class Control(Tool):
     name = "control"
+    kind = "control"
 
     def argv(self):
         return ["sleep", "infinity"]
 
-    def seen(self, tag):
-        return None, None
+    def ready(self):
+        # sleep has exec'd once its comm says so.
+        return read_text("/proc/%d/comm" % self.proc.pid).strip() == "sleep"
 
 
 class Podsight(Tool):
     name = "podsight"
+    kind = "podsight"
+    counts = ("exec", "exit")
+    prog_prefix = "ps_"
+    exec_prog = "ps_exec"
+    ok_status = (0,)  # SIGINT flushes and exits 0
 
-    def available(self):
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self.events = os.path.join(ctx.workdir, "podsight.json")
+
+    def unavailable(self):
+        if not os.path.exists(PODSIGHT):
+            return "podsight: %s missing" % shown(PODSIGHT)
         if not os.access(PODSIGHT, os.X_OK):
-            return "podsight: build/podsight missing"
+            return "podsight: %s is not executable" % shown(PODSIGHT)
         return None
 
     def argv(self):
-        return [PODSIGHT, "agent", "--output", os.path.join(self.workdir, "podsight.json")]
+        return [PODSIGHT, "agent", "--output", self.events]
+
+    def start(self):
+        if os.path.exists(self.events):
+            os.unlink(self.events)
+        self.started = time.monotonic()
+        super().start()
 
     def ready(self):
-        return "attached" in self.stderr()
+        if "attached" in read_text(self.err):
+            return True
+        # The agent says "attached" once its programs are; if it never says
+        # so, its output file existing after 10 s is taken, with a note.
+        if time.monotonic() - self.started > 9.5 and os.path.exists(self.events):
+            self.notes.append("no 'attached' line on stderr; started once its output file existed")
+            return True
+        return False
 
-    def seen(self, tag):
-        n = lost = 0
-        with open(os.path.join(self.workdir, "podsight.json"), "rb") as f:
+    def count(self, tag):
+        execs, exit_ids, ids = 0, [], set()
+        lost = bad = 0
+        tag_b = tag.encode()
+        try:
+            f = open(self.events, "rb")
+        except OSError as e:
+            raise ToolError("podsight wrote no output file: %s" % e.strerror)
+        with f:
             for line in f:
-                if b'"events_lost"' in line:
-                    lost += json.loads(line)["count"]
-                elif tag.encode() in line and line.startswith(b'{"type":"process_exec"'):
+                interesting = (b'"events_lost"' in line or (tag_b in line and b'"process_exec"' in line)
+                               or (b'"process_exit"' in line and b"true_static" in line))
+                if not interesting:
+                    continue
+                try:
                     ev = json.loads(line)
-                    if ev["process"]["args"][1:] == [tag]:
-                        n += 1
-        os.unlink(os.path.join(self.workdir, "podsight.json"))
-        return n, lost
-
+                    t = ev["type"]
+                    if t == "events_lost":
+                        lost += int(ev.get("count", 0))
+                    elif t == "process_exec":
+                        args = ev["process"]["args"]
+                        if args and args[-1] == tag:
+                            execs += 1
+                            ids.add(ev["process"]["exec_id"])
+                    elif t == "process_exit":
+                        exit_ids.append(ev["process"]["exec_id"])
+                except (ValueError, KeyError, TypeError, IndexError):
+                    bad += 1
+        if bad:
+            self.notes.append("%d output lines that are not the documented JSON" % bad)
+        err = read_text(self.err)
+        for line in err.splitlines():
+            if "not attached" in line:
+                self.notes.append(line.strip()[:200])
+        said = re.search(r"stopped:.*?(\d+) lost", err)
+        if said and int(said.group(1)) != lost:
+            self.notes.append("agent's stop line says %s lost, its events_lost records %d" % (said.group(1), lost))
+        return {"exec": execs, "exit": sum(1 for i in exit_ids if i in ids), "lost": lost}
 
 class Execsnoop(Tool):
     name = "execsnoop"
     path = "/usr/sbin/execsnoop"
+    counts = ("exec",)
+    exec_prog = "sys_enter_execve"
 
-    def available(self):
-        return None if os.access(self.path, os.X_OK) else "%s missing (Debian package libbpf-tools)" % self.path
+    def unavailable(self):
+        if not os.access(self.path, os.X_OK):
+            return "%s missing (Debian package libbpf-tools)" % self.path
+        return None
 
     def argv(self):
         return [self.path]
 
     def ready(self):
-        time.sleep(1.0)  # prints its header only when its buffer flushes
-        return True
+        # Its stdout is a file, so fully buffered: the header tells nothing.
+        # Attached when every program it loaded has a bpf_link.
+        progs, linked = bpf_fds(self.proc.pid)
+        return bool(progs) and set(progs) <= linked
+
+    def count(self, tag):
+        n = 0
+        tag_b = tag.encode()
+        with open(self.out, "rb") as f:
+            for line in f:
+                if tag_b in line.split():
+                    n += 1
+        return {self.counts[0]: n, "lost": self.lost_from_text()}
 
 
 class Exitsnoop(Execsnoop):
     name = "exitsnoop"
     path = "/usr/sbin/exitsnoop"
+    counts = ("exit",)
+    exec_prog = None
 
-    def seen(self, tag):
-        # exitsnoop shows comm, not argv: count exits of the static binary.
+    def count(self, tag):
+        # exitsnoop shows comm, not argv: the exits of the storm's binary.
         n = 0
         with open(self.out, "rb") as f:
             for line in f:
-                if line.startswith(b"true_static") or b" true_static " in line:
+                if line.startswith(b"true_static "):
                     n += 1
-        return n, 0
+        return {"exit": n, "lost": self.lost_from_text()}
 
 
 class Bpftrace(Tool):
     name = "bpftrace"
+    counts = ("exec",)
+    exec_prog = "execv"  # the kernel keeps 15 characters: sys_enter_execv
 
-    def available(self):
-        return None if shutil.which("bpftrace") else "bpftrace missing (Debian package bpftrace)"
+    def unavailable(self):
+        if not shutil.which("bpftrace"):
+            return "bpftrace missing (Debian package bpftrace)"
+        if not os.path.exists(BT_SCRIPT):
+            return "%s missing" % os.path.relpath(BT_SCRIPT, ROOT)
+        return None
 
     def argv(self):
-        return ["bpftrace", os.path.join(ROOT, "bench", "bpftrace", "execs.bt")]
+        return ["bpftrace", BT_SCRIPT]
+
+    def start(self):
+        self.probes = 0
+        super().start()
 
     def ready(self):
-        return "Attaching" in open(self.out, errors="replace").read()
+        # bpftrace writes each event as it comes: exec a probe until it shows.
+        if "Attaching" not in read_text(self.out):
+            return False
+        probe = "podsight-bench-probe-%d" % os.getpid()
+        if probe in read_text(self.out):
+            return True
+        self.probes += 1
+        subprocess.run([self.ctx.true_static, probe], check=False)
+        return False
+
+    def count(self, tag):
+        n = 0
+        tag_b = tag.encode()
+        with open(self.out, "rb") as f:
+            for line in f:
+                if tag_b in line.split():
+                    n += 1
+        return {"exec": n, "lost": self.lost_from_text()}
 
 
 TOOLS = {c.name: c for c in (Control, Podsight, Execsnoop, Exitsnoop, Bpftrace)}
@@ -246,123 +607,225 @@ TOOLS = {c.name: c for c in (Control, Podsight, Execsnoop, Exitsnoop, Bpftrace)}
 # ---------------------------------------------------------------- workloads
 
 
-def run_cmd(argv, parse):
-    t0 = time.monotonic()
-    b0 = busy_seconds()
-    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
-    b1 = busy_seconds()
-    wall = time.monotonic() - t0
-    if r.returncode != 0:
-        raise RuntimeError("%s failed: %s" % (argv[0], r.stderr[-300:]))
-    return parse(r.stdout, r.stderr), wall, b1 - b0
-
-
-def storm_ops(out, _err):
-    return int(re.search(r"ops=(\d+)", out).group(1))
-
-
 class Workload:
+    """A fixed amount of work. run() returns (operations, wall seconds)."""
+
     name = "?"
-    goal = None       # overhead goal, fraction of CPU per op
-    counts_execs = False
+    title = "?"
+    unit = "ops"
+    goal = None          # podsight's overhead goal, as a fraction of CPU per op
+    exec_events = False  # ground truth for events seen
+    sizes = {}           # per mode: full, quick, smoke
 
-    def __init__(self, scale):
-        self.scale = scale
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.size = self.sizes.get(ctx.mode)
 
-    def available(self):
+    def unavailable(self):
         return None
+
+    def prepare(self):
+        pass
+
+    def finish(self):
+        pass
 
     def run(self, tag):
         raise NotImplementedError
 
+    def describe(self):
+        return self.title
+
+
+def parse_storm(out, name):
+    m = re.search(r"ops=(\d+) failed=(\d+) ns=(\d+)", out)
+    if not m:
+        raise HarnessError("%s printed no 'ops= failed= ns=' line: %s" % (name, tail(out)))
+    return int(m.group(1)), int(m.group(3)) / 1e9
+
 
 class ExecStorm(Workload):
     name = "exec"
+    title = "exec storm"
+    unit = "execs"
     goal = 0.03
-    counts_execs = True
+    exec_events = True
+    sizes = {"full": 12000, "quick": 6000, "smoke": 300}
+
+    def describe(self):
+        return "fork+exec of a static binary, %d times from %d workers" % (self.size, NCPU)
 
     def run(self, tag):
-        n = int(20000 * self.scale)
-        return run_cmd([os.path.join(BUILD, "storm"), "exec", str(n), str(NCPU),
-                        os.path.join(BUILD, "true_static"), tag], storm_ops)
+        env = dict(os.environ, PODSIGHT_BENCH_TAG=tag)
+        out, _ = run_cmd([self.ctx.storm, "exec", str(self.size), str(NCPU), self.ctx.true_static],
+                         "exec storm", env=env)
+        return parse_storm(out, "exec storm")
 
 
 class ForkStorm(Workload):
     name = "fork"
+    title = "fork storm"
+    unit = "forks"
+    sizes = {"full": 30000, "quick": 15000, "smoke": 1000}
+
+    def describe(self):
+        return "fork+exit, %d times from %d workers" % (self.size, NCPU)
 
     def run(self, tag):
-        return run_cmd([os.path.join(BUILD, "storm"), "fork", str(int(40000 * self.scale)), str(NCPU)], storm_ops)
+        out, _ = run_cmd([self.ctx.storm, "fork", str(self.size), str(NCPU)], "fork storm")
+        return parse_storm(out, "fork storm")
 
 
 class Messaging(Workload):
-    name = "sched-messaging"
+    name = "messaging"
+    title = "sched messaging"
+    unit = "messages"
     goal = 0.02
+    GROUPS = 5
+    sizes = {"full": (200, 3), "quick": (200, 1), "smoke": (10, 1)}  # (loops, repetitions)
 
-    def available(self):
-        return None if shutil.which("perf") else "perf missing (Debian package linux-perf)"
+    def unavailable(self):
+        if not shutil.which("perf"):
+            return "perf missing (Debian package linux-perf)"
+        return None
+
+    def describe(self):
+        loops, reps = self.size
+        return "`perf bench sched messaging -g %d -l %d`%s" % (self.GROUPS, loops, " ×%d" % reps if reps > 1 else "")
 
     def run(self, tag):
-        loops = max(10, int(200 * self.scale))
-        groups = 5
-        # 20 senders x 20 receivers per group, each sender sends loops messages to each receiver
-        return run_cmd(["perf", "bench", "sched", "messaging", "-g", str(groups), "-l", str(loops)],
-                       lambda o, e: groups * 20 * 20 * loops)
+        loops, reps = self.size
+        t0 = time.monotonic()
+        for _ in range(reps):
+            run_cmd(["perf", "bench", "sched", "messaging", "-g", str(self.GROUPS), "-l", str(loops)],
+                    "perf bench sched messaging")
+        # 20 senders and 20 receivers per group; each sender sends each
+        # receiver one message per loop.
+        return reps * self.GROUPS * 20 * 20 * loops, time.monotonic() - t0
 
 
 class Syscalls(Workload):
     name = "syscall"
+    title = "syscall loop"
+    unit = "open+read+close"
+    sizes = {"full": 600000, "quick": 300000, "smoke": 20000}
+
+    def describe(self):
+        return "open+read+close of a small file, %d times" % self.size
+
+    def prepare(self):
+        self.file = os.path.join(self.ctx.workdir, "small-file")
+        with open(self.file, "w") as f:
+            f.write("podsight benchmark\n" * 8)
 
     def run(self, tag):
-        return run_cmd([os.path.join(BUILD, "storm"), "syscall", str(int(300000 * self.scale)), "/etc/hostname"],
-                       storm_ops)
+        out, _ = run_cmd([self.ctx.storm, "syscall", str(self.size), self.file], "syscall loop")
+        return parse_storm(out, "syscall loop")
 
 
 class Fio(Workload):
     name = "fio"
+    title = "fio"
+    unit = "I/Os"
     goal = 0.02
+    sizes = {"full": ("64m", "64m"), "quick": ("64m", "32m"), "smoke": ("16m", "4m")}  # (file, io_size)
 
-    def available(self):
-        return None if shutil.which("fio") else "fio missing (Debian package fio)"
+    def unavailable(self):
+        if not shutil.which("fio"):
+            return "fio missing (Debian package fio)"
+        return None
+
+    def describe(self):
+        return "fio 4 KiB random read/write, O_DIRECT, psync, %s of a %s file in /tmp" % (self.size[1], self.size[0])
+
+    def common(self):
+        return ["fio", "--filename=" + self.file, "--size=" + self.size[0], "--bs=4k", "--ioengine=psync",
+                "--direct=1", "--output-format=json"]
+
+    def prepare(self):
+        # The file is laid out once, outside the measured runs.
+        self.dir = tempfile.mkdtemp(prefix="podsight-bench-fio-", dir="/tmp")
+        self.file = os.path.join(self.dir, "data")
+        run_cmd(self.common() + ["--name=layout", "--rw=write", "--bs=1m"], "fio layout")
+
+    def finish(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
 
     def run(self, tag):
-        d = tempfile.mkdtemp(prefix="podsight-fio-")
+        t0 = time.monotonic()
+        out, _ = run_cmd(self.common() + ["--name=bench", "--rw=randrw", "--io_size=" + self.size[1],
+                                          "--randrepeat=1", "--norandommap"], "fio")
+        wall = time.monotonic() - t0
         try:
-            def parse(out, _e):
-                j = json.loads(out)["jobs"][0]
-                return j["read"]["total_ios"] + j["write"]["total_ios"]
-            return run_cmd(["fio", "--name=bench", "--directory=" + d, "--size=64m", "--rw=randrw",
-                            "--bs=4k", "--ioengine=psync", "--direct=1", "--io_size=%dm" % max(4, int(64 * self.scale)),
-                            "--output-format=json"], parse)
-        finally:
-            shutil.rmtree(d, ignore_errors=True)
+            j = json.loads(out[out.index("{"):])["jobs"][0]
+            return j["read"]["total_ios"] + j["write"]["total_ios"], wall
+        except (ValueError, KeyError, IndexError, TypeError) as e:
+            raise HarnessError("fio output not understood (%s): %s" % (e, tail(out)))
 
 
 class Tcp(Workload):
-    name = "tcp-loopback"
+    name = "tcp"
+    title = "TCP loopback"
+    unit = "bytes"
+    sizes = {"full": "8G", "quick": "4G", "smoke": "256M"}
 
-    def available(self):
-        return None if shutil.which("iperf3") else "iperf3 missing (Debian package iperf3)"
+    def unavailable(self):
+        if not shutil.which("iperf3"):
+            return "iperf3 missing (Debian package iperf3)"
+        return None
+
+    def describe(self):
+        return "iperf3 over 127.0.0.1, %s %siB per run" % (self.size[:-1], self.size[-1])
+
+    def prepare(self):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.server = Procs.spawn(["iperf3", "-s", "-B", "127.0.0.1", "-p", str(self.port)], "iperf3 server",
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        want = ":%04X 00000000:0000 0A" % self.port  # 127.0.0.1:port in LISTEN
+        deadline = time.monotonic() + 10
+        while want not in read_text("/proc/net/tcp"):
+            if Procs.exited(self.server) or time.monotonic() > deadline:
+                Procs.stop(self.server)
+                raise HarnessError("iperf3 server did not listen on 127.0.0.1:%d" % self.port)
+            time.sleep(0.05)
+
+    def finish(self):
+        Procs.stop(self.server, signal.SIGTERM, timeout=5)
 
     def run(self, tag):
-        srv = subprocess.Popen(["iperf3", "-s", "-1", "-B", "127.0.0.1", "-p", "5299"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        CHILDREN.append(srv)
-        time.sleep(0.3)
+        argv = ["iperf3", "-c", "127.0.0.1", "-p", str(self.port), "-n", self.size, "-J"]
+        for attempt in range(3):
+            t0 = time.monotonic()
+            try:
+                out, _ = run_cmd(argv, "iperf3 client")
+                break
+            except HarnessError as e:
+                # The server takes a moment to be free again after a test.
+                if "busy" not in str(e) or attempt == 2:
+                    raise
+                time.sleep(0.5)
+        wall = time.monotonic() - t0
         try:
-            secs = max(1, int(3 * self.scale))
-            return run_cmd(["iperf3", "-c", "127.0.0.1", "-p", "5299", "-t", str(secs), "-J"],
-                           lambda o, e: int(json.loads(o)["end"]["sum_received"]["bytes"]))
-        finally:
-            if srv.poll() is None:
-                srv.kill()
-            srv.wait()
+            return int(json.loads(out)["end"]["sum_received"]["bytes"]), wall
+        except (ValueError, KeyError, TypeError) as e:
+            raise HarnessError("iperf3 output not understood (%s): %s" % (e, tail(out)))
+
+
+def container_churn():
+    """Container churn needs the test environment (containerd, CRI pods) and
+    measures attribution rather than overhead: bench/churn.py does it."""
+    return "measured by bench/churn.py (attribution rate, agent cost and RSS with many containers)"
 
 
 class ContainerChurn(Workload):
-    name = "container-churn"
+    name = "container"
+    title = "container churn"
+    unit = "containers"
 
-    def available(self):
-        return "skipped: container support is not in this build yet"
+    def unavailable(self):
+        return container_churn()
 
 
 WORKLOADS = {c.name: c for c in (ExecStorm, ForkStorm, Messaging, Syscalls, Fio, Tcp, ContainerChurn)}
@@ -370,236 +833,651 @@ WORKLOADS = {c.name: c for c in (ExecStorm, ForkStorm, Messaging, Syscalls, Fio,
 # ---------------------------------------------------------------- measurement
 
 
-def med_spread(xs):
+class Context:
+    def __init__(self, mode, workdir):
+        self.mode = mode
+        self.workdir = workdir
+        self.storm = os.path.join(BUILD, "storm")
+        self.true_static = os.path.join(BUILD, "true_static")
+
+
+def build_drivers():
+    os.makedirs(BUILD, exist_ok=True)
+    jobs = [("storm", "storm.c", []), ("true_static", "true_static.c", ["-static"])]
+    for out, src, extra in jobs:
+        src, out = os.path.join(SRC, src), os.path.join(BUILD, out)
+        if os.path.exists(out) and os.path.getmtime(out) >= os.path.getmtime(src):
+            continue
+        r = subprocess.run(["gcc"] + CFLAGS + extra + ["-o", out, src], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+        if r.returncode != 0:
+            raise HarnessError("cannot build %s: %s" % (os.path.relpath(out, ROOT), tail(r.stdout, 800)))
+
+
+def one_run(workload, tool, tag):
+    """One measured run: the workload, with tool (already started) or without.
+    Busy time is taken over the workload's run only, so other tenants weigh
+    the same in every run; what a tool does after the workload has ended (its
+    backlog) is added from its own CPU time."""
+    b0 = cpu_busy_seconds()
+    ops, wall = workload.run(tag)
+    busy = cpu_busy_seconds() - b0
+    after = 0.0
+    if tool is not None:
+        c0 = proc_cpu_seconds(tool.proc.pid)
+        tool.settle()
+        c1 = proc_cpu_seconds(tool.proc.pid)
+        if c0 is not None and c1 is not None:
+            after = c1 - c0
+    if ops <= 0 or wall <= 0:
+        raise HarnessError("%s reported %d operations in %.3f s" % (workload.title, ops, wall))
+    return {"ops": ops, "wall": wall, "busy": busy + after, "tool_cpu_after": after}
+
+
+class Suite:
+    def __init__(self, args, ctx):
+        self.args = args
+        self.ctx = ctx
+        self.tools = args.tool_list
+        self.dead = {}            # tool -> why it left the suite
+        self.unavailable = []     # (what, why)
+        self.failures = []        # harness steps that broke
+        self.results = {}         # workload -> {"baseline": [...], tool: [...], "order": [...]}
+        self.seq = 0
+
+    def tag(self, wname):
+        self.seq += 1
+        return "podsight-bench-%d-%s-%d" % (os.getpid(), wname, self.seq)
+
+    def tool_run(self, workload, tname):
+        tool = TOOLS[tname](self.ctx)
+        tag = self.tag(workload.name)
+        tool.start()
+        try:
+            rec = one_run(workload, tool, tag)
+            rec.update(tool.sample())
+        finally:
+            status = tool.stop()
+        rec["status"] = status
+        if tool.kind != "control":
+            seen = tool.count(tag)
+            rec["seen"] = seen if workload.exec_events else {"lost": seen.get("lost", 0)}
+            if workload.exec_events:
+                for kind in tool.counts:
+                    if not seen.get(kind):
+                        tool.notes.append("none of the %d %s events in its output" % (rec["ops"], kind))
+                        if tname == "podsight" and not self.args.allow_podsight_failure:
+                            self.failures.append("podsight reported none of the exec storm's %d %s events"
+                                                 % (rec["ops"], kind))
+        rec["notes"] = tool.notes
+        if tname == "podsight" and os.path.exists(tool.events):
+            os.unlink(tool.events)
+        return rec
+
+    def measure(self, workload):
+        res = {"baseline": [], "order": []}
+        workload.prepare()
+        try:
+            workload.run(self.tag(workload.name) + "-warmup")  # page cache, binaries
+            res["baseline"].append(one_run(workload, None, self.tag(workload.name)))
+            for r in range(self.args.pairs):
+                live = [t for t in self.tools if t not in self.dead]
+                k = r % len(live) if live else 0
+                for tname in live[k:] + live[:k]:  # rotate the order each round
+                    if tname in self.dead:
+                        continue
+                    log("%s: round %d/%d: %s" % (workload.name, r + 1, self.args.pairs, tname))
+                    try:
+                        rec = self.tool_run(workload, tname)
+                    except ToolError as e:
+                        self.dead[tname] = str(e)
+                        log("%s left the suite: %s" % (tname, e))
+                        if tname == "control" or (tname == "podsight" and not self.args.allow_podsight_failure):
+                            self.failures.append(str(e))
+                        continue
+                    rec["after"] = len(res["baseline"]) - 1
+                    res.setdefault(tname, []).append(rec)
+                    res["order"].append(tname)
+                    res["baseline"].append(one_run(workload, None, self.tag(workload.name)))
+        finally:
+            workload.finish()
+        return res
+
+    def run(self):
+        for wname in self.args.workload_list:
+            w = WORKLOADS[wname](self.ctx)
+            why = w.unavailable()
+            if why:
+                self.unavailable.append((w.title, why))
+                log(said(wname, why))
+                continue
+            log("%s: %s; %d pairs × %s" % (wname, w.describe(), self.args.pairs, ", ".join(self.tools)))
+            try:
+                self.results[wname] = (w, self.measure(w))
+            except HarnessError as e:
+                self.failures.append("%s: %s" % (w.title, e))
+                log("%s failed: %s" % (wname, e))
+
+
+# ---------------------------------------------------------------- statistics
+
+
+def spread(xs):
+    """(median, low, high): the interquartile range from 4 values on, else min–max."""
     xs = sorted(x for x in xs if x is not None)
     if not xs:
-        return None, None, None
+        return None
+    if len(xs) >= 4:
+        q = statistics.quantiles(xs, n=4, method="inclusive")
+        return statistics.median(xs), q[0], q[2]
     return statistics.median(xs), xs[0], xs[-1]
 
 
-def measure(workload, tool_cls, pairs, workdir, bpf_stats):
-    """Interleaved pairs: baseline, tool, baseline, tool, ..."""
-    res = {"thr": [], "cpu": [], "seen": [], "lost": 0, "ops": 0, "tool_cpu": [], "tool_rss": [],
-           "bpf": {}}
-    for i in range(pairs):
-        tag = "bench-%s-%d-%d" % (tool_cls.name, os.getpid(), i)
-        ops_b, wall_b, busy_b = workload.run(tag + "-base")
-        tool = tool_cls(workdir)
-        tool.start()
-        try:
-            ops_t, wall_t, busy_t = workload.run(tag)
-            time.sleep(0.3)
-            if bpf_stats is not None:
-                bpf_stats.sample(tool, res["bpf"])
-        finally:
-            tool.stop()
-        res["thr"].append((ops_t / wall_t) / (ops_b / wall_b))
-        res["cpu"].append((busy_t / ops_t) / (busy_b / ops_b))
-        seen, lost = tool.seen(tag)
-        if seen is not None and workload.counts_execs:
-            res["seen"].append(seen)
-            res["lost"] += lost
-            res["ops"] += ops_t
-        res["tool_cpu"].append(tool.cpu)
-        res["tool_rss"].append(tool.rss)
-    return res
+def ratios(res, tname):
+    """Per tool run: (CPU per op ratio, throughput ratio) against the mean of
+    the baseline runs just before and after it."""
+    cpu, thr = [], []
+    base = res["baseline"]
+    for rec in res.get(tname, []):
+        bs = [base[i] for i in (rec["after"], rec["after"] + 1) if 0 <= i < len(base)]
+        b_cpu = statistics.mean(b["busy"] / b["ops"] for b in bs)
+        b_thr = statistics.mean(b["ops"] / b["wall"] for b in bs)
+        cpu.append((rec["busy"] / rec["ops"]) / b_cpu if b_cpu > 0 else None)
+        thr.append((rec["ops"] / rec["wall"]) / b_thr)
+    return cpu, thr
 
 
-class BpfStats:
-    """Average ns per invocation of each BPF program a tool loaded."""
-
-    def __init__(self):
-        self.old = open("/proc/sys/kernel/bpf_stats_enabled").read().strip()
-        open("/proc/sys/kernel/bpf_stats_enabled", "w").write("1")
-
-    def restore(self):
-        open("/proc/sys/kernel/bpf_stats_enabled", "w").write(self.old)
-
-    def sample(self, tool, into):
-        for p in bpftool_progs():
-            if p["id"] not in tool.prog_ids or not p.get("run_cnt"):
+def summarize(suite):
+    """Everything the report needs, also what --json writes."""
+    out = {}
+    for wname, (w, res) in suite.results.items():
+        entry = {"title": w.title, "describe": w.describe(), "unit": w.unit, "goal": w.goal,
+                 "baseline": {"runs": res["baseline"],
+                              "ops_per_second": spread([b["ops"] / b["wall"] for b in res["baseline"]]),
+                              "cpu_seconds_per_op": spread([b["busy"] / b["ops"] for b in res["baseline"]])},
+                 "tools": {}}
+        for tname in suite.tools:
+            recs = res.get(tname)
+            if not recs:
                 continue
-            name = p.get("name", str(p["id"]))
-            t, c = into.get(name, (0, 0))
-            into[name] = (t + p.get("run_time_ns", 0), c + p["run_cnt"])
+            cpu, thr = ratios(res, tname)
+            t = {"runs": recs, "cpu_per_op_ratio": spread(cpu), "throughput_ratio": spread(thr),
+                 "cpu_per_op_ratios": cpu, "throughput_ratios": thr,
+                 "tool_cpu_seconds": spread([r["tool_cpu"] for r in recs]),
+                 "tool_peak_rss_bytes": max((r["tool_rss"] or 0) for r in recs) or None,
+                 "notes": sorted({n for r in recs for n in r.get("notes", [])})}
+            if any(r.get("bpf") for r in recs):
+                t["bpf_ns_per_op"] = spread([sum(v[0] for v in r["bpf"].values()) / r["ops"] for r in recs])
+                progs = {}
+                for r in recs:
+                    for name, (ns, cnt) in r["bpf"].items():
+                        progs.setdefault(name, []).append((ns, cnt, r["ops"]))
+                # Per exec the kernel did (all tenants' too): the run time of
+                # all the tool's programs over the runs of its exec program.
+                key = TOOLS[tname].exec_prog
+                if key:
+                    per_exec = []
+                    for r in recs:
+                        n = sum(c for name, (_, c) in r["bpf"].items() if key in name)
+                        if n:
+                            per_exec.append(sum(v[0] for v in r["bpf"].values()) / n)
+                    t["bpf_ns_per_exec"] = spread(per_exec)
+                t["bpf_programs"] = {name: {"ns_per_run": spread([ns / cnt for ns, cnt, _ in v]),
+                                            "runs_per_op": spread([cnt / ops for _, cnt, ops in v])}
+                                     for name, v in progs.items()}
+            seen = [r["seen"] for r in recs if "seen" in r]
+            if seen:
+                t["lost"] = sum(s.get("lost", 0) for s in seen)
+                if w.exec_events:
+                    t["happened"] = sum(r["ops"] for r in recs)
+                    for kind in TOOLS[tname].counts:
+                        t["seen_" + kind] = sum(s.get(kind, 0) for s in seen)
+            entry["tools"][tname] = t
+        out[wname] = entry
+    return out
+
+
+# ---------------------------------------------------------------- verdicts
+
+
+def f_ratio(s):
+    if s is None or s[0] is None:
+        return "—"
+    return "%.3f [%.3f–%.3f]" % s
+
+
+def f_pct(x):
+    return "%+.1f%%" % (x * 100)
+
+
+def overhead_verdict(entry, tname, smoke):
+    """Verdict of one tool on one workload against the workload's goal."""
+    t = entry["tools"][tname]
+    if tname == "control":
+        return "noise floor"
+    if tname != "podsight":
+        return "n/a (peer)"
+    g = entry["goal"]
+    if g is None:
+        return "n/a (no goal)"
+    if smoke:
+        return "not judged (smoke)"
+    cpu = t["cpu_per_op_ratio"]
+    ctrl = entry["tools"].get("control", {}).get("cpu_per_op_ratio")
+    if cpu is None:
+        return "inconclusive (no CPU figure)"
+    if ctrl is None:
+        return "inconclusive (no control)"
+    if abs(ctrl[0] - 1) > g:
+        return "inconclusive (control %.3f outside 1±%g)" % (ctrl[0], g)
+    over = cpu[0] - 1
+    if over <= g:
+        return "pass (%s ≤ %d%%)" % (f_pct(over), round(g * 100))
+    return "MISS by %.1f%% (%s > %d%%)" % ((over - g) * 100, f_pct(over), round(g * 100))
+
+
+def goals(summary, suite, cap, smoke):
+    """[(goal, measured, verdict)] for podsight."""
+    rows = []
+    judge = (lambda v: "not judged (smoke)") if smoke else (lambda v: v)
+    ps_ran = any("podsight" in e["tools"] for e in summary.values())
+    why_not = suite.dead.get("podsight") or dict(suite.unavailable).get("podsight") or "podsight not in this run"
+
+    for wname, label in (("exec", "exec storm overhead ≤ 3% CPU per exec"),
+                         ("messaging", "sched messaging overhead ≤ 2% CPU per message"),
+                         ("fio", "fio overhead ≤ 2% CPU per I/O")):
+        e = summary.get(wname)
+        if not e or "podsight" not in e["tools"]:
+            rows.append((label, "—", "n/a (%s)" % ("workload not run" if not e else tail(why_not, 120))))
+            continue
+        cpu = e["tools"]["podsight"]["cpu_per_op_ratio"]
+        ctrl = e["tools"].get("control", {}).get("cpu_per_op_ratio")
+        measured = "%s, control %s" % (f_ratio(cpu), f_ratio(ctrl))
+        rows.append((label, measured, overhead_verdict(e, "podsight", smoke)))
+
+    e = summary.get("exec", {}).get("tools", {}).get("podsight")
+    label = "zero lost events on the exec storm"
+    if e:
+        missing = [e["happened"] - e.get("seen_" + k, 0) for k in ("exec", "exit")]
+        measured = "exec %d/%d, exit %d/%d, events_lost %d" % (
+            e.get("seen_exec", 0), e["happened"], e.get("seen_exit", 0), e["happened"], e["lost"])
+        ok = not e["lost"] and not any(missing)
+        rows.append((label, measured, judge("pass" if ok else "MISS: %d exec and %d exit events missing, %d "
+                                            "reported lost" % (missing[0], missing[1], e["lost"]))))
+    else:
+        rows.append((label, "—", "n/a (%s)" % ("exec storm not run" if "exec" not in summary else tail(why_not, 120))))
+
+    rss = [t["tool_peak_rss_bytes"] for en in summary.values() for n, t in en["tools"].items()
+           if n == "podsight" and t["tool_peak_rss_bytes"]]
+    label = "agent peak RSS ≤ 16 MiB"
+    if rss:
+        m = max(rss)
+        rows.append((label, "%.1f MiB (highest of all runs)" % (m / MIB),
+                     judge("pass" if m <= GOAL_RSS else "MISS by %.0f%%" % ((m / GOAL_RSS - 1) * 100))))
+    else:
+        rows.append((label, "—", "n/a (%s)" % (tail(why_not, 120) if not ps_ran else "no figure")))
+
+    ex = summary.get("exec", {}).get("tools", {})
+    ps = ex.get("podsight", {}).get("bpf_ns_per_exec")
+    for peer, factor, label in (("bpftrace", GOAL_VS_BPFTRACE, "kernel cost per exec ≤ the bpftrace script's"),
+                                ("execsnoop", GOAL_VS_EXECSNOOP, "kernel cost per exec ≤ 1.5× execsnoop's")):
+        other = ex.get(peer, {}).get("bpf_ns_per_exec")
+        if not ps or not other:
+            missing = "podsight" if not ps else peer
+            why = suite.dead.get(missing) or dict(suite.unavailable).get(missing) or \
+                ("no BPF statistics" if missing in ex else "%s not run on the exec storm" % missing)
+            rows.append((label, "—", "n/a (%s)" % tail(why, 120)))
+            continue
+        r = ps[0] / other[0]
+        measured = "podsight %.0f ns, %s %.0f ns per exec: %.2f×" % (ps[0], peer, other[0], r)
+        rows.append((label, measured, judge("pass" if r <= factor else "MISS by %.0f%%" % ((r / factor - 1) * 100))))
+
+    label = "pipeline ≥ 500,000 exec events per CPU second"
+    if cap and cap.get("events_per_cpu_second"):
+        v = cap["events_per_cpu_second"]
+        rows.append((label, "%s per CPU second" % format(int(v), ","),
+                     judge("pass" if v >= GOAL_CAPACITY else "MISS by %.0f%%" % ((1 - v / GOAL_CAPACITY) * 100))))
+    else:
+        rows.append((label, "—", "n/a (%s)" % (cap or {}).get("error", tail(why_not, 120))))
+    return rows
+
+
+# ---------------------------------------------------------------- capacity
+
+
+def capacity(mode):
+    """podsight bench-pipeline: median of a few runs, or {"error": why}."""
+    n, reps = {"full": (2000000, 3), "quick": (1000000, 1), "smoke": (100000, 1)}[mode]
+    runs = []
+    for _ in range(reps):
+        try:
+            out, _ = run_cmd([PODSIGHT, "bench-pipeline", "--events", str(n)], "podsight bench-pipeline", timeout=600)
+            lines = [l for l in out.splitlines() if l.strip()]
+            if not lines:
+                raise HarnessError("it printed nothing on stdout")
+            j = json.loads(lines[-1])
+            if float(j["events_per_cpu_second"]) <= 0:
+                raise HarnessError("it reported %r events per CPU second" % j["events_per_cpu_second"])
+            runs.append(j)
+        except (HarnessError, ValueError, KeyError, TypeError) as e:
+            what = "not the documented JSON line (%s)" % e if not isinstance(e, HarnessError) else str(e)
+            return {"error": "bench-pipeline failed: %s" % tail(what, 200), "command": "podsight bench-pipeline"}
+    runs.sort(key=lambda j: j["events_per_cpu_second"])
+    best = dict(runs[len(runs) // 2])
+    best["runs"] = [j["events_per_cpu_second"] for j in runs]
+    best["command"] = "%s bench-pipeline --events %d" % (shown(PODSIGHT), n)
+    return best
 
 
 # ---------------------------------------------------------------- report
 
 
-def fmt_ratio(m):
-    return "—" if m[0] is None else "%.3f (%.3f–%.3f)" % m
-
-
-def verdict(workload, tool, cpu, control_cpu, lost, seen_ratio):
-    if tool in ("control",):
-        return "noise floor"
-    g = workload.goal
-    if g is None or cpu[0] is None:
-        return "n/a"
-    if control_cpu is None or control_cpu[0] is None:
-        return "inconclusive (no control)"
-    if abs(control_cpu[0] - 1) > g:
-        return "inconclusive (control %.3f outside ±%d%%)" % (control_cpu[0], round(g * 100))
-    over = cpu[0] - 1
-    if tool != "podsight":
-        return "%+.1f%%" % (over * 100)
-    v = "pass" if over <= g else "MISS by %.1f pts" % ((over - g) * 100)
-    if lost:
-        v += "; LOST %d" % lost
-    return v
-
-
-def capacity():
-    if not os.access(PODSIGHT, os.X_OK):
-        return None
-    r = subprocess.run([PODSIGHT, "bench-pipeline", "--events", "1000000"], stdout=subprocess.PIPE, text=True,
-                       timeout=300)
-    return json.loads(r.stdout) if r.returncode == 0 else None
-
-
 def machine():
-    model = "?"
-    try:
-        model = re.search(r"model name\s*:\s*(.*)", open("/proc/cpuinfo").read()).group(1)
-    except (OSError, AttributeError):
-        pass
-    return "%s, %d CPUs, kernel %s" % (model, NCPU, platform.release())
+    cpuinfo = read_text("/proc/cpuinfo")
+    m = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.M)
+    mem = re.search(r"^MemTotal:\s+(\d+)", read_text("/proc/meminfo"), re.M)
+    osr = re.search(r'^PRETTY_NAME="?([^"\n]*)', read_text("/etc/os-release"), re.M)
+    return {"cpu": m.group(1).strip() if m else platform.processor() or "unknown CPU", "cores": NCPU,
+            "memory_gib": round(int(mem.group(1)) / 2**20, 1) if mem else None,
+            "kernel": platform.release(), "arch": platform.machine(), "os": osr.group(1) if osr else "",
+            "load": os.getloadavg()}
 
 
-def report(args, results, skipped, cap, cmdline):
-    out = []
-    out.append("Run: %s UTC on %s." % (datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M"), machine()))
-    out.append("Command: `%s`; %d interleaved pairs per tool and workload; ratios are tool run / baseline run "
-               "of the same pair: median (min–max)." % (cmdline, args.pairs))
-    out.append("")
-    out.append("| workload | tool | CPU per op | throughput | control CPU per op | events seen / happened | lost "
-               "| tool CPU s | tool peak RSS | verdict |")
-    out.append("|---|---|---|---|---|---|---|---|---|---|")
-    for (w, t), r in results.items():
-        wl = WORKLOADS[w](1)
-        cpu = med_spread(r["cpu"])
-        thr = med_spread(r["thr"])
-        ctrl = results.get((w, "control"))
-        ccpu = med_spread(ctrl["cpu"]) if ctrl else None
-        seen = "%d / %d" % (sum(r["seen"]), r["ops"]) if r["seen"] else "—"
-        tcpu = med_spread(r["tool_cpu"])[0]
-        trss = med_spread(r["tool_rss"])[2]
-        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            w, t, fmt_ratio(cpu), fmt_ratio(thr), fmt_ratio(ccpu) if ccpu else "—", seen,
-            r["lost"] if r["seen"] else "—",
-            "%.2f" % tcpu if tcpu is not None else "—",
-            "%.1f MiB" % (trss / 2**20) if trss else "—",
-            verdict(wl, t, cpu, ccpu, r["lost"], None)))
-    for w, why in skipped:
-        out.append("| %s | — | — | — | — | — | — | — | — | %s |" % (w[0], (w[1] + ": " if w[1] else "") + why))
-    out.append("")
-    bpf = [(t, name, tn / c) for (w, t), r in results.items() for name, (tn, c) in r["bpf"].items()]
-    if bpf:
-        out.append("BPF cost per invocation (kernel.bpf_stats_enabled, all workloads of the run):")
-        out.append("")
-        out.append("| tool | program | ns per run |")
-        out.append("|---|---|---|")
-        agg = {}
-        for (w, t), r in results.items():
-            for name, (tn, c) in r["bpf"].items():
-                a = agg.setdefault((t, name), [0, 0])
-                a[0] += tn
-                a[1] += c
-        for (t, name), (tn, c) in sorted(agg.items()):
-            out.append("| %s | %s | %.0f |" % (t, name, tn / c))
-        out.append("")
-    if cap:
-        out.append("Capacity of the user-side pipeline (`podsight bench-pipeline --events 1000000`: decode, "
-                   "process table, enrichment, JSON of an exec and its exit): **%.0f exec events per CPU second** "
-                   "(goal ≥ 500,000: %s)." % (cap["events_per_cpu_second"],
-                                                "pass" if cap["events_per_cpu_second"] >= 500000 else "MISS"))
-    return "\n".join(out)
+def versions(tools):
+    v = {}
+
+    def first_line(argv):
+        try:
+            r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=10)
+            return r.stdout.strip().splitlines()[0] if r.returncode == 0 and r.stdout.strip() else None
+        except (OSError, subprocess.SubprocessError, IndexError):
+            return None
+    if "podsight" in tools and os.access(PODSIGHT, os.X_OK):
+        v["podsight"] = first_line([PODSIGHT, "version"])
+    rev = first_line(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])
+    if rev:
+        v["git"] = rev
+    if {"execsnoop", "exitsnoop"} & set(tools):
+        pkg = first_line(["dpkg-query", "-W", "-f", "${Version}", "libbpf-tools"])
+        if pkg:
+            v["libbpf-tools"] = pkg
+    if "bpftrace" in tools:
+        v["bpftrace"] = first_line(["bpftrace", "--version"])
+    return {k: x for k, x in v.items() if x}
 
 
-def write_benchmarks(path, text):
-    start, end = "<!-- results:start -->", "<!-- results:end -->"
-    doc = open(path).read() if os.path.exists(path) else "# Benchmarks\n\n%s\n%s\n" % (start, end)
-    if start not in doc:
-        doc += "\n%s\n%s\n" % (start, end)
-    a, rest = doc.split(start, 1)
-    _, b = rest.split(end, 1)
-    open(path, "w").write(a + start + "\n" + text + "\n" + end + b)
+def background_busy(seconds):
+    """Share of all CPUs busy while the suite itself idles: other tenants."""
+    b0, t0 = cpu_busy_seconds(), time.monotonic()
+    time.sleep(seconds)
+    return (cpu_busy_seconds() - b0) / ((time.monotonic() - t0) * NCPU)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--smoke", action="store_true", help="one small repetition of each: proves the scripts work")
-    ap.add_argument("--quick", action="store_true", help="a mid-size run (5 pairs, half-size workloads)")
-    ap.add_argument("--pairs", type=int, help="interleaved pairs per tool and workload (default 11)")
-    ap.add_argument("--workloads", default=",".join(WORKLOADS), help="comma-separated: " + ",".join(WORKLOADS))
-    ap.add_argument("--tools", default=",".join(TOOLS), help="comma-separated: " + ",".join(TOOLS))
-    ap.add_argument("--output", default=os.path.join(ROOT, "BENCHMARKS.md"),
-                    help="file whose results section is rewritten (not with --smoke)")
-    ap.add_argument("--json", help="also write the raw results here")
-    args = ap.parse_args()
-    if os.geteuid() != 0:
-        ap.error("run as root: the tools load BPF programs")
-    scale = 0.05 if args.smoke else 0.5 if args.quick else 1.0
+def f_seen(t):
+    if "happened" not in t:
+        return "—"
+    parts = ["%s %d/%d" % (k, t["seen_" + k], t["happened"]) for k in ("exec", "exit") if "seen_" + k in t]
+    return ", ".join(parts)
+
+
+def f_num(x, digits=3):
+    if x is None:
+        return "—"
+    if x >= 100:
+        return "%.0f" % x
+    return "%.*g" % (digits, x)
+
+
+def render(meta, summary, suite, cap, goal_rows):
+    smoke = meta["mode"] == "smoke"
+    m = meta["machine"]
+    L = []
+    L.append("### %s run, %s" % (meta["mode"], meta["date"]))
+    L.append("")
+    L.append("- Machine: %s, %d CPUs%s; %s; kernel %s (%s)." % (
+        m["cpu"], m["cores"], ", %.1f GiB" % m["memory_gib"] if m["memory_gib"] else "", m["os"], m["kernel"],
+        m["arch"]))
+    if meta["versions"]:
+        # "bpftrace v0.17.0" stays as it is; "0.26.0" becomes "libbpf-tools 0.26.0".
+        L.append("- Versions: %s." % "; ".join(v if v.startswith(k + " ") else "%s %s" % (k, v)
+                                               for k, v in meta["versions"].items()))
+    L.append("- Command: `%s`; %d interleaved pair%s per tool and workload%s." % (
+        meta["command"], meta["pairs"], "s" if meta["pairs"] != 1 else "",
+        "; a subset of the suite" if meta["partial"] else ""))
+    bg = meta["background_busy"]
+    L.append("- Other tenants kept %.1f%% of the CPUs busy just before the run%s." % (
+        bg * 100, " — **a busy machine: CPU-per-op ratios are diluted toward 1.00 and noisy**" if bg > 0.05 else ""))
+    if meta.get("bpf_stats"):
+        L.append("- BPF run-time statistics: %s." % meta["bpf_stats"])
+    if smoke:
+        L.append("- **Smoke run**: one small repetition of each, to prove the scripts work; no goal is judged.")
+    L.append("")
+    L.append("Ratios are a tool run over the mean of the no-tool baseline runs just before and after it: median "
+             "[interquartile range; min–max below 4 pairs]. CPU per op is the busy time of all CPUs over the run "
+             "divided by the workload's operations (the overhead figure); throughput is operations per second. "
+             "`control` runs `sleep infinity` like a tool: its ratios are this run's noise floor.")
+    L.append("")
+    L.append("| workload | tool | CPU per op | throughput | control CPU per op | events seen / happened | lost "
+             "| tool CPU s | tool peak RSS | BPF ns per op | verdict |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    for wname, e in summary.items():
+        ctrl = e["tools"].get("control", {}).get("cpu_per_op_ratio")
+        for tname, t in e["tools"].items():
+            tc = t["tool_cpu_seconds"]
+            rss = t["tool_peak_rss_bytes"]
+            bpf = t.get("bpf_ns_per_op")
+            v = overhead_verdict(e, tname, smoke)
+            if t["notes"]:
+                v += "; " + "; ".join(t["notes"])
+            L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                e["title"], tname, f_ratio(t["cpu_per_op_ratio"]), f_ratio(t["throughput_ratio"]),
+                "%.3f" % ctrl[0] if ctrl and tname != "control" else "—", f_seen(t),
+                t["lost"] if "lost" in t else "—",
+                "%.2f" % tc[0] if tc else "—", "%.1f MiB" % (rss / MIB) if rss else "—",
+                f_num(bpf[0]) if bpf else "—", v))
+    L.append("")
+    L.append("Goals (podsight):")
+    L.append("")
+    L.append("| goal | measured | verdict |")
+    L.append("|---|---|---|")
+    for g, measured, v in goal_rows:
+        L.append("| %s | %s | %s |" % (g, measured, v))
+    L.append("")
+
+    progs = {}
+    for wname, e in summary.items():
+        for tname, t in e["tools"].items():
+            for pname, p in t.get("bpf_programs", {}).items():
+                progs.setdefault((tname, pname), {})[wname] = p
+    if progs:
+        wl = [w for w in summary if any(w in v for v in progs.values())]
+        L.append("BPF programs, nanoseconds per run (median; runs per workload operation in brackets):")
+        L.append("")
+        L.append("| tool | program | " + " | ".join(summary[w]["title"] for w in wl) + " |")
+        L.append("|---|---|" + "---|" * len(wl))
+        for (tname, pname), per in sorted(progs.items()):
+            cells = []
+            for w in wl:
+                p = per.get(w)
+                cells.append("%.0f (%s)" % (p["ns_per_run"][0], f_num(p["runs_per_op"][0], 2)) if p else "—")
+            L.append("| %s | %s | %s |" % (tname, pname, " | ".join(cells)))
+        L.append("")
+        per_exec = [(n, t["bpf_ns_per_exec"]) for n, t in summary.get("exec", {}).get("tools", {}).items()
+                    if t.get("bpf_ns_per_exec")]
+        if per_exec:
+            L.append("Kernel cost per exec on the exec storm (the run time of all of a tool's programs divided by "
+                     "the runs of its exec program; median [spread]): %s." % ", ".join(
+                         "%s %.0f ns [%.0f–%.0f]" % ((n,) + tuple(v)) for n, v in per_exec))
+            L.append("")
+
+    L.append("Baselines (no tool):")
+    L.append("")
+    L.append("| workload | what | operations per second | CPU µs per operation |")
+    L.append("|---|---|---|---|")
+    for wname, e in summary.items():
+        ops, cpu = e["baseline"]["ops_per_second"], e["baseline"]["cpu_seconds_per_op"]
+        L.append("| %s | %s | %s %s/s | %s |" % (e["title"], e["describe"], format(int(ops[0]), ","), e["unit"],
+                                                f_num(cpu[0] * 1e6) if cpu and cpu[0] else "—"))
+    L.append("")
+    if cap is not None:
+        if cap.get("events_per_cpu_second"):
+            L.append("Capacity of the user-side pipeline (`%s`: decode, process table, enrichment and JSON of "
+                     "each exec and its exit, to /dev/null): **%s exec events per CPU second** (median of %d; "
+                     "%.2f CPU s, %.2f s wall)." % (
+                         cap["command"], format(int(cap["events_per_cpu_second"]), ","), len(cap["runs"]),
+                         cap.get("cpu_seconds", 0), cap.get("wall_seconds", 0)))
+        else:
+            L.append("Capacity of the user-side pipeline: not measured: %s." % cap["error"])
+        L.append("")
+    skipped = list(suite.unavailable) + sorted(suite.dead.items())
+    if skipped:
+        L.append("Not measured:")
+        L.append("")
+        for what, why in skipped:
+            L.append("- %s" % said(what, why))
+        L.append("")
+    if suite.failures:
+        L.append("**Harness failures** (the figures above are incomplete):")
+        L.append("")
+        for f in suite.failures:
+            L.append("- %s" % f)
+        L.append("")
+    return "\n".join(L).rstrip() + "\n"
+
+
+def write_results(path, text):
+    """Replace the results section of path, keeping the prose around it."""
+    doc = read_text(path) if os.path.exists(path) else "# Benchmarks\n"
+    if RESULTS_START in doc and RESULTS_END in doc.split(RESULTS_START, 1)[1]:
+        head, rest = doc.split(RESULTS_START, 1)
+        _, foot = rest.split(RESULTS_END, 1)
+    else:
+        head, foot = doc.rstrip("\n") + "\n\n## Latest results\n\n", "\n"
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(head + RESULTS_START + "\n" + text + RESULTS_END + foot)
+    os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------- main
+
+
+def parse_args(argv):
+    global PODSIGHT
+    ap = argparse.ArgumentParser(
+        prog="bench/run.py", description=__doc__.split("\n\n")[0],
+        epilog="workloads: %s\ntools: %s (the control is always measured)" % (", ".join(WORKLOADS), ", ".join(TOOLS)),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--smoke", action="store_true",
+                      help="one small repetition of each workload and tool, to prove the scripts work (< 60 s); "
+                           "judges no goal")
+    mode.add_argument("--quick", action="store_true", help="a mid-size run: 5 pairs, half-size workloads")
+    ap.add_argument("--pairs", type=int, help="interleaved baseline/tool pairs per tool and workload "
+                                               "(default 11; --quick 5; --smoke 1)")
+    ap.add_argument("--workloads", default=",".join(WORKLOADS), help="comma-separated subset of the workloads")
+    ap.add_argument("--tools", default=",".join(TOOLS), help="comma-separated subset of the tools")
+    ap.add_argument("--output", help="rewrite the results section of this Markdown file (default: BENCHMARKS.md "
+                                     "for a full run; none for --quick and --smoke)")
+    ap.add_argument("--json", help="also write every figure and raw run to this file")
+    ap.add_argument("--podsight", default=PODSIGHT, metavar="PATH",
+                    help="the agent binary to measure (default: build/podsight)")
+    ap.add_argument("--allow-podsight-failure", action="store_true",
+                    help="a podsight that is present but cannot be measured is listed, not a harness failure")
+    args = ap.parse_args(argv)
+    PODSIGHT = os.path.abspath(args.podsight)
+    args.mode = "smoke" if args.smoke else "quick" if args.quick else "full"
     if args.pairs is None:
-        args.pairs = 1 if args.smoke else 5 if args.quick else 11
-    unknown = [w for w in args.workloads.split(",") if w not in WORKLOADS] + \
-              [t for t in args.tools.split(",") if t not in TOOLS]
-    if unknown:
-        ap.error("unknown workload or tool: " + ", ".join(unknown))
-    signal.signal(signal.SIGINT, cleanup)
-    signal.signal(signal.SIGTERM, cleanup)
-    build()
-    tools = ["control"] + [t for t in args.tools.split(",") if t != "control"]
-    results, skipped = {}, []
+        args.pairs = {"smoke": 1, "quick": 5, "full": 11}[args.mode]
+    if args.pairs < 1 or args.pairs > 1000:
+        ap.error("--pairs takes 1 to 1000, not %d" % args.pairs)
+    args.workload_list = [w for w in args.workloads.split(",") if w]
+    tools = [t for t in args.tools.split(",") if t]
+    bad = [w for w in args.workload_list if w not in WORKLOADS] + [t for t in tools if t not in TOOLS]
+    if bad:
+        ap.error("unknown workload or tool: %s (workloads: %s; tools: %s)"
+                 % (", ".join(bad), ", ".join(WORKLOADS), ", ".join(TOOLS)))
+    if not args.workload_list:
+        ap.error("no workload selected")
+    # The control is in every run; duplicates are dropped.
+    args.tool_list = ["control"] + [t for i, t in enumerate(tools) if t != "control" and t not in tools[:i]]
+    args.partial = set(args.workload_list) != set(WORKLOADS) or set(args.tool_list) != set(TOOLS)
+    if args.output is None and args.mode == "full":
+        args.output = os.path.join(ROOT, "BENCHMARKS.md")
+    return args
+
+
+def main(argv):
+    args = parse_args(argv)
+    if os.geteuid() != 0:
+        print("bench/run.py: run as root: the tools load BPF programs", file=sys.stderr)
+        return 2
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, on_signal)
+    t_start = time.monotonic()
     workdir = tempfile.mkdtemp(prefix="podsight-bench-")
-    stats = None
+    ctx = Context(args.mode, workdir)
+    suite = Suite(args, ctx)
+    stats = BpfStats()
+    meta = {"mode": args.mode, "pairs": args.pairs, "partial": args.partial,
+            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "command": " ".join(shlex.quote(a) for a in ["bench/run.py"] + argv),
+            "machine": machine(), "versions": versions(args.tool_list)}
+    cap = None
     try:
-        stats = BpfStats()
-    except OSError as e:
-        log("no BPF run-time statistics: %s" % e)
-    failed = False
-    try:
-        for w in args.workloads.split(","):
-            wl = WORKLOADS[w](scale)
-            why = wl.available()
+        build_drivers()
+        for tname in args.tool_list:
+            why = TOOLS[tname](ctx).unavailable()
             if why:
-                skipped.append(((w, ""), why))
-                log("%s: %s" % (w, why))
-                continue
-            for t in tools:
-                why = TOOLS[t](workdir).available()
-                if why:
-                    skipped.append(((w, t), why))
-                    continue
-                log("%s × %s: %d pairs" % (w, t, args.pairs))
-                try:
-                    results[(w, t)] = measure(wl, TOOLS[t], args.pairs, workdir, stats)
-                except (RuntimeError, OSError, subprocess.SubprocessError, ValueError) as e:
-                    skipped.append(((w, t), "failed: %s" % str(e).replace("\n", " ")[:200]))
-                    log("%s × %s failed: %s" % (w, t, e))
-                    if t in ("podsight", "control"):
-                        failed = True
+                suite.unavailable.append((tname, why))
+                log(said(tname, why))
+        suite.tools = [t for t in args.tool_list if t not in dict(suite.unavailable)]
+        if any(TOOLS[t].kind != "control" for t in suite.tools):
+            err = stats.enable()
+            meta["bpf_stats"] = err or "on during the run (%s), restored after" % stats.how
+        meta["background_busy"] = background_busy(0.3 if args.mode == "smoke" else 1.0)
+        suite.run()
+        if "podsight" in suite.dead:
+            cap = {"error": "podsight could not be measured (above)"}
+        elif "podsight" in suite.tools:
+            cap = capacity(args.mode)
+            if "error" in cap and not args.allow_podsight_failure:
+                suite.failures.append("capacity: %s" % cap["error"])
+    except HarnessError as e:
+        suite.failures.append(str(e))
+        meta.setdefault("background_busy", 0.0)
+    except Interrupted as e:
+        Procs.cleaning = True
+        log("interrupted by %s: stopping everything the suite started" % signal.Signals(e.signum).name)
+        return 128 + e.signum
     finally:
-        if stats:
-            stats.restore()
-        cleanup()
+        Procs.cleaning = True
+        Procs.stop_all()
+        stats.restore()
         shutil.rmtree(workdir, ignore_errors=True)
-    cap = capacity()
-    cmdline = "make bench" if not (args.smoke or args.quick) else "bench/run.py " + " ".join(sys.argv[1:])
-    text = report(args, results, skipped, cap, cmdline)
+
+    summary = summarize(suite)
+    goal_rows = goals(summary, suite, cap, args.mode == "smoke")
+    text = render(meta, summary, suite, cap, goal_rows)
     print(text)
     if args.json:
-        json.dump({"%s/%s" % k: v for k, v in results.items()}, open(args.json, "w"), indent=1)
-    if not args.smoke:
-        write_benchmarks(args.output, text)
+        with open(args.json, "w") as f:
+            json.dump({"meta": meta, "workloads": summary, "capacity": cap,
+                       "goals": [{"goal": g, "measured": m, "verdict": v} for g, m, v in goal_rows],
+                       "not_measured": list(suite.unavailable) + sorted(suite.dead.items()),
+                       "failures": suite.failures}, f, indent=1, default=str)
+    if args.output:
+        write_results(args.output, text)
         log("results written to %s" % args.output)
-    if failed or (cap is None and os.access(PODSIGHT, os.X_OK)):
-        log("a harness step failed")
+    log("%s run took %.0f s" % (args.mode, time.monotonic() - t_start))
+    if suite.failures:
+        log("harness failures: %s" % "; ".join(suite.failures))
         return 1
-    print("bench: %d passed, 0 failed" % len(results) if args.smoke else "")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except Interrupted as e:  # after everything was stopped, while reporting
+        sys.exit(128 + e.signum)
