@@ -30,7 +30,7 @@ WARN      := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS    ?= -O2 -g
 ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(OUTPUT) -Isrc -Ibpf \
 	-DPODSIGHT_VERSION='"$(VERSION)"' -DPODSIGHT_GIT_REV='"$(GIT_REV)"'
-LDLIBS    := -lbpf -lelf -lz -ljansson
+LDLIBS    := -lbpf -lelf -lz -ljansson -lmicrohttpd
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUTPUT) -Ibpf -Wall -Werror
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
@@ -40,7 +40,8 @@ SKELS     := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 # Pure logic (no libbpf): shared by the agent, the unit tests and the fuzz targets.
 LIB_SRCS  := src/json_writer.c src/procfs.c src/argv.c src/proc_table.c src/exec_id.c \
 	src/timeconv.c src/event_fmt.c src/strutil.c src/cgroup_reg.c src/output.c src/pipeline.c \
-	src/container_id.c src/containers.c src/runtime_meta.c
+	src/container_id.c src/containers.c src/runtime_meta.c src/prom.c src/metrics.c \
+	src/http.c
 AGENT_SRCS := $(LIB_SRCS) src/main.c src/agent.c src/loader.c src/loop.c \
 	src/cmd_trace.c src/cmd_misc.c
 AGENT_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(AGENT_SRCS))
@@ -80,11 +81,11 @@ $(OUTPUT)/podsight: $(AGENT_OBJS)
 # Unit tests: each tests/unit/test_X.c links against the pure-logic sources.
 $(OUTPUT)/tests/%: tests/unit/%.c $(LIB_SRCS) $(wildcard src/*.h) $(wildcard tests/unit/*.h) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(LIB_SRCS) -lcmocka -ljansson -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(LIB_SRCS) -lcmocka -ljansson -lmicrohttpd -o $@
 
 $(OUTPUT)/san/%: tests/unit/%.c $(LIB_SRCS) $(wildcard src/*.h) $(wildcard tests/unit/*.h) | $(OUTPUT)/san
 	$(call msg,CC-SAN,$@)
-	$(Q)$(CC) $(filter-out -O2,$(ALL_CFLAGS)) $(SAN_FLAGS) -Itests/unit $< $(LIB_SRCS) -lcmocka -ljansson -o $@
+	$(Q)$(CC) $(filter-out -O2,$(ALL_CFLAGS)) $(SAN_FLAGS) -Itests/unit $< $(LIB_SRCS) -lcmocka -ljansson -lmicrohttpd -o $@
 
 # Fuzz targets (libFuzzer, clang): every parser of outside input.
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
@@ -94,7 +95,7 @@ $(OUTPUT)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard src/*.h)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(OUTPUT)/fuzz
 	$(Q)$(CLANG) -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Isrc -Ibpf \
-		$< $(filter-out src/pipeline.c src/output.c,$(LIB_SRCS)) -ljansson -o $@
+		$< $(LIB_SRCS) -ljansson -lmicrohttpd -o $@
 
 fuzz: $(FUZZ_BINS)
 	$(Q)for f in $(FUZZ_BINS); do echo "  RUN      $$f ($(FUZZ_SECONDS) s)"; \

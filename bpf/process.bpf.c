@@ -448,7 +448,10 @@ static __always_inline int cgroup_event(__u32 type, struct cgroup *cgrp, const c
 	if (n < (long)sizeof(s->ev) || n > (long)sizeof(*s))
 		return 0;
 	s->ev.hdr.size = n;
-	if (bpf_ringbuf_output(&ps_events, s, n, rb_flags()) < 0)
+	/* Wake the agent at once: it reads the runtime's state for a new
+	 * container while the container starts, not after a short-lived one
+	 * has already gone with its state (cgroups come and go rarely). */
+	if (bpf_ringbuf_output(&ps_events, s, n, BPF_RB_FORCE_WAKEUP) < 0)
 		count_drop(PS_DROP_RB_CGROUP);
 	return 0;
 }
@@ -463,4 +466,26 @@ SEC("raw_tp/cgroup_rmdir")
 int BPF_PROG(ps_cg_rmdir, struct cgroup *cgrp, const char *path)
 {
 	return cgroup_event(PS_EV_CGROUP_RMDIR, cgrp, path);
+}
+
+SEC("raw_tp/mark_victim")
+int BPF_PROG(ps_oom, struct task_struct *task, uid_t uid)
+{
+	struct ps_oom_event *e;
+
+	e = bpf_ringbuf_reserve(&ps_events, sizeof(*e), 0);
+	if (!e) {
+		count_drop(PS_DROP_RB_OOM);
+		return 0;
+	}
+	e->hdr.type = PS_EV_OOM;
+	e->hdr.size = sizeof(*e);
+	e->hdr.ktime_ns = bpf_ktime_get_boot_ns();
+	e->pid = BPF_CORE_READ(task, tgid);
+	e->uid = uid;
+	e->start_ns = task_start_ns(BPF_CORE_READ(task, group_leader));
+	e->cgroup_id = task_cgroup_id(task);
+	BPF_CORE_READ_STR_INTO(&e->comm, task, comm);
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);	/* rare: tell at once */
+	return 0;
 }

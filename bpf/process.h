@@ -18,6 +18,7 @@ enum ps_event_type {
 	PS_EV_FORK = 3,
 	PS_EV_CGROUP_MKDIR = 4,
 	PS_EV_CGROUP_RMDIR = 5,
+	PS_EV_OOM = 6,
 };
 
 /* Per-CPU counters of what the kernel side could not deliver or read.
@@ -31,6 +32,7 @@ enum ps_drop_reason {
 	PS_DROP_READ_ARGS,	/* argv could not be read: record sent without it */
 	PS_DROP_READ_PATH,	/* a path could not be read: record sent without it */
 	PS_DROP_TG_ACC,		/* per-process accumulator map full */
+	PS_DROP_RB_OOM,		/* ring buffer full: OOM kill record lost */
 	PS_DROP__MAX,
 };
 
@@ -130,12 +132,23 @@ struct ps_cgroup_event {
 	__u32 _pad0;
 };
 
+/* The OOM killer chose a victim (oom:mark_victim). */
+struct ps_oom_event {
+	struct ps_event_header hdr;
+	__u32 pid;
+	__u32 uid;
+	__u64 start_ns;
+	__u64 cgroup_id;
+	char comm[PS_COMM_SZ];
+};
+
 #ifndef __bpf__
 _Static_assert(sizeof(struct ps_event_header) == 16, "header layout");
 _Static_assert(sizeof(struct ps_exec_event) == 168, "exec layout");
 _Static_assert(sizeof(struct ps_exit_event) == 152, "exit layout");
 _Static_assert(sizeof(struct ps_fork_event) == 64, "fork layout");
 _Static_assert(sizeof(struct ps_cgroup_event) == 40, "cgroup layout");
+_Static_assert(sizeof(struct ps_oom_event) == 56, "oom layout");
 #endif
 
 #endif /* PODSIGHT_PROCESS_H */

@@ -2,11 +2,68 @@
 /* podsight agent: every exec and exit on the node as JSON lines. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include "strutil.h"
 #include "cli.h"
+#include "containers.h"
+#include "http.h"
 #include "loader.h"
+#include "metrics.h"
 #include "output.h"
 #include "pipeline.h"
+
+struct scrape_ctx {
+	struct pipeline *p;
+	struct loader *l;
+	struct http *http;
+	struct cgfs fs;
+};
+
+static void self_usage(double *cpu, uint64_t *rss)
+{
+	char buf[1024], *p;
+	unsigned long long ut = 0, st = 0;
+	long pages = 0;
+	FILE *f = fopen("/proc/self/stat", "re");
+
+	*cpu = 0;
+	*rss = 0;
+	if (f) {
+		if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) &&
+		    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) == 2)
+			*cpu = (double)(ut + st) / sysconf(_SC_CLK_TCK);
+		fclose(f);
+	}
+	f = fopen("/proc/self/statm", "re");
+	if (f) {
+		if (fscanf(f, "%*s %ld", &pages) == 1)
+			*rss = (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE);
+		fclose(f);
+	}
+}
+
+static int render_metrics(void *ctx, char **body, size_t *len)
+{
+	struct scrape_ctx *s = ctx;
+	struct metrics_health h = { 0 };
+	struct loader_prog_state progs[8];
+	struct http_stats hs;
+	size_t i, n;
+
+	loader__drops(s->l, h.drops);
+	n = loader__progs(s->l, progs, 8);
+	for (i = 0; i < n && i < 8; i++) {
+		h.progs[i].name = progs[i].name;
+		h.progs[i].attached = progs[i].attached;
+	}
+	h.nprogs = i;
+	self_usage(&h.self_cpu_seconds, &h.self_rss_bytes);
+	http__stats(s->http, &hs);
+	h.http_requests = hs.requests;
+	return metrics__render(s->p, &s->fs, &h, body, len);
+}
 
 static void agent_usage(FILE *f)
 {
@@ -19,17 +76,28 @@ static void agent_usage(FILE *f)
 		"  -o, --output FILE        append events to FILE instead of stdout; SIGHUP\n"
 		"                           reopens it (log rotation)\n"
 		KERNEL_OPTS_HELP
+		"  -l, --listen ADDR:PORT   serve Prometheus metrics at http://ADDR:PORT/metrics and\n"
+		"                           /healthz (default 127.0.0.1:9101; ':9101' for every\n"
+		"                           address; 'none' to serve nothing)\n"
+		"      --retention SECONDS  how long a finished container's final figures stay\n"
+		"                           in /metrics (default 300)\n"
+		"      --max-finished N     finished containers kept at most (default 1000)\n"
 		"  -q, --quiet              log only warnings and errors to stderr\n"
 		"  -h, --help               show this help\n\n"
-		"Lost events are never silent: each loss is written as an events_lost record.\n"
+		"Lost events are never silent: each loss is written as an events_lost record\n"
+		"and counted in podsight_events_lost_total. docs/metrics.md lists the metrics.\n"
 		"SIGINT and SIGTERM flush what is pending and exit 0.\n"
 		"Example: podsight agent -o /var/log/podsight/events.json --args-max 128K\n");
 }
 
 int cmd_agent(int argc, char **argv)
 {
+	enum { OPT_RETENTION = 2000, OPT_MAX_FINISHED };
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "retention", required_argument, NULL, OPT_RETENTION },
+		{ "max-finished", required_argument, NULL, OPT_MAX_FINISHED },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		KERNEL_LONG_OPTS,
@@ -40,16 +108,36 @@ int cmd_agent(int argc, char **argv)
 	struct pipeline *p = NULL;
 	struct loader *l = NULL;
 	struct output *out = NULL;
-	const char *path = NULL;
-	char cgmnt[1024];
+	const char *path = NULL, *listen = "127.0.0.1:9101";
+	struct scrape_ctx sc = { 0 };
+	uint64_t retention = 300, max_finished = 1000;
+	char cgmnt[1024], err[512];
 	int opt, rc;
 
 	kernel_opts_default(&k);
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+o:qh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+o:l:qh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'o':
 			path = optarg;
+			break;
+		case 'l':
+			listen = optarg;
+			if (strcmp(listen, "none")) {
+				struct sockaddr_storage ss;
+				socklen_t sl;
+
+				if (http__parse_listen(listen, &ss, &sl) != 0)
+					return usage_error("agent", "--listen takes ADDR:PORT (127.0.0.1:9101, [::1]:9101, :9101) or none, not '%s'", listen);
+			}
+			break;
+		case OPT_RETENTION:
+			if (parse_u64(optarg, &retention) || retention > 86400 * 7)
+				return usage_error("agent", "--retention takes seconds from 0 to 604800, not '%s'", optarg);
+			break;
+		case OPT_MAX_FINISHED:
+			if (parse_u64(optarg, &max_finished) || max_finished > 1000000)
+				return usage_error("agent", "--max-finished takes 0 to 1000000, not '%s'", optarg);
 			break;
 		case 'q':
 			log_set_quiet(true);
@@ -75,11 +163,29 @@ int cmd_agent(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	po.out = out;
+	po.retention_ns = retention * 1000000000ull;
+	po.max_finished = max_finished;
 	rc = runtime_start(&k, &po, &p, &l, cgmnt, sizeof(cgmnt));
+	if (rc == EXIT_OK && strcmp(listen, "none")) {
+		struct http_opts ho = { .listen = listen, .metrics = render_metrics, .ctx = &sc };
+
+		sc.p = p;
+		sc.l = l;
+		if (cgfs__detect(&sc.fs) != 0)
+			log_warn("cannot find the cgroup controllers' mounts; live container figures are off");
+		sc.http = http__new(&ho, err, sizeof(err));
+		if (!sc.http) {
+			log_err("%s", err);
+			rc = EXIT_RUNTIME;
+		} else {
+			log_info("serving metrics at http://%s/metrics", listen);
+		}
+	}
 	if (rc == EXIT_OK) {
-		rc = runtime_loop(l, p, out);
+		rc = runtime_loop(l, p, out, sc.http);
 		runtime_report(l, p);
 	}
+	http__free(sc.http);
 	loader__free(l);
 	pipeline__free(p);
 	output__free(out);

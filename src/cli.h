@@ -63,7 +63,8 @@ struct pipeline_opts;
 int runtime_start(const struct kernel_opts *k, struct pipeline_opts *po,
 		  struct pipeline **pp, struct loader **lp, char *cgmnt, size_t cgmnt_len);
 /* The event loop: returns EXIT_OK on SIGINT/SIGTERM or a closed reader. */
-int runtime_loop(struct loader *l, struct pipeline *p, struct output *out);
+struct http;
+int runtime_loop(struct loader *l, struct pipeline *p, struct output *out, struct http *http);
 void runtime_report(struct loader *l, struct pipeline *p);
 
 int cmd_agent(int argc, char **argv);

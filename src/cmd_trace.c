@@ -181,7 +181,7 @@ static int cmd_trace_exec(int argc, char **argv)
 	po.sink_ctx = &t;
 	rc = runtime_start(&k, &po, &p, &l, cgmnt, sizeof(cgmnt));
 	if (rc == EXIT_OK)
-		rc = runtime_loop(l, p, t.out);
+		rc = runtime_loop(l, p, t.out, NULL);
 	loader__free(l);
 	pipeline__free(p);
 	output__free(t.out);

@@ -21,6 +21,9 @@ struct containers {
 	char ns_store[MAX_NAMESPACES][CTR_NAMESPACE_MAX + 1];
 	const char *ns[MAX_NAMESPACES + 1];
 	uint64_t ns_read_ns;
+	struct container *retired;	/* newest first */
+	size_t n_retired, max_retired;
+	uint64_t retention_ns;
 };
 
 static uint64_t mono_ns(void)
@@ -63,13 +66,79 @@ struct containers *containers__new(const struct runtime_paths *rp, containers_wa
 		runtime_paths_default(&cs->rp);
 	cs->warn = warn;
 	cs->ctx = ctx;
+	cs->retention_ns = 300ull * 1000000000ull;
+	cs->max_retired = 1000;
 	read_namespaces(cs);
 	return cs;
 }
 
 void containers__free(struct containers *cs)
 {
+	struct container *c, *next;
+
+	if (!cs)
+		return;
+	for (c = cs->retired; c; c = next) {
+		next = c->next_retired;
+		free(c);
+	}
 	free(cs);
+}
+
+void containers__set_retention(struct containers *cs, uint64_t retention_ns, size_t max_retired)
+{
+	cs->retention_ns = retention_ns;
+	cs->max_retired = max_retired;
+}
+
+/* Drops retired containers past the bound or the retention time; the
+ * list is ordered newest first, so the tail goes. */
+static void trim(struct containers *cs, uint64_t now)
+{
+	struct container **pp = &cs->retired, *c;
+	size_t i = 0;
+
+	while ((c = *pp)) {
+		if (i >= cs->max_retired || now - c->retired_ns > cs->retention_ns) {
+			*pp = c->next_retired;
+			free(c);
+			cs->n_retired--;
+			continue;
+		}
+		pp = &c->next_retired;
+		i++;
+	}
+}
+
+void containers__retire(struct containers *cs, struct container *c)
+{
+	if (!c)
+		return;
+	c->retired_ns = mono_ns();
+	if (!c->retired_ns)
+		c->retired_ns = 1;
+	c->next_retired = cs->retired;
+	cs->retired = c;
+	cs->n_retired++;
+	trim(cs, c->retired_ns);
+}
+
+void containers__expire(struct containers *cs)
+{
+	trim(cs, mono_ns());
+}
+
+void containers__foreach_retired(struct containers *cs, void (*fn)(void *ctx, struct container *c), void *ctx)
+{
+	struct container *c;
+
+	for (c = cs->retired; c; c = c->next_retired)
+		fn(ctx, c);
+}
+
+size_t containers__retired_count(const struct containers *cs)
+{
+	return cs->n_retired;
 }
 
 void container__free(struct container *c)
@@ -90,6 +159,11 @@ static void warn(struct containers *cs, struct container *c, const char *what)
 	cs->warn(cs->ctx, msg);
 }
 
+static bool retryable(const struct container *c)
+{
+	return c->meta_err == -ENOENT || (c->meta_err == -EBADMSG && !c->existed);
+}
+
 static void lookup(struct containers *cs, struct container *c, uint64_t now)
 {
 	const char *hint = c->ident.ctr_namespace[0] ? c->ident.ctr_namespace : NULL;
@@ -100,8 +174,10 @@ static void lookup(struct containers *cs, struct container *c, uint64_t now)
 	c->last_try_ns = now;
 	memset(&c->meta, 0, sizeof(c->meta));
 	c->meta_err = runtime_meta_lookup(&cs->rp, c->ident.container_id, hint, &c->meta);
-	if (c->meta_err == -ENOENT && now - c->first_try_ns < RETRY_FOR_NS)
-		return;		/* the runtime may not have written it yet */
+	/* A new container's runtime may not have written its state yet, or be
+	 * writing it (a half-written config.json reads as malformed). */
+	if (retryable(c) && now - c->first_try_ns < RETRY_FOR_NS)
+		return;
 	if (c->meta_err == -ENOENT)
 		warn(cs, c, "no");	/* "no runtime state of container ..." */
 	else if (c->meta_err)
@@ -125,8 +201,10 @@ struct container *containers__for_cgroup(struct containers *cs, uint64_t id, con
 	if (!c)
 		return NULL;
 	c->cgroup_id = id;
+	snprintf(c->cgroup_path, sizeof(c->cgroup_path), "%s", path);
 	c->ident = ident;
 	c->started = existing;
+	c->existed = existing;
 	lookup(cs, c, now);
 	return c;
 }
@@ -135,9 +213,11 @@ void containers__refresh(struct containers *cs, struct container *c)
 {
 	uint64_t now;
 
-	if (c->meta_err != -ENOENT || c->warned)
+	if (!c->meta_err || !retryable(c) || c->warned)
 		return;
 	now = mono_ns();
-	if (now - c->last_try_ns >= RETRY_SPACING_NS)
+	/* Records come in batches: the first tries are not spaced out, as the
+	 * state may have been written between the cgroup's record and this one. */
+	if (c->tries < 4 || now - c->last_try_ns >= RETRY_SPACING_NS)
 		lookup(cs, c, now);
 }

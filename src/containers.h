@@ -13,7 +13,20 @@
 #include "container_id.h"
 #include "runtime_meta.h"
 
+/* What the kernel accounted for the container's processes when they
+ * ended: exact even for those that lived between two scrapes. */
+struct ctr_counters {
+	uint64_t cpu_user_ns, cpu_system_ns, runq_delay_ns;
+	uint64_t minor_faults, major_faults, read_bytes, write_bytes;
+	uint64_t max_rss_bytes;		/* the largest peak of a finished process */
+	uint64_t execs, forks, exits_ok, exits_error, exits_signal, oom_kills;
+};
+
 struct container {
+	struct container *next_retired;	/* on the retired list */
+	uint64_t retired_ns;		/* when its cgroup went; 0 while alive */
+	char cgroup_path[512];
+	struct ctr_counters n;
 	uint64_t cgroup_id;
 	struct cgroup_identity ident;
 	struct container_meta meta;
@@ -22,6 +35,7 @@ struct container {
 	uint64_t first_try_ns, last_try_ns;
 	bool warned;		/* one warning per container */
 	bool started;		/* its entrypoint has run */
+	bool existed;		/* found by the start-up walk, not created since */
 };
 
 typedef void (*containers_warn_fn)(void *ctx, const char *msg);
@@ -34,6 +48,15 @@ void containers__free(struct containers *cs);
 struct container *containers__for_cgroup(struct containers *cs, uint64_t id, const char *path,
 					 bool existing);
 void container__free(struct container *c);
+/* Its cgroup is gone: keep its final figures for the retention time, at
+ * most max_retired containers (the oldest go first). Takes ownership. */
+void containers__retire(struct containers *cs, struct container *c);
+void containers__set_retention(struct containers *cs, uint64_t retention_ns, size_t max_retired);
+/* Forgets retired containers older than the retention time. */
+void containers__expire(struct containers *cs);
+/* Calls fn for each retired container, newest first. */
+void containers__foreach_retired(struct containers *cs, void (*fn)(void *ctx, struct container *c), void *ctx);
+size_t containers__retired_count(const struct containers *cs);
 /* Retries a lookup that found no state yet (spaced out, for 2 s). */
 void containers__refresh(struct containers *cs, struct container *c);
 

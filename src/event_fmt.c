@@ -16,9 +16,15 @@ const char *ps_drop_reason_name(unsigned int reason)
 		[PS_DROP_READ_ARGS] = "args_read_failed",
 		[PS_DROP_READ_PATH] = "path_read_failed",
 		[PS_DROP_TG_ACC] = "thread_accumulator_full",
+		[PS_DROP_RB_OOM] = "ringbuf_full_oom",
 	};
 
 	return reason < PS_DROP__MAX && names[reason] ? names[reason] : "unknown";
+}
+
+bool ps_drop_is_loss(unsigned int reason)
+{
+	return reason <= PS_DROP_SCRATCH || reason == PS_DROP_RB_OOM;
 }
 
 int exec_payload__parse(const struct ps_exec_event *e, size_t size, struct exec_payload *p)
@@ -287,6 +293,31 @@ void event_fmt__exit(struct json_writer *w, const struct ps_exit_event *e,
 	jw_object_end(w);
 	cgroup_obj(w, e->cgroup_id, c->cgroup_path);
 	context_objs(w, c->container, c->session);
+	jw_object_end(w);
+	jw_newline(w);
+}
+
+void event_fmt__oom(struct json_writer *w, const struct ps_oom_event *e, const struct fmt_oom_ctx *c)
+{
+	char comm[PS_COMM_SZ + 1];
+
+	memcpy(comm, e->comm, PS_COMM_SZ);
+	comm[PS_COMM_SZ] = 0;
+	jw_object_start(w);
+	jw_kv_string(w, "type", "oom_kill");
+	kv_time(w, "time", c->real_ns);
+	jw_kv_string(w, "node", c->node);
+	jw_key(w, "process");
+	jw_object_start(w);
+	jw_kv_u64(w, "pid", e->pid);
+	kv_opt(w, "exec_id", c->exec_id);
+	kv_opt(w, "executable", c->exe);
+	jw_kv_string(w, "name", comm);
+	jw_kv_u64(w, "uid", e->uid);
+	kv_time(w, "start_time", c->start_real_ns);
+	jw_object_end(w);
+	cgroup_obj(w, e->cgroup_id, c->cgroup_path);
+	context_objs(w, c->container, NULL);
 	jw_object_end(w);
 	jw_newline(w);
 }

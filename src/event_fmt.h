@@ -73,10 +73,24 @@ void event_fmt__exec(struct json_writer *w, const struct ps_exec_event *e,
 		     const struct exec_payload *p, const struct fmt_exec_ctx *c);
 void event_fmt__exit(struct json_writer *w, const struct ps_exit_event *e,
 		     const struct fmt_exit_ctx *c);
+struct fmt_oom_ctx {
+	const char *node;
+	uint64_t real_ns;
+	uint64_t start_real_ns;
+	const char *exec_id;		/* NULL: unknown */
+	const char *exe;		/* NULL: unknown */
+	const char *cgroup_path;
+	const struct fmt_container *container;
+};
+
+void event_fmt__oom(struct json_writer *w, const struct ps_oom_event *e, const struct fmt_oom_ctx *c);
 void event_fmt__lost(struct json_writer *w, const char *node, uint64_t real_ns,
 		     const char *reason, uint64_t count);
 /* Stable name of a ps_drop_reason, for events_lost and metrics. */
 const char *ps_drop_reason_name(unsigned int reason);
+/* Whether a drop reason means a record never reached user space (failed
+ * reads are not losses: the record went out, marked incomplete). */
+bool ps_drop_is_loss(unsigned int reason);
 /* Writes argv (NUL-separated bytes) as a JSON array of strings. */
 void event_fmt__args(struct json_writer *w, const char *args, size_t len);
 /* user and system CPU, scaled as the kernel does for getrusage(2):

@@ -137,6 +137,7 @@ static const struct {
 	{ "ps_fork", true },
 	{ "ps_cg_mkdir", false },
 	{ "ps_cg_rmdir", false },
+	{ "ps_oom", false },
 };
 
 struct loader *loader__new(const struct loader_config *cfg, loader_record_fn fn, void *ctx,

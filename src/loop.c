@@ -13,6 +13,7 @@
 #include <sys/timerfd.h>
 #include <sys/vfs.h>
 #include "cli.h"
+#include "http.h"
 #include "loader.h"
 #include "output.h"
 #include "pipeline.h"
@@ -131,10 +132,10 @@ static int check_drops(struct loader *l, struct pipeline *p)
 	return pipeline__drops(p, d);
 }
 
-int runtime_loop(struct loader *l, struct pipeline *p, struct output *out)
+int runtime_loop(struct loader *l, struct pipeline *p, struct output *out, struct http *http)
 {
 	struct itimerspec it = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
-	struct epoll_event ev, evs[4];
+	struct epoll_event ev, evs[8];
 	sigset_t mask;
 	int ep = -1, sfd = -1, tfd = -1, rc = EXIT_RUNTIME;
 	bool closed = false;
@@ -162,11 +163,24 @@ int runtime_loop(struct loader *l, struct pipeline *p, struct output *out)
 	ev.data.fd = tfd;
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev) != 0)
 		goto fail_ctl;
+	if (http) {
+		ev.data.fd = http__epoll_fd(http);
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev) != 0)
+			goto fail_ctl;
+	}
 
 	for (;;) {
 		/* The kernel side wakes us only when the ring buffer fills up
 		 * (see rb_flags()): drain it every DRAIN_MS in any case. */
-		int i, n = epoll_wait(ep, evs, 4, DRAIN_MS);
+		int i, n, wait_ms = DRAIN_MS;
+
+		if (http) {
+			int t = http__timeout_ms(http);
+
+			if (t >= 0 && t < wait_ms)
+				wait_ms = t;
+		}
+		n = epoll_wait(ep, evs, 8, wait_ms);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -176,6 +190,8 @@ int runtime_loop(struct loader *l, struct pipeline *p, struct output *out)
 		}
 		if (n == 0 && drain(l, p, out, &closed) != 0)
 			goto cleanup;
+		if (http)
+			http__run(http);	/* per-connection deadlines */
 		if (closed) {
 			rc = EXIT_OK;
 			goto cleanup;
@@ -211,6 +227,8 @@ int runtime_loop(struct loader *l, struct pipeline *p, struct output *out)
 				if (check_drops(l, p) == -EPIPE)
 					closed = true;
 				pipeline__tick(p);
+			} else if (http && fd == http__epoll_fd(http)) {
+				http__run(http);
 			} else if (drain(l, p, out, &closed) != 0) {
 				goto cleanup;
 			}
@@ -243,13 +261,14 @@ void runtime_report(struct loader *l, struct pipeline *p)
 	unsigned int r;
 
 	if (loader__drops(l, d) == 0)
-		for (r = 0; r <= PS_DROP_SCRATCH; r++)
-			lost += d[r];
+		for (r = 0; r < PS_DROP__MAX; r++)
+			if (ps_drop_is_loss(r))
+				lost += d[r];
 	log_info("stopped: %llu records, %llu events written, %llu lost, %llu malformed, %llu untracked (process table full)",
 		 (unsigned long long)s->records, (unsigned long long)s->emitted,
 		 (unsigned long long)lost, (unsigned long long)s->malformed,
 		 (unsigned long long)s->table_full);
-	for (r = PS_DROP_SCRATCH + 1; r < PS_DROP__MAX; r++)
-		if (d[r])
+	for (r = 0; r < PS_DROP__MAX; r++)
+		if (d[r] && !ps_drop_is_loss(r))
 			log_info("%s: %llu", ps_drop_reason_name(r), (unsigned long long)d[r]);
 }

@@ -95,7 +95,9 @@ static void cg_added(void *ctx, uint64_t id, const char *path, void **data)
 
 static void cg_removed(void *ctx, uint64_t id, void *data)
 {
-	container__free(data);
+	struct pipeline *p = ctx;
+
+	containers__retire(p->cs, data);	/* its totals stay for a while */
 }
 
 static void container_warn(void *ctx, const char *msg)
@@ -106,19 +108,11 @@ static void container_warn(void *ctx, const char *msg)
 		p->o.warn(p->o.warn_ctx, msg);
 }
 
-/* The container of a cgroup, with what is known of it, for the event. */
-static const struct fmt_container *container_of_cgroup(struct pipeline *p, uint64_t cgid,
-							struct fmt_container *f)
+static void fill_fc(const struct container *c, struct fmt_container *f)
 {
-	struct container *c = cgroup_reg__data(p->cg, cgid);
-	const struct container_meta *m;
-	bool have;
+	const struct container_meta *m = &c->meta;
+	bool have = c->meta_err == 0 || c->meta_err == -EBADMSG;
 
-	if (!c)
-		return NULL;
-	containers__refresh(p->cs, c);
-	m = &c->meta;
-	have = c->meta_err == 0 || c->meta_err == -EBADMSG;
 	*f = (struct fmt_container){
 		.id = c->ident.container_id,
 		.name = have ? m->name : NULL,
@@ -132,6 +126,18 @@ static const struct fmt_container *container_of_cgroup(struct pipeline *p, uint6
 		.k8s_pod_uid = have && m->k8s_pod_uid[0] ? m->k8s_pod_uid : c->ident.pod_uid,
 		.k8s_container = have ? m->k8s_container : NULL,
 	};
+}
+
+/* The container of a cgroup, with what is known of it, for the event. */
+static const struct fmt_container *container_of_cgroup(struct pipeline *p, uint64_t cgid,
+							struct fmt_container *f)
+{
+	struct container *c = cgroup_reg__data(p->cg, cgid);
+
+	if (!c)
+		return NULL;
+	containers__refresh(p->cs, c);
+	fill_fc(c, f);
 	return f;
 }
 
@@ -158,6 +164,48 @@ void pipeline__foreach_container(struct pipeline *p,
 	struct foreach_ctx f = { p, fn, ctx };
 
 	cgroup_reg__foreach(p->cg, foreach_one, &f);
+}
+
+struct stats_ctx {
+	struct pipeline *p;
+	void (*fn)(void *ctx, const struct container *c, const struct fmt_container *fc, bool live);
+	void *ctx;
+};
+
+static void stats_live(void *ctx, uint64_t id, const char *path, void *data)
+{
+	struct stats_ctx *s = ctx;
+	struct fmt_container fc;
+
+	if (!data)
+		return;
+	fill_fc(data, &fc);
+	s->fn(s->ctx, data, &fc, true);
+}
+
+static void stats_retired(void *ctx, struct container *c)
+{
+	struct stats_ctx *s = ctx;
+	struct fmt_container fc;
+
+	fill_fc(c, &fc);
+	s->fn(s->ctx, c, &fc, false);
+}
+
+void pipeline__foreach_container_stats(struct pipeline *p,
+				       void (*fn)(void *ctx, const struct container *c,
+						  const struct fmt_container *fc, bool live),
+				       void *ctx)
+{
+	struct stats_ctx s = { p, fn, ctx };
+
+	cgroup_reg__foreach(p->cg, stats_live, &s);
+	containers__foreach_retired(p->cs, stats_retired, &s);
+}
+
+const char *pipeline__cgroup_mount(const struct pipeline *p)
+{
+	return p->o.cgroup_mount;
 }
 
 struct pipeline *pipeline__new(const struct pipeline_opts *o)
@@ -189,6 +237,8 @@ struct pipeline *pipeline__new(const struct pipeline_opts *o)
 		errno = ENOMEM;
 		return NULL;
 	}
+	containers__set_retention(p->cs, o->retention_ns ? o->retention_ns : 300ull * 1000000000ull,
+				  o->max_finished ? o->max_finished : 1000);
 	cgroup_reg__set_hooks(p->cg, &(struct cgroup_reg_hooks){ cg_added, cg_removed, p });
 	if (p->o.cgroup_mount) {
 		p->scanning = true;
@@ -336,6 +386,8 @@ static int on_proc_exec(struct pipeline *p, const struct ps_exec_event *e, size_
 		exec_id__make(&p->idc, e->parent_start_ns, e->ppid, pid_id);
 	exec_session(p, e, proc_table__find(p->pt, e->pid), parent, &ss);
 	ev.container = container_of_cgroup(p, e->cgroup_id, &fc);
+	if (ev.container)
+		((struct container *)cgroup_reg__data(p->cg, e->cgroup_id))->n.execs++;
 	if (ss.pid) {
 		exec_id__make(&p->idc, ss.ns, ss.pid, sess_id);
 		fs = (struct fmt_session){ .id = sess_id, .tty = ss.tty };
@@ -390,6 +442,12 @@ static int on_proc_fork(struct pipeline *p, const struct ps_fork_event *f, size_
 		p->st.malformed++;
 		return 0;
 	}
+	{
+		struct container *ctr = cgroup_reg__data(p->cg, f->cgroup_id);
+
+		if (ctr)
+			ctr->n.forks++;
+	}
 	c = proc_table__upsert(p->pt, f->pid);
 	if (!c) {
 		p->st.table_full++;
@@ -417,6 +475,68 @@ static int on_proc_fork(struct pipeline *p, const struct ps_fork_event *f, size_
 	return 0;
 }
 
+/* Adds what the kernel accounted for an ended process to its container. */
+static void account_exit(struct pipeline *p, const struct ps_exit_event *x)
+{
+	struct container *c = cgroup_reg__data(p->cg, x->cgroup_id);
+	unsigned int status = x->exit_code;
+	uint64_t u, s, rss = x->maxrss_pages * p->page_size;
+
+	if (!c)
+		return;
+	cputime_adjust(x->utime_ns, x->stime_ns, x->sum_exec_ns, &u, &s);
+	c->n.cpu_user_ns += u;
+	c->n.cpu_system_ns += s;
+	c->n.runq_delay_ns += x->run_delay_ns;
+	c->n.minor_faults += x->min_flt;
+	c->n.major_faults += x->maj_flt;
+	c->n.read_bytes += x->read_bytes;
+	c->n.write_bytes += x->write_bytes;
+	if (rss > c->n.max_rss_bytes)
+		c->n.max_rss_bytes = rss;
+	if (status & 0x7f)
+		c->n.exits_signal++;
+	else if (status >> 8)
+		c->n.exits_error++;
+	else
+		c->n.exits_ok++;
+}
+
+static int on_oom(struct pipeline *p, const struct ps_oom_event *o, size_t size)
+{
+	char id[EXEC_ID_LEN];
+	struct fmt_container fc;
+	struct proc_entry *ent;
+	struct container *c;
+	struct fmt_oom_ctx ctx = { .node = p->node };
+	struct pipeline_event ev = { .type = PS_EV_OOM };
+
+	if (size < sizeof(*o)) {
+		p->st.malformed++;
+		return 0;
+	}
+	c = cgroup_reg__data(p->cg, o->cgroup_id);
+	if (c)
+		c->n.oom_kills++;
+	p->st.oom_kills++;
+	if (!(p->o.emit & EMIT_EXIT))
+		return 0;
+	ent = proc_table__find(p->pt, o->pid);
+	if (ent) {
+		exec_id__make(&p->idc, ent->exec_ns, ent->pid, id);
+		ctx.exec_id = id;
+		ctx.exe = ent->exe;
+	}
+	ctx.real_ns = timeconv__real_ns(&p->tc, o->hdr.ktime_ns);
+	ctx.start_real_ns = timeconv__real_ns(&p->tc, o->start_ns);
+	ctx.cgroup_path = cgroup_reg__path(p->cg, o->cgroup_id);
+	ctx.container = ev.container = container_of_cgroup(p, o->cgroup_id, &fc);
+	ev.real_ns = ctx.real_ns;
+	jw_reset(p->jw);
+	event_fmt__oom(p->jw, o, &ctx);
+	return emit(p, &ev);
+}
+
 static int on_proc_exit(struct pipeline *p, const struct ps_exit_event *x, size_t size)
 {
 	char id[EXEC_ID_LEN], pid_id[EXEC_ID_LEN], sess_id[EXEC_ID_LEN];
@@ -432,6 +552,7 @@ static int on_proc_exit(struct pipeline *p, const struct ps_exit_event *x, size_
 		return 0;
 	}
 	ent = proc_table__find(p->pt, x->pid);
+	account_exit(p, x);
 	if (p->o.emit & EMIT_EXIT) {
 		/* The table entry names the image; a process the agent never saw
 		 * start (table full) still gets an id from its start time. */
@@ -492,17 +613,12 @@ int pipeline__record(struct pipeline *p, const void *data, size_t size)
 	case PS_EV_CGROUP_MKDIR:
 	case PS_EV_CGROUP_RMDIR:
 		return on_cgroup(p, data, size);
+	case PS_EV_OOM:
+		return on_oom(p, data, size);
 	default:
 		p->st.malformed++;
 		return 0;
 	}
-}
-
-/* Reasons that mean a record never reached user space. Failed reads are
- * not losses: the record went out, marked incomplete. */
-static bool is_loss(unsigned int reason)
-{
-	return reason <= PS_DROP_SCRATCH;
 }
 
 int pipeline__drops(struct pipeline *p, const uint64_t totals[PS_DROP__MAX])
@@ -518,7 +634,7 @@ int pipeline__drops(struct pipeline *p, const uint64_t totals[PS_DROP__MAX])
 		if (totals[r] <= p->st.lost[r])
 			continue;
 		p->st.lost[r] = totals[r];
-		if (!is_loss(r) || !(p->o.emit & EMIT_LOST))
+		if (!ps_drop_is_loss(r) || !(p->o.emit & EMIT_LOST))
 			continue;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ev.real_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
@@ -540,6 +656,7 @@ static bool still_alive(const struct proc_entry *e, void *ctx)
 void pipeline__tick(struct pipeline *p)
 {
 	timeconv__sync(&p->tc);
+	containers__expire(p->cs);
 	/* Exit records lost to a full ring buffer leave stale entries: when
 	 * the table nears its bound, drop those whose process is gone. */
 	if (proc_table__count(p->pt) * 8 >= proc_table__max(p->pt) * 7)

@@ -18,7 +18,7 @@ struct runtime_paths;
 
 /* A decoded record, as sinks other than JSON lines see it. */
 struct pipeline_event {
-	uint32_t type;				/* PS_EV_EXEC, PS_EV_EXIT */
+	uint32_t type;				/* PS_EV_EXEC, PS_EV_EXIT, PS_EV_OOM */
 	const struct ps_exec_event *exec;	/* PS_EV_EXEC */
 	const struct exec_payload *payload;
 	const struct ps_exit_event *exit;	/* PS_EV_EXIT */
@@ -48,6 +48,8 @@ struct pipeline_opts {
 	pipeline_sink_fn sink;
 	void *sink_ctx;
 	const struct runtime_paths *runtime_paths;	/* NULL: the usual places */
+	uint64_t retention_ns;		/* finished containers' figures; 0: 5 min */
+	size_t max_finished;		/* 0: 1000 */
 	/* One line per problem worth an operator's attention (a container
 	 * whose runtime state cannot be read); NULL: silent. */
 	void (*warn)(void *ctx, const char *msg);
@@ -60,6 +62,7 @@ struct pipeline_stats {
 	uint64_t malformed;		/* records that failed validation */
 	uint64_t table_full;		/* processes not tracked: table full */
 	uint64_t scanned;		/* processes found by the /proc scan */
+	uint64_t oom_kills;
 	uint64_t lost[PS_DROP__MAX];	/* kernel-side drops reported so far */
 };
 
@@ -77,6 +80,13 @@ const char *pipeline__node(const struct pipeline *p);
 
 /* Calls fn for each container the agent knows (podsight ps). */
 struct container;
+/* Calls fn for every container with its counters: live ones (live true)
+ * and those whose cgroup is gone but whose figures are still retained. */
+void pipeline__foreach_container_stats(struct pipeline *p,
+				       void (*fn)(void *ctx, const struct container *c,
+						  const struct fmt_container *fc, bool live),
+				       void *ctx);
+const char *pipeline__cgroup_mount(const struct pipeline *p);
 void pipeline__foreach_container(struct pipeline *p,
 				 void (*fn)(void *ctx, uint64_t cgroup_id, const char *path,
 					    const struct fmt_container *c),

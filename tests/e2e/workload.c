@@ -6,6 +6,7 @@
  *                                 ends first with pthread_exit, the last
  *                                 worker exits the process with CODE
  *   workload sleep MS             sleep, then exit 0
+ *   workload hold MIB MS          touch MIB MiB of fresh memory, hold it MS
  *   workload [anything else...]   exit 0 (argv is what the test looks at)
  */
 #include <pthread.h>
@@ -78,6 +79,17 @@ int main(int argc, char **argv)
 		for (int i = 0; i < n; i++)
 			pthread_create(&t, NULL, worker, NULL);
 		pthread_exit(NULL);
+	}
+	if (argc >= 4 && !strcmp(argv[1], "hold")) {
+		size_t n = (size_t)atoi(argv[2]) << 20;
+		char *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			return 99;
+		for (size_t i = 0; i < n; i += 4096)
+			p[i] = 1;
+		usleep((useconds_t)atoi(argv[3]) * 1000);
+		return 0;
 	}
 	if (argc >= 3 && !strcmp(argv[1], "sleep")) {
 		usleep((useconds_t)atoi(argv[2]) * 1000);

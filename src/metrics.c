@@ -1,0 +1,534 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Each figure comes from the cheapest exact source: cgroupfs for the live
+ * totals of running containers (read at scrape time), the kernel's
+ * accounting at process exit for what ended between scrapes (kept in
+ * struct container, also after the container is gone, for the retention
+ * time).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "containers.h"
+#include "event_fmt.h"
+#include "metrics.h"
+#include "pipeline.h"
+#include "prom.h"
+
+int cgfs__detect(struct cgfs *m)
+{
+	char line[4096];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	memset(m, 0, sizeof(*m));
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char mp[256], fstype[64], opts[1024], *sep = strstr(line, " - "), *o, *save = NULL;
+
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %255s", mp) != 1 ||
+		    sscanf(sep + 3, "%63s %*s %1023s", fstype, opts) != 2)
+			continue;
+		if (!strcmp(fstype, "cgroup2") && !m->unified[0]) {
+			snprintf(m->unified, sizeof(m->unified), "%s", mp);
+			continue;
+		}
+		if (strcmp(fstype, "cgroup"))
+			continue;
+		for (o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+			if (!strcmp(o, "memory") && !m->memory[0])
+				snprintf(m->memory, sizeof(m->memory), "%s", mp);
+			else if (!strcmp(o, "cpuacct") && !m->cpuacct[0])
+				snprintf(m->cpuacct, sizeof(m->cpuacct), "%s", mp);
+			else if (!strcmp(o, "cpu") && !m->cpu[0])
+				snprintf(m->cpu, sizeof(m->cpu), "%s", mp);
+		}
+	}
+	fclose(f);
+	m->v2 = !m->memory[0];
+	return m->v2 && !m->unified[0] ? -ENOENT : 0;
+}
+
+/* Reads a small cgroupfs file into buf; its length, or -errno. */
+static ssize_t read_cg(const char *mnt, const char *path, const char *file, char *buf, size_t len)
+{
+	char p[1024];
+	ssize_t n;
+	int fd;
+
+	if (!mnt[0] || snprintf(p, sizeof(p), "%s%s/%s", mnt, path, file) >= (int)sizeof(p))
+		return -ENAMETOOLONG;
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	return n;
+}
+
+static bool read_u64(const char *mnt, const char *path, const char *file, uint64_t *v)
+{
+	char buf[64], *end;
+
+	if (read_cg(mnt, path, file, buf, sizeof(buf)) <= 0)
+		return false;
+	*v = strtoull(buf, &end, 10);
+	return end != buf;
+}
+
+/* "key value" lines (memory.stat, cpu.stat) */
+static bool read_key(const char *mnt, const char *path, const char *file, const char *key, uint64_t *v)
+{
+	char buf[8192], *p;
+	size_t kl = strlen(key);
+
+	if (read_cg(mnt, path, file, buf, sizeof(buf)) <= 0)
+		return false;
+	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (!strncmp(p, key, kl) && p[kl] == ' ') {
+			*v = strtoull(p + kl + 1, NULL, 10);
+			return true;
+		}
+	}
+	return false;
+}
+
+static uint64_t count_lines(const char *mnt, const char *path, const char *file)
+{
+	char p[1024], buf[4096];
+	uint64_t n = 0;
+	ssize_t r;
+	int fd;
+
+	if (snprintf(p, sizeof(p), "%s%s/%s", mnt, path, file) >= (int)sizeof(p))
+		return 0;
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	while ((r = read(fd, buf, sizeof(buf))) > 0)
+		for (ssize_t i = 0; i < r; i++)
+			n += buf[i] == '\n';
+	close(fd);
+	return n;
+}
+
+struct live {
+	bool have_cpu, have_mem, have_thr;
+	uint64_t cpu_ns, user_ns, sys_ns;
+	uint64_t mem_usage, mem_ws, mem_max;
+	uint64_t periods, throttled, throttled_ns;
+	uint64_t procs;
+};
+
+static void read_live(const struct cgfs *fs, const char *path, struct live *l)
+{
+	uint64_t inactive = 0, v;
+
+	memset(l, 0, sizeof(*l));
+	if (fs->v2) {
+		const char *m = fs->unified;
+
+		if (read_key(m, path, "cpu.stat", "usage_usec", &v)) {
+			l->have_cpu = true;
+			l->cpu_ns = v * 1000;
+			if (read_key(m, path, "cpu.stat", "user_usec", &v))
+				l->user_ns = v * 1000;
+			if (read_key(m, path, "cpu.stat", "system_usec", &v))
+				l->sys_ns = v * 1000;
+		}
+		if (read_key(m, path, "cpu.stat", "nr_periods", &l->periods)) {
+			l->have_thr = true;
+			read_key(m, path, "cpu.stat", "nr_throttled", &l->throttled);
+			if (read_key(m, path, "cpu.stat", "throttled_usec", &v))
+				l->throttled_ns = v * 1000;
+		}
+		if (read_u64(m, path, "memory.current", &l->mem_usage)) {
+			l->have_mem = true;
+			read_key(m, path, "memory.stat", "inactive_file", &inactive);
+			read_u64(m, path, "memory.peak", &l->mem_max);
+		}
+		l->procs = count_lines(m, path, "cgroup.procs");
+	} else {
+		if (read_u64(fs->cpuacct, path, "cpuacct.usage", &l->cpu_ns)) {
+			l->have_cpu = true;
+			read_u64(fs->cpuacct, path, "cpuacct.usage_user", &l->user_ns);
+			read_u64(fs->cpuacct, path, "cpuacct.usage_sys", &l->sys_ns);
+		}
+		if (read_key(fs->cpu, path, "cpu.stat", "nr_periods", &l->periods)) {
+			l->have_thr = true;
+			read_key(fs->cpu, path, "cpu.stat", "nr_throttled", &l->throttled);
+			read_key(fs->cpu, path, "cpu.stat", "throttled_time", &l->throttled_ns);
+		}
+		if (read_u64(fs->memory, path, "memory.usage_in_bytes", &l->mem_usage)) {
+			l->have_mem = true;
+			read_key(fs->memory, path, "memory.stat", "total_inactive_file", &inactive);
+			read_u64(fs->memory, path, "memory.max_usage_in_bytes", &l->mem_max);
+		}
+		l->procs = count_lines(fs->memory, path, "cgroup.procs");
+	}
+	/* cAdvisor's working set: usage less inactive file pages */
+	l->mem_ws = l->mem_usage > inactive ? l->mem_usage - inactive : 0;
+}
+
+static const char *s0(const char *s)
+{
+	return s ? s : "";
+}
+
+struct row {
+	const struct container *c;
+	struct fmt_container fc;
+	bool live;
+	struct live l;
+	char short_id[13];
+};
+
+struct rows {
+	struct row *v;
+	size_t n, cap;
+	const struct cgfs *fs;
+	int err;
+};
+
+static void collect(void *ctx, const struct container *c, const struct fmt_container *fc, bool live)
+{
+	struct rows *r = ctx;
+	struct row *nv;
+
+	if (r->err)
+		return;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+
+		nv = realloc(r->v, cap * sizeof(*nv));
+		if (!nv) {
+			r->err = -ENOMEM;
+			return;
+		}
+		r->v = nv;
+		r->cap = cap;
+	}
+	nv = &r->v[r->n++];
+	nv->c = c;
+	nv->fc = *fc;
+	snprintf(nv->short_id, sizeof(nv->short_id), "%.12s", s0(fc->id));
+	nv->live = live;
+	if (live)
+		read_live(r->fs, c->cgroup_path, &nv->l);
+	else
+		memset(&nv->l, 0, sizeof(nv->l));
+}
+
+/* namespace, pod, container, container_id: kube-state-metrics' and
+ * cAdvisor's labels, so joins and dashboards work as they are. The
+ * container_id label holds the first 12 characters of the id (as docker ps
+ * shows it): it tells a restarted container from its predecessor, and a
+ * full 64-hex id on every series would double the size of a scrape; the
+ * full id is on podsight_container_info. */
+static size_t base_labels(const struct row *r, struct prom_label *l)
+{
+	l[0] = (struct prom_label){ "namespace", s0(r->fc.k8s_namespace) };
+	l[1] = (struct prom_label){ "pod", s0(r->fc.k8s_pod) };
+	l[2] = (struct prom_label){ "container",
+				    r->fc.sandbox ? "POD" : r->fc.k8s_container && *r->fc.k8s_container
+				    ? r->fc.k8s_container : s0(r->fc.name) };
+	l[3] = (struct prom_label){ "container_id", r->short_id };
+	return 4;
+}
+
+typedef bool (*value_fn)(const struct row *r, double *v);
+
+static void family(struct prom_buf *b, struct rows *rs, const char *name, enum prom_type t,
+		   const char *help, value_fn fn)
+{
+	struct prom_label l[6];
+	size_t i;
+	double v;
+	bool head = false;
+
+	for (i = 0; i < rs->n; i++) {
+		if (!fn(&rs->v[i], &v))
+			continue;
+		if (!head) {
+			prom_family(b, name, t, help);
+			head = true;
+		}
+		prom_sample(b, name, l, base_labels(&rs->v[i], l), v);
+	}
+	if (!head)
+		prom_family(b, name, t, help);
+}
+
+#define NS 1e-9
+
+static bool v_cpu(const struct row *r, double *v)
+{
+	*v = r->live && r->l.have_cpu ? r->l.cpu_ns * NS
+	     : (r->c->n.cpu_user_ns + r->c->n.cpu_system_ns) * NS;
+	return true;
+}
+
+static bool v_user(const struct row *r, double *v)
+{
+	*v = r->live && r->l.have_cpu ? r->l.user_ns * NS : r->c->n.cpu_user_ns * NS;
+	return true;
+}
+
+static bool v_sys(const struct row *r, double *v)
+{
+	*v = r->live && r->l.have_cpu ? r->l.sys_ns * NS : r->c->n.cpu_system_ns * NS;
+	return true;
+}
+
+static bool v_periods(const struct row *r, double *v)
+{
+	*v = (double)r->l.periods;
+	return r->live && r->l.have_thr;
+}
+
+static bool v_throttled(const struct row *r, double *v)
+{
+	*v = (double)r->l.throttled;
+	return r->live && r->l.have_thr;
+}
+
+static bool v_throttled_s(const struct row *r, double *v)
+{
+	*v = r->l.throttled_ns * NS;
+	return r->live && r->l.have_thr;
+}
+
+static bool v_mem(const struct row *r, double *v)
+{
+	*v = (double)r->l.mem_usage;
+	return r->live && r->l.have_mem;
+}
+
+static bool v_ws(const struct row *r, double *v)
+{
+	*v = (double)r->l.mem_ws;
+	return r->live && r->l.have_mem;
+}
+
+static bool v_memmax(const struct row *r, double *v)
+{
+	*v = (double)r->l.mem_max;
+	return r->live && r->l.have_mem && r->l.mem_max;
+}
+
+static bool v_oom(const struct row *r, double *v)
+{
+	*v = (double)r->c->n.oom_kills;
+	return true;
+}
+
+static bool v_runq(const struct row *r, double *v)
+{
+	*v = r->c->n.runq_delay_ns * NS;
+	return true;
+}
+
+static bool v_rss(const struct row *r, double *v)
+{
+	*v = (double)r->c->n.max_rss_bytes;
+	return true;
+}
+
+static bool v_read(const struct row *r, double *v)
+{
+	*v = (double)r->c->n.read_bytes;
+	return true;
+}
+
+static bool v_write(const struct row *r, double *v)
+{
+	*v = (double)r->c->n.write_bytes;
+	return true;
+}
+
+static bool v_execs(const struct row *r, double *v)
+{
+	*v = (double)r->c->n.execs;
+	return true;
+}
+
+static bool v_forks(const struct row *r, double *v)
+{
+	*v = (double)r->c->n.forks;
+	return true;
+}
+
+static bool v_procs(const struct row *r, double *v)
+{
+	*v = (double)r->l.procs;
+	return r->live;
+}
+
+static bool v_running(const struct row *r, double *v)
+{
+	*v = r->live ? 1 : 0;
+	return true;
+}
+
+static void exits_family(struct prom_buf *b, struct rows *rs)
+{
+	static const char *const res[] = { "ok", "error", "signal" };
+	struct prom_label l[6];
+	size_t i, k, n;
+
+	prom_family(b, "podsight_container_exits_total", PROM_COUNTER,
+		    "Processes of the container that ended, by result: ok (exit 0), error (non-zero exit), signal (killed)");
+	for (i = 0; i < rs->n; i++) {
+		const struct ctr_counters *c = &rs->v[i].c->n;
+		uint64_t vals[3] = { c->exits_ok, c->exits_error, c->exits_signal };
+
+		for (k = 0; k < 3; k++) {
+			n = base_labels(&rs->v[i], l);
+			l[n++] = (struct prom_label){ "result", res[k] };
+			prom_sample_u64(b, "podsight_container_exits_total", l, n, vals[k]);
+		}
+	}
+}
+
+static void faults_family(struct prom_buf *b, struct rows *rs)
+{
+	struct prom_label l[6];
+	size_t i, n;
+
+	prom_family(b, "podsight_container_page_faults_total", PROM_COUNTER,
+		    "Page faults of the container's processes that ended, by kind (minor, major)");
+	for (i = 0; i < rs->n; i++) {
+		n = base_labels(&rs->v[i], l);
+		l[n++] = (struct prom_label){ "kind", "minor" };
+		prom_sample_u64(b, "podsight_container_page_faults_total", l, n, rs->v[i].c->n.minor_faults);
+		l[n - 1].value = "major";
+		prom_sample_u64(b, "podsight_container_page_faults_total", l, n, rs->v[i].c->n.major_faults);
+	}
+}
+
+static void info_family(struct prom_buf *b, struct rows *rs)
+{
+	struct prom_label l[12];
+	size_t i, n;
+
+	prom_family(b, "podsight_container_info", PROM_GAUGE,
+		    "One series per container: its full id, image, runtime, pod uid and cgroup id as labels; value 1");
+	for (i = 0; i < rs->n; i++) {
+		const struct row *r = &rs->v[i];
+		char cg[24];
+
+		snprintf(cg, sizeof(cg), "%llu", (unsigned long long)r->c->cgroup_id);
+		n = base_labels(r, l);
+		l[n++] = (struct prom_label){ "id", s0(r->fc.id) };
+		l[n++] = (struct prom_label){ "image", s0(r->fc.image) };
+		l[n++] = (struct prom_label){ "runtime", s0(r->fc.runtime) };
+		l[n++] = (struct prom_label){ "pod_uid", s0(r->fc.k8s_pod_uid) };
+		l[n++] = (struct prom_label){ "cgroup_id", cg };
+		l[n++] = (struct prom_label){ "sandbox", r->fc.sandbox ? "true" : "false" };
+		prom_sample_u64(b, "podsight_container_info", l, n, 1);
+	}
+}
+
+static void health(struct prom_buf *b, struct pipeline *p, const struct metrics_health *h, struct rows *rs)
+{
+	const struct pipeline_stats *st = pipeline__stats(p);
+	struct prom_label l[1];
+	unsigned int r;
+	size_t i, live = 0;
+
+	prom_family(b, "podsight_events_total", PROM_COUNTER, "Events the agent wrote");
+	prom_sample_u64(b, "podsight_events_total", NULL, 0, st->emitted);
+	prom_family(b, "podsight_records_total", PROM_COUNTER, "Records the kernel side delivered");
+	prom_sample_u64(b, "podsight_records_total", NULL, 0, st->records);
+	prom_family(b, "podsight_events_lost_total", PROM_COUNTER,
+		    "Records the kernel side could not deliver, by reason; reads that failed inside a delivered record");
+	for (r = 0; r < PS_DROP__MAX; r++) {
+		l[0] = (struct prom_label){ "reason", ps_drop_reason_name(r) };
+		prom_sample_u64(b, "podsight_events_lost_total", l, 1, h->drops[r]);
+	}
+	prom_family(b, "podsight_malformed_records_total", PROM_COUNTER, "Records that failed validation");
+	prom_sample_u64(b, "podsight_malformed_records_total", NULL, 0, st->malformed);
+	prom_family(b, "podsight_bpf_program_attached", PROM_GAUGE, "1 when the BPF program is attached");
+	for (i = 0; i < h->nprogs; i++) {
+		l[0] = (struct prom_label){ "program", h->progs[i].name };
+		prom_sample_u64(b, "podsight_bpf_program_attached", l, 1, h->progs[i].attached);
+	}
+	prom_family(b, "podsight_process_cpu_seconds_total", PROM_COUNTER, "The agent's own CPU time");
+	prom_sample(b, "podsight_process_cpu_seconds_total", NULL, 0, h->self_cpu_seconds);
+	prom_family(b, "podsight_process_resident_memory_bytes", PROM_GAUGE, "The agent's own resident memory");
+	prom_sample_u64(b, "podsight_process_resident_memory_bytes", NULL, 0, h->self_rss_bytes);
+	prom_family(b, "podsight_http_requests_total", PROM_COUNTER, "HTTP requests served");
+	prom_sample_u64(b, "podsight_http_requests_total", NULL, 0, h->http_requests);
+	for (i = 0; i < rs->n; i++)
+		live += rs->v[i].live;
+	prom_family(b, "podsight_containers", PROM_GAUGE,
+		    "Containers known: running, or finished and still reported");
+	l[0] = (struct prom_label){ "state", "running" };
+	prom_sample_u64(b, "podsight_containers", l, 1, live);
+	l[0].value = "finished";
+	prom_sample_u64(b, "podsight_containers", l, 1, rs->n - live);
+	prom_family(b, "podsight_build_info", PROM_GAUGE, "podsight's version; value 1");
+	l[0] = (struct prom_label){ "version", PODSIGHT_VERSION };
+	prom_sample_u64(b, "podsight_build_info", l, 1, 1);
+}
+
+int metrics__render(struct pipeline *p, const struct cgfs *fs, const struct metrics_health *h,
+		    char **body, size_t *len)
+{
+	struct rows rs = { .fs = fs };
+	struct prom_buf *b = prom_buf_new();
+	int err;
+
+	if (!b)
+		return -ENOMEM;
+	pipeline__foreach_container_stats(p, collect, &rs);
+	if (rs.err) {
+		free(rs.v);
+		prom_buf_free(b);
+		return rs.err;
+	}
+	family(b, &rs, "container_cpu_usage_seconds_total", PROM_COUNTER,
+	       "CPU time of the container: cgroupfs while it runs, the sum over its processes once it ended", v_cpu);
+	family(b, &rs, "container_cpu_user_seconds_total", PROM_COUNTER, "User CPU time of the container", v_user);
+	family(b, &rs, "container_cpu_system_seconds_total", PROM_COUNTER, "System CPU time of the container", v_sys);
+	family(b, &rs, "container_cpu_cfs_periods_total", PROM_COUNTER, "CFS enforcement periods (running containers)", v_periods);
+	family(b, &rs, "container_cpu_cfs_throttled_periods_total", PROM_COUNTER, "Throttled CFS periods", v_throttled);
+	family(b, &rs, "container_cpu_cfs_throttled_seconds_total", PROM_COUNTER, "Time throttled", v_throttled_s);
+	family(b, &rs, "podsight_container_runq_delay_seconds_total", PROM_COUNTER,
+	       "Time the container's ended processes waited for a CPU while runnable", v_runq);
+	family(b, &rs, "container_memory_usage_bytes", PROM_GAUGE, "Memory usage of a running container, page cache included", v_mem);
+	family(b, &rs, "container_memory_working_set_bytes", PROM_GAUGE,
+	       "Memory usage less inactive file pages (what the kubelet evicts on)", v_ws);
+	family(b, &rs, "container_memory_max_usage_bytes", PROM_GAUGE, "Peak memory usage of a running container", v_memmax);
+	family(b, &rs, "podsight_container_process_max_rss_bytes", PROM_GAUGE,
+	       "The largest peak resident set of the container's ended processes", v_rss);
+	faults_family(b, &rs);
+	family(b, &rs, "container_oom_events_total", PROM_COUNTER, "Processes of the container killed by the OOM killer", v_oom);
+	family(b, &rs, "podsight_container_read_bytes_total", PROM_COUNTER,
+	       "Bytes the container's ended processes made the storage layer read", v_read);
+	family(b, &rs, "podsight_container_write_bytes_total", PROM_COUNTER,
+	       "Bytes the container's ended processes made the storage layer write", v_write);
+	family(b, &rs, "podsight_container_execs_total", PROM_COUNTER, "Execs in the container", v_execs);
+	family(b, &rs, "podsight_container_forks_total", PROM_COUNTER, "New processes in the container", v_forks);
+	exits_family(b, &rs);
+	family(b, &rs, "podsight_container_processes", PROM_GAUGE, "Processes in a running container", v_procs);
+	family(b, &rs, "podsight_container_running", PROM_GAUGE,
+	       "1 while the container runs, 0 once it ended (its final figures stay for the retention time)", v_running);
+	info_family(b, &rs);
+	health(b, p, h, &rs);
+	free(rs.v);
+	err = prom_buf_error(b);
+	if (err) {
+		prom_buf_free(b);
+		return err;
+	}
+	*body = prom_buf_steal(b, len);
+	prom_buf_free(b);
+	return *body ? 0 : -ENOMEM;
+}

@@ -1,0 +1,37 @@
+/* /metrics: per-container figures and the agent's own health, in the
+ * Prometheus text format. docs/metrics.md lists every series. */
+#ifndef PODSIGHT_METRICS_H
+#define PODSIGHT_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "process.h"
+
+struct pipeline;
+
+/* Where the cgroup controllers are mounted (v1), or the v2 mount. */
+struct cgfs {
+	bool v2;
+	char unified[256];	/* v2 */
+	char memory[256], cpuacct[256], cpu[256];	/* v1 */
+};
+int cgfs__detect(struct cgfs *m);
+
+struct metrics_health {
+	uint64_t drops[PS_DROP__MAX];
+	struct {
+		const char *name;
+		bool attached;
+	} progs[8];
+	size_t nprogs;
+	double self_cpu_seconds;
+	uint64_t self_rss_bytes;
+	uint64_t http_requests;
+};
+
+/* Renders the whole exposition into a malloc'd *body. 0 or -errno. */
+int metrics__render(struct pipeline *p, const struct cgfs *fs, const struct metrics_health *h,
+		    char **body, size_t *len);
+
+#endif

@@ -1,0 +1,191 @@
+"""/metrics served to a real Prometheus: per-container figures against the
+cgroup's own counters, containers that ended between scrapes, OOM kills,
+the exposition format, and an endpoint that bad clients cannot take down."""
+import json
+import os
+import re
+import socket
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+import uuid
+
+import pytest
+
+from conftest import BUILD
+from test_containers import BIN, testenv, sh  # noqa: F401  (testenv is a fixture)
+
+ENV = os.path.join(os.path.dirname(__file__), "..", "env")
+
+
+def scrape(port=9101):
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as r:
+        assert r.status == 200
+        assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+        return r.read().decode()
+
+
+def series(text, name, **labels):
+    """Values of the samples of metric name whose labels include labels."""
+    out = []
+    for line in text.splitlines():
+        if not line.startswith(name + "{") and not line.startswith(name + " "):
+            continue
+        m = re.match(r'^(\w+)(?:\{(.*)\})? (\S+)$', line)
+        if not m or m.group(1) != name:
+            continue
+        got = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(2) or ""))
+        if all(got.get(k) == v for k, v in labels.items()):
+            out.append(float(m.group(3)))
+    return out
+
+
+@pytest.fixture
+def prometheus(testenv):
+    env = dict(testenv)
+    r = subprocess.run(["bash", os.path.join(ENV, "prometheus.sh"), "start", "9101"], env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout
+    yield "http://127.0.0.1:9090"
+    subprocess.run(["bash", os.path.join(ENV, "prometheus.sh"), "stop"], env=env, timeout=60)
+
+
+def promql(base, q):
+    url = base + "/api/v1/query?" + urllib.parse.urlencode({"query": q})
+    with urllib.request.urlopen(url, timeout=10) as r:
+        j = json.load(r)
+    assert j["status"] == "success", j
+    return j["data"]["result"]
+
+
+def ctr_run_d(env, name, *argv, extra=()):
+    sh(env, "ctr", "-n", "default", "run", "-d", *extra, env["PODSIGHT_TEST_IMAGE"], name, *argv)
+
+
+def ctr_rm(env, name):
+    sh(env, "ctr", "-n", "default", "task", "kill", "-s", "KILL", name, check=False)
+    for _ in range(50):
+        if sh(env, "ctr", "-n", "default", "task", "rm", "-f", name, check=False).returncode == 0:
+            break
+        time.sleep(0.1)
+    sh(env, "ctr", "-n", "default", "container", "rm", name, check=False)
+
+
+def test_exposition_passes_promtool(agent, testenv):
+    name = "podsight-test-m-%s" % uuid.uuid4().hex[:6]
+    ctr_run_d(testenv, name, BIN, "sleep", "600000")
+    try:
+        time.sleep(0.5)
+        text = scrape()
+    finally:
+        ctr_rm(testenv, name)
+    r = subprocess.run(["promtool", "check", "metrics"], input=text, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    assert r.returncode == 0, r.stdout
+    assert series(text, "podsight_container_running", container=name) == [1.0]
+    assert series(text, "podsight_container_processes", container=name) == [1.0]
+    info = [l for l in text.splitlines() if l.startswith("podsight_container_info{") and 'id="%s"' % name in l]
+    assert len(info) == 1 and 'runtime="containerd"' in info[0]
+    assert series(text, "podsight_bpf_program_attached", program="ps_exec") == [1.0]
+    assert series(text, "podsight_events_lost_total", reason="ringbuf_full_exec") == [0.0]
+
+
+def test_cpu_and_memory_agree_with_cgroupfs(agent, testenv):
+    name = "podsight-test-acc-%s" % uuid.uuid4().hex[:6]
+    ctr_run_d(testenv, name, "/bin/sh", "-c", "%s burn 1500 0; %s hold 96 600000" % (BIN, BIN))
+    try:
+        time.sleep(2.5)  # burned its CPU, holds 96 MiB
+        text = scrape()
+        usage = int(open("/sys/fs/cgroup/cpuacct/default/%s/cpuacct.usage" % name).read()) / 1e9
+        mem = int(open("/sys/fs/cgroup/memory/default/%s/memory.usage_in_bytes" % name).read())
+    finally:
+        ctr_rm(testenv, name)
+    cpu = series(text, "container_cpu_usage_seconds_total", container=name)
+    ws = series(text, "container_memory_working_set_bytes", container=name)
+    musage = series(text, "container_memory_usage_bytes", container=name)
+    assert len(cpu) == 1 and len(ws) == 1
+    assert cpu[0] >= 1.45
+    assert abs(cpu[0] - usage) / usage < 0.02, (cpu, usage)
+    assert abs(musage[0] - mem) / mem < 0.05, (musage, mem)
+    assert ws[0] >= 96 << 20
+
+
+def test_short_lived_containers_reach_prometheus(agent, testenv, prometheus):
+    names = ["podsight-test-sl-%s-%02d" % (uuid.uuid4().hex[:4], i) for i in range(20)]
+    for n in names:
+        sh(testenv, "ctr", "-n", "default", "run", "--rm", testenv["PODSIGHT_TEST_IMAGE"], n, BIN, "burn", "150", "0")
+    exits = {}
+    deadline = time.time() + 40
+    got = {}
+    while time.time() < deadline:
+        res = promql(prometheus, 'container_cpu_usage_seconds_total{container=~"%s"}' % "|".join(names))
+        got = {r["metric"]["container"]: float(r["value"][1]) for r in res}
+        if len(got) == len(names):
+            break
+        time.sleep(1)
+    agent.stop()
+    for e in agent.events():
+        if e["type"] == "process_exit" and e["container"] and e["container"]["id"] in names:
+            u = e["usage"]
+            exits[e["container"]["id"]] = exits.get(e["container"]["id"], 0) + u["cpu_user_seconds"] + u["cpu_system_seconds"]
+            assert u["duration_seconds"] < 1.0
+    assert sorted(got) == sorted(names), sorted(set(names) - set(got))
+    for n in names:
+        assert got[n] >= 0.14, (n, got[n])
+        assert abs(got[n] - exits[n]) < 1e-6, (n, got[n], exits[n])
+
+
+def test_oom_kill_event_and_counter(agent, testenv):
+    name = "podsight-test-oom-%s" % uuid.uuid4().hex[:6]
+    ctr_run_d(testenv, name, BIN, "touch", "256", "0", extra=("--memory-limit", str(32 << 20)))
+    try:
+        time.sleep(2)
+        text = scrape()
+    finally:
+        ctr_rm(testenv, name)
+    agent.stop()
+    ooms = [e for e in agent.events() if e["type"] == "oom_kill"]
+    mine = [e for e in ooms if e["container"] and e["container"]["id"] == name]
+    assert len(mine) == 1, ooms
+    ex = [e for e in agent.events() if e["type"] == "process_exec" and e["container"]
+          and e["container"]["id"] == name]
+    assert mine[0]["process"]["pid"] == ex[0]["process"]["pid"]
+    assert mine[0]["process"]["name"] == "workload"
+    assert mine[0]["process"]["exec_id"] == ex[0]["process"]["exec_id"]
+    x = [e for e in agent.events() if e["type"] == "process_exit" and e["process"]["pid"] == ex[0]["process"]["pid"]]
+    assert x[0]["process"]["signal"] == "SIGKILL"
+    assert series(text, "container_oom_events_total", container=name) == [1.0]
+    assert series(text, "podsight_container_exits_total", container=name, result="signal") == [1.0]
+
+
+def test_bad_clients_leave_it_serving(agent):
+    rss0 = int(re.search(r"VmRSS:\s+(\d+)", open("/proc/%d/status" % agent.proc.pid).read()).group(1))
+    bad = [b"GARBAGE\r\n\r\n", b"GET /metrics HTTP/1.1\r\nHost: x\r\n" + b"X: " + b"a" * 100000 + b"\r\n\r\n",
+           b"POST /metrics HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", b"\x00\xff\xfe\r\n\r\n"]
+    for req in bad:
+        s = socket.create_connection(("127.0.0.1", 9101), timeout=5)
+        s.sendall(req)
+        try:
+            s.recv(4096)
+        except (socket.timeout, ConnectionResetError):
+            pass
+        s.close()
+    slow = socket.create_connection(("127.0.0.1", 9101), timeout=30)
+    slow.send(b"G")
+    conns = []
+    for _ in range(200):
+        try:
+            conns.append(socket.create_connection(("127.0.0.1", 9101), timeout=5))
+        except OSError:
+            pass
+    for c in conns:
+        c.close()
+    # still answering, while the slow client trickles
+    with urllib.request.urlopen("http://127.0.0.1:9101/healthz", timeout=10) as r:
+        assert r.read() == b"ok\n"
+    assert "podsight_events_total" in scrape()
+    slow.close()
+    rss1 = int(re.search(r"VmRSS:\s+(\d+)", open("/proc/%d/status" % agent.proc.pid).read()).group(1))
+    assert rss1 - rss0 < 8 * 1024, (rss0, rss1)  # KiB
+    assert agent.proc.poll() is None
