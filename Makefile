@@ -30,7 +30,7 @@ WARN      := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS    ?= -O2 -g
 ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(OUTPUT) -Isrc -Ibpf \
 	-DPODSIGHT_VERSION='"$(VERSION)"' -DPODSIGHT_GIT_REV='"$(GIT_REV)"'
-LDLIBS    := -lbpf -lelf -lz -ljansson -lmicrohttpd
+LDLIBS    := -lbpf -lelf -lz -ljansson -lmicrohttpd -lncurses
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUTPUT) -Ibpf -Wall -Werror
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
@@ -43,7 +43,7 @@ LIB_SRCS  := src/json_writer.c src/procfs.c src/argv.c src/proc_table.c src/exec
 	src/container_id.c src/containers.c src/runtime_meta.c src/prom.c src/metrics.c \
 	src/http.c
 AGENT_SRCS := $(LIB_SRCS) src/main.c src/agent.c src/loader.c src/loop.c \
-	src/cmd_trace.c src/cmd_misc.c
+	src/cmd_trace.c src/cmd_misc.c src/cmd_top.c
 AGENT_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(AGENT_SRCS))
 LIB_OBJS  := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
 
@@ -94,7 +94,8 @@ FUZZ_SECONDS ?= 10
 $(OUTPUT)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard src/*.h)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(OUTPUT)/fuzz
-	$(Q)$(CLANG) -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Isrc -Ibpf \
+	$(Q)$(CLANG) -g -O1 -std=gnu11 -D_GNU_SOURCE -DPODSIGHT_VERSION='"$(VERSION)"' \
+		-fsanitize=fuzzer,address,undefined -Isrc -Ibpf \
 		$< $(LIB_SRCS) -ljansson -lmicrohttpd -o $@
 
 fuzz: $(FUZZ_BINS)

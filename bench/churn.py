@@ -5,9 +5,11 @@ Runs the real agent while short-lived containers (containerd, ctr) and
 Kubernetes-style pods (containerd's CRI plugin) come and go, each running a
 few commands, then checks that every exec event from them names the right
 container (and pod). With --hold N it also keeps N containers running at
-once and reports the agent's peak RSS with them known.
+once and reports the agent's RSS with them known and the time and size of a
+/metrics scrape; with --busy N it then runs N containers exec'ing at
+--exec-rate per second in all and reports the agent's CPU.
 
-    bench/churn.py [--containers 150] [--pods 50] [--hold 500] [--output BENCHMARKS.md]
+    bench/churn.py [--containers 150] [--pods 50] [--hold 500] [--busy 100 --exec-rate 50]
 
 Needs root and the test environment (tests/env/setup.sh, run by this script).
 """
@@ -19,6 +21,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
@@ -74,6 +77,9 @@ def main():
     ap.add_argument("--pods", type=int, default=50, help="short-lived CRI pods (default 50)")
     ap.add_argument("--commands", type=int, default=3, help="commands each runs (default 3)")
     ap.add_argument("--hold", type=int, default=0, help="then keep N containers running and measure RSS")
+    ap.add_argument("--busy", type=int, default=0, help="then N containers exec'ing; measure agent CPU")
+    ap.add_argument("--exec-rate", type=float, default=50, help="execs per second over the --busy containers")
+    ap.add_argument("--busy-seconds", type=float, default=30)
     ap.add_argument("--json", help="write the figures here")
     args = ap.parse_args()
     if os.geteuid() != 0:
@@ -139,6 +145,33 @@ def main():
             figures["rss_bytes_with_held"] = rss_hold
             figures["peak_rss_bytes_with_held"] = hwm_hold
             figures["held"] = args.hold
+            # /metrics with that many containers: time and size of a scrape
+            times, size = [], 0
+            for _ in range(20):
+                t = time.monotonic()
+                with urllib.request.urlopen("http://127.0.0.1:9101/metrics", timeout=30) as r:
+                    size = len(r.read())
+                times.append(time.monotonic() - t)
+            times.sort()
+            figures["scrape_ms_median"] = times[len(times) // 2] * 1e3
+            figures["scrape_ms_max"] = times[-1] * 1e3
+            figures["scrape_bytes"] = size
+        if args.busy:
+            # agent CPU with N containers each exec'ing: 2 execs (the
+            # workload and sleep) every 2*N/rate seconds per container
+            period = 2.0 * args.busy / args.exec_rate
+            for i in range(args.busy):
+                name = "podsight-test-busy-%d" % i
+                run(env, "ctr", "-n", "default", "run", "-d", env["PODSIGHT_TEST_IMAGE"], name, "/bin/sh", "-c",
+                    "while :; do %s tick; sleep %.2f; done" % (BIN, period))
+                held.append(name)
+            time.sleep(5)
+            c0, t0b = proc_cpu_rss(agent.pid)[0], time.monotonic()
+            time.sleep(args.busy_seconds)
+            c1, t1b = proc_cpu_rss(agent.pid)[0], time.monotonic()
+            figures["busy_containers"] = args.busy
+            figures["busy_exec_rate_target"] = args.exec_rate
+            figures["busy_agent_cpu_percent"] = (c1 - c0) / (t1b - t0b) * 100
     finally:
         time.sleep(0.5)
         if agent.poll() is None:

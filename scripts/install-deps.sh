@@ -18,10 +18,11 @@ log=${PODSIGHT_APT_LOG:-/tmp/podsight-install-deps.log}
 
 build_pkgs=(clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libjansson-dev
 	libmicrohttpd-dev libncurses-dev pkg-config make gcc)
-# curl: the tests and tests/env/prometheus.sh talk to Prometheus' HTTP API.
+# curl: the tests and tests/env/prometheus.sh talk to Prometheus' HTTP API;
+# tmux drives podsight top in its test; libclang-rt-dev has libFuzzer.
 test_pkgs=("${build_pkgs[@]}" libcmocka-dev python3 python3-pytest python3-jsonschema
 	containerd runc containernetworking-plugins busybox-static iptables podman
-	prometheus iproute2 util-linux procps psmisc curl)
+	prometheus iproute2 util-linux procps psmisc curl tmux libclang-rt-dev)
 # Benchmark peers and workloads: where a distribution lacks one, the
 # benchmarks that need it are skipped.
 bench_only=(libbpf-tools bpftrace stress-ng fio iperf3 linux-perf hyperfine)

@@ -71,6 +71,7 @@ int cmd_agent(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 int cmd_bench_pipeline(int argc, char **argv);
 
 #endif

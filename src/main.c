@@ -151,6 +151,7 @@ int kernel_opts_parse(struct kernel_opts *k, const char *cmd, int opt, const cha
 static const struct cmd top_cmds[] = {
 	{ "agent", cmd_agent, "run the node agent: every exec and exit as JSON lines", false },
 	{ "trace", cmd_trace, "live views of what runs (trace exec)", false },
+	{ "top", cmd_top, "live view of containers and pods: CPU, memory, run-queue delay, execs", false },
 	{ "ps", cmd_ps, "list the containers and pods podsight sees, with their cgroup ids", false },
 	{ "version", cmd_version, "print the version", false },
 	{ "bench-pipeline", cmd_bench_pipeline, "measure the user-side pipeline's capacity", true },

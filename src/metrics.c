@@ -118,15 +118,7 @@ static uint64_t count_lines(const char *mnt, const char *path, const char *file)
 	return n;
 }
 
-struct live {
-	bool have_cpu, have_mem, have_thr;
-	uint64_t cpu_ns, user_ns, sys_ns;
-	uint64_t mem_usage, mem_ws, mem_max;
-	uint64_t periods, throttled, throttled_ns;
-	uint64_t procs;
-};
-
-static void read_live(const struct cgfs *fs, const char *path, struct live *l)
+void metrics__read_live(const struct cgfs *fs, const char *path, struct live *l)
 {
 	uint64_t inactive = 0, v;
 
@@ -220,7 +212,7 @@ static void collect(void *ctx, const struct container *c, const struct fmt_conta
 	snprintf(nv->short_id, sizeof(nv->short_id), "%.12s", s0(fc->id));
 	nv->live = live;
 	if (live)
-		read_live(r->fs, c->cgroup_path, &nv->l);
+		metrics__read_live(r->fs, c->cgroup_path, &nv->l);
 	else
 		memset(&nv->l, 0, sizeof(nv->l));
 }

@@ -18,6 +18,17 @@ struct cgfs {
 };
 int cgfs__detect(struct cgfs *m);
 
+/* A running container's figures, read from cgroupfs. */
+struct live {
+	bool have_cpu, have_mem, have_thr;
+	uint64_t cpu_ns, user_ns, sys_ns;
+	uint64_t mem_usage, mem_ws, mem_max;
+	uint64_t periods, throttled, throttled_ns;
+	uint64_t procs;
+};
+
+void metrics__read_live(const struct cgfs *fs, const char *path, struct live *l);
+
 struct metrics_health {
 	uint64_t drops[PS_DROP__MAX];
 	struct {
