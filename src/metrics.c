@@ -45,6 +45,8 @@ int cgfs__detect(struct cgfs *m)
 				snprintf(m->cpuacct, sizeof(m->cpuacct), "%s", mp);
 			else if (!strcmp(o, "cpu") && !m->cpu[0])
 				snprintf(m->cpu, sizeof(m->cpu), "%s", mp);
+			else if (!strcmp(o, "blkio") && !m->blkio[0])
+				snprintf(m->blkio, sizeof(m->blkio), "%s", mp);
 		}
 	}
 	fclose(f);
@@ -118,6 +120,49 @@ static uint64_t count_lines(const char *mnt, const char *path, const char *file)
 	return n;
 }
 
+/* v1 blkio.throttle.io_service_bytes / io_serviced: "MAJ:MIN Read N"
+ * lines per device; the per-device Read and Write lines are summed. */
+static bool read_blkio(const char *mnt, const char *path, const char *file, uint64_t *r, uint64_t *w)
+{
+	char buf[8192], *line, *save = NULL;
+
+	*r = *w = 0;
+	if (read_cg(mnt, path, file, buf, sizeof(buf)) < 0)
+		return false;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char dev[32], op[16];
+		unsigned long long v;
+
+		if (sscanf(line, "%31s %15s %llu", dev, op, &v) != 3)
+			continue;
+		if (!strcmp(op, "Read"))
+			*r += v;
+		else if (!strcmp(op, "Write"))
+			*w += v;
+	}
+	return true;
+}
+
+/* v2 io.stat: "MAJ:MIN rbytes=N wbytes=N rios=N wios=N ..." per device */
+static bool read_iostat(const char *mnt, const char *path, struct live *l)
+{
+	char buf[8192], *line, *save = NULL;
+
+	if (read_cg(mnt, path, "io.stat", buf, sizeof(buf)) < 0)
+		return false;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long rb, wb, ri, wi;
+
+		if (sscanf(line, "%*s rbytes=%llu wbytes=%llu rios=%llu wios=%llu", &rb, &wb, &ri, &wi) == 4) {
+			l->io_rbytes += rb;
+			l->io_wbytes += wb;
+			l->io_rops += ri;
+			l->io_wops += wi;
+		}
+	}
+	return true;
+}
+
 void metrics__read_live(const struct cgfs *fs, const char *path, struct live *l)
 {
 	uint64_t inactive = 0, v;
@@ -146,6 +191,7 @@ void metrics__read_live(const struct cgfs *fs, const char *path, struct live *l)
 			read_u64(m, path, "memory.peak", &l->mem_max);
 		}
 		l->procs = count_lines(m, path, "cgroup.procs");
+		l->have_io = read_iostat(m, path, l);
 	} else {
 		if (read_u64(fs->cpuacct, path, "cpuacct.usage", &l->cpu_ns)) {
 			l->have_cpu = true;
@@ -163,6 +209,8 @@ void metrics__read_live(const struct cgfs *fs, const char *path, struct live *l)
 			read_u64(fs->memory, path, "memory.max_usage_in_bytes", &l->mem_max);
 		}
 		l->procs = count_lines(fs->memory, path, "cgroup.procs");
+		l->have_io = read_blkio(fs->blkio, path, "blkio.throttle.io_service_bytes", &l->io_rbytes, &l->io_wbytes) &&
+			     read_blkio(fs->blkio, path, "blkio.throttle.io_serviced", &l->io_rops, &l->io_wops);
 	}
 	/* cAdvisor's working set: usage less inactive file pages */
 	l->mem_ws = l->mem_usage > inactive ? l->mem_usage - inactive : 0;
@@ -312,6 +360,30 @@ static bool v_memmax(const struct row *r, double *v)
 {
 	*v = (double)r->l.mem_max;
 	return r->live && r->l.have_mem && r->l.mem_max;
+}
+
+static bool v_io_rb(const struct row *r, double *v)
+{
+	*v = (double)r->l.io_rbytes;
+	return r->live && r->l.have_io;
+}
+
+static bool v_io_wb(const struct row *r, double *v)
+{
+	*v = (double)r->l.io_wbytes;
+	return r->live && r->l.have_io;
+}
+
+static bool v_io_ro(const struct row *r, double *v)
+{
+	*v = (double)r->l.io_rops;
+	return r->live && r->l.have_io;
+}
+
+static bool v_io_wo(const struct row *r, double *v)
+{
+	*v = (double)r->l.io_wops;
+	return r->live && r->l.have_io;
 }
 
 static bool v_oom(const struct row *r, double *v)
@@ -506,6 +578,12 @@ int metrics__render(struct pipeline *p, const struct cgfs *fs, const struct metr
 	       "Bytes the container's ended processes made the storage layer read", v_read);
 	family(b, &rs, "podsight_container_write_bytes_total", PROM_COUNTER,
 	       "Bytes the container's ended processes made the storage layer write", v_write);
+	family(b, &rs, "container_fs_reads_bytes_total", PROM_COUNTER,
+	       "Bytes read from block devices by a running container (cgroupfs blkio / io.stat)", v_io_rb);
+	family(b, &rs, "container_fs_writes_bytes_total", PROM_COUNTER,
+	       "Bytes written to block devices by a running container", v_io_wb);
+	family(b, &rs, "container_fs_reads_total", PROM_COUNTER, "Block device reads of a running container", v_io_ro);
+	family(b, &rs, "container_fs_writes_total", PROM_COUNTER, "Block device writes of a running container", v_io_wo);
 	family(b, &rs, "podsight_container_execs_total", PROM_COUNTER, "Execs in the container", v_execs);
 	family(b, &rs, "podsight_container_forks_total", PROM_COUNTER, "New processes in the container", v_forks);
 	exits_family(b, &rs);

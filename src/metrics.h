@@ -14,7 +14,7 @@ struct pipeline;
 struct cgfs {
 	bool v2;
 	char unified[256];	/* v2 */
-	char memory[256], cpuacct[256], cpu[256];	/* v1 */
+	char memory[256], cpuacct[256], cpu[256], blkio[256];	/* v1 */
 };
 int cgfs__detect(struct cgfs *m);
 
@@ -25,6 +25,8 @@ struct live {
 	uint64_t mem_usage, mem_ws, mem_max;
 	uint64_t periods, throttled, throttled_ns;
 	uint64_t procs;
+	bool have_io;
+	uint64_t io_rbytes, io_wbytes, io_rops, io_wops;
 };
 
 void metrics__read_live(const struct cgfs *fs, const char *path, struct live *l);
