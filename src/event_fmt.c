@@ -69,6 +69,18 @@ static void kv_time(struct json_writer *w, const char *key, uint64_t real_ns)
 	jw_kv_string(w, key, buf);
 }
 
+/* {"type":..,"time":..,"node":..,"process":{ : every event opens so; the
+ * caller closes both objects. */
+static void event_head(struct json_writer *w, const char *type, uint64_t real_ns, const char *node)
+{
+	jw_object_start(w);
+	jw_kv_string(w, "type", type);
+	kv_time(w, "time", real_ns);
+	jw_kv_string(w, "node", node);
+	jw_key(w, "process");
+	jw_object_start(w);
+}
+
 static void kv_string_or_null(struct json_writer *w, const char *key, const char *s, size_t n)
 {
 	if (s)
@@ -145,12 +157,7 @@ void event_fmt__exec(struct json_writer *w, const struct ps_exec_event *e,
 
 	memcpy(comm, e->comm, PS_COMM_SZ);
 	comm[PS_COMM_SZ] = 0;
-	jw_object_start(w);
-	jw_kv_string(w, "type", "process_exec");
-	kv_time(w, "time", c->real_ns);
-	jw_kv_string(w, "node", c->node);
-	jw_key(w, "process");
-	jw_object_start(w);
+	event_head(w, "process_exec", c->real_ns, c->node);
 	jw_kv_u64(w, "pid", e->pid);
 	jw_kv_u64(w, "ppid", e->ppid);
 	jw_kv_string(w, "exec_id", c->exec_id);
@@ -246,23 +253,12 @@ void event_fmt__exit(struct json_writer *w, const struct ps_exit_event *e,
 
 	memcpy(comm, e->comm, PS_COMM_SZ);
 	comm[PS_COMM_SZ] = 0;
-	jw_object_start(w);
-	jw_kv_string(w, "type", "process_exit");
-	kv_time(w, "time", c->real_ns);
-	jw_kv_string(w, "node", c->node);
-	jw_key(w, "process");
-	jw_object_start(w);
+	event_head(w, "process_exit", c->real_ns, c->node);
 	jw_kv_u64(w, "pid", e->pid);
 	jw_kv_u64(w, "ppid", e->ppid);
 	jw_kv_string(w, "exec_id", c->exec_id);
-	if (c->parent_exec_id)
-		jw_kv_string(w, "parent_exec_id", c->parent_exec_id);
-	else
-		jw_kv_null(w, "parent_exec_id");
-	if (c->exe)
-		jw_kv_string(w, "executable", c->exe);
-	else
-		jw_kv_null(w, "executable");
+	kv_opt(w, "parent_exec_id", c->parent_exec_id);
+	kv_opt(w, "executable", c->exe);
 	jw_kv_string(w, "name", comm);
 	kv_time(w, "start_time", c->start_real_ns);
 	if (sig) {
@@ -303,12 +299,7 @@ void event_fmt__oom(struct json_writer *w, const struct ps_oom_event *e, const s
 
 	memcpy(comm, e->comm, PS_COMM_SZ);
 	comm[PS_COMM_SZ] = 0;
-	jw_object_start(w);
-	jw_kv_string(w, "type", "oom_kill");
-	kv_time(w, "time", c->real_ns);
-	jw_kv_string(w, "node", c->node);
-	jw_key(w, "process");
-	jw_object_start(w);
+	event_head(w, "oom_kill", c->real_ns, c->node);
 	jw_kv_u64(w, "pid", e->pid);
 	kv_opt(w, "exec_id", c->exec_id);
 	kv_opt(w, "executable", c->exe);

@@ -44,6 +44,16 @@ def sh(env, *argv, check=True, timeout=120):
     return r
 
 
+def ctr_rm(env, name):
+    """Kill and remove a ctr container, whatever state it is in."""
+    sh(env, "ctr", "-n", "default", "task", "kill", "-s", "KILL", name, check=False)
+    for _ in range(50):
+        if sh(env, "ctr", "-n", "default", "task", "rm", "-f", name, check=False).returncode == 0:
+            break
+        time.sleep(0.1)
+    sh(env, "ctr", "-n", "default", "container", "rm", name, check=False)
+
+
 def cri(env, *args, check=True):
     return sh(env, "node", env["PODSIGHT_CRI"], *args, check=check)
 
@@ -170,10 +180,7 @@ def test_corrupted_runtime_state_gives_ids_and_one_warning(agent_factory, testen
         time.sleep(0.3)
         assert agent.proc.poll() is None
     finally:
-        sh(testenv, "ctr", "-n", "default", "task", "kill", "-s", "KILL", name, check=False)
-        time.sleep(0.3)
-        sh(testenv, "ctr", "-n", "default", "task", "rm", "-f", name, check=False)
-        sh(testenv, "ctr", "-n", "default", "container", "rm", name, check=False)
+        ctr_rm(testenv, name)
     agent.stop()
     for i in range(2):
         evs = execs(agent, lambda e: args_of(e) == [BIN.encode(), b"bad-%d" % i])
@@ -214,10 +221,7 @@ def test_ps_lists_containers(testenv, agent_factory):
         assert mine[0]["cgroup_id"] == ino and mine[0]["runtime"] == "containerd"
         assert mine[0]["cgroup_path"] == "/default/" + name
     finally:
-        sh(testenv, "ctr", "-n", "default", "task", "kill", "-s", "KILL", name, check=False)
-        time.sleep(0.3)
-        sh(testenv, "ctr", "-n", "default", "task", "rm", "-f", name, check=False)
-        sh(testenv, "ctr", "-n", "default", "container", "rm", name, check=False)
+        ctr_rm(testenv, name)
 
 
 def test_trace_exec_filters_by_pod(testenv, tmp_path, workload):

@@ -14,7 +14,7 @@ import uuid
 import pytest
 
 from conftest import BUILD
-from test_containers import BIN, testenv, sh  # noqa: F401  (testenv is a fixture)
+from test_containers import BIN, ctr_rm, testenv, sh  # noqa: F401  (testenv is a fixture)
 
 ENV = os.path.join(os.path.dirname(__file__), "..", "env")
 
@@ -63,13 +63,6 @@ def ctr_run_d(env, name, *argv, extra=()):
     sh(env, "ctr", "-n", "default", "run", "-d", *extra, env["PODSIGHT_TEST_IMAGE"], name, *argv)
 
 
-def ctr_rm(env, name):
-    sh(env, "ctr", "-n", "default", "task", "kill", "-s", "KILL", name, check=False)
-    for _ in range(50):
-        if sh(env, "ctr", "-n", "default", "task", "rm", "-f", name, check=False).returncode == 0:
-            break
-        time.sleep(0.1)
-    sh(env, "ctr", "-n", "default", "container", "rm", name, check=False)
 
 
 def test_exposition_passes_promtool(agent, testenv):

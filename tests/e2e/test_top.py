@@ -7,16 +7,9 @@ import time
 import uuid
 
 from conftest import PODSIGHT
-from test_containers import BIN, testenv, sh  # noqa: F401  (testenv is a fixture)
+from test_containers import BIN, ctr_rm, testenv, sh  # noqa: F401  (testenv is a fixture)
 
 
-def ctr_rm(env, name):
-    sh(env, "ctr", "-n", "default", "task", "kill", "-s", "KILL", name, check=False)
-    for _ in range(50):
-        if sh(env, "ctr", "-n", "default", "task", "rm", "-f", name, check=False).returncode == 0:
-            break
-        time.sleep(0.1)
-    sh(env, "ctr", "-n", "default", "container", "rm", name, check=False)
 
 
 def test_top_batch_sorts_by_cpu(testenv):

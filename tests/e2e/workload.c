@@ -34,6 +34,19 @@ static void burn(double ms)
 			x += (unsigned long)i * 7;
 }
 
+/* Maps and touches MIB MiB of fresh memory; NULL when it cannot. */
+static char *touch_mib(int mib)
+{
+	size_t n = (size_t)mib << 20;
+	char *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	for (size_t i = 0; i < n; i += 4096)
+		p[i] = 1;
+	return p;
+}
+
 static int g_ms, g_code, g_left;
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 
@@ -59,16 +72,8 @@ int main(int argc, char **argv)
 		burn(atof(argv[2]));
 		return atoi(argv[3]);
 	}
-	if (argc >= 4 && !strcmp(argv[1], "touch")) {
-		size_t n = (size_t)atoi(argv[2]) << 20;
-		char *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-		if (p == MAP_FAILED)
-			return 99;
-		for (size_t i = 0; i < n; i += 4096)
-			p[i] = 1;
-		return atoi(argv[3]);
-	}
+	if (argc >= 4 && !strcmp(argv[1], "touch"))
+		return touch_mib(atoi(argv[2])) ? atoi(argv[3]) : 99;
 	if (argc >= 5 && !strcmp(argv[1], "threads")) {
 		int n = atoi(argv[2]);
 		pthread_t t;
@@ -81,13 +86,8 @@ int main(int argc, char **argv)
 		pthread_exit(NULL);
 	}
 	if (argc >= 4 && !strcmp(argv[1], "hold")) {
-		size_t n = (size_t)atoi(argv[2]) << 20;
-		char *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-		if (p == MAP_FAILED)
+		if (!touch_mib(atoi(argv[2])))
 			return 99;
-		for (size_t i = 0; i < n; i += 4096)
-			p[i] = 1;
 		usleep((useconds_t)atoi(argv[3]) * 1000);
 		return 0;
 	}
