@@ -81,11 +81,11 @@ $(OUTPUT)/podsight: $(AGENT_OBJS)
 # Unit tests: each tests/unit/test_X.c links against the pure-logic sources.
 $(OUTPUT)/tests/%: tests/unit/%.c $(LIB_SRCS) $(wildcard src/*.h) $(wildcard tests/unit/*.h) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(LIB_SRCS) -lcmocka -ljansson -lmicrohttpd -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(LIB_SRCS) -lcmocka -ljansson -lmicrohttpd -lz -o $@
 
 $(OUTPUT)/san/%: tests/unit/%.c $(LIB_SRCS) $(wildcard src/*.h) $(wildcard tests/unit/*.h) | $(OUTPUT)/san
 	$(call msg,CC-SAN,$@)
-	$(Q)$(CC) $(filter-out -O2,$(ALL_CFLAGS)) $(SAN_FLAGS) -Itests/unit $< $(LIB_SRCS) -lcmocka -ljansson -lmicrohttpd -o $@
+	$(Q)$(CC) $(filter-out -O2,$(ALL_CFLAGS)) $(SAN_FLAGS) -Itests/unit $< $(LIB_SRCS) -lcmocka -ljansson -lmicrohttpd -lz -o $@
 
 # Fuzz targets (libFuzzer, clang): every parser of outside input.
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
@@ -96,7 +96,7 @@ $(OUTPUT)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard src/*.h)
 	$(Q)mkdir -p $(OUTPUT)/fuzz
 	$(Q)$(CLANG) -g -O1 -std=gnu11 -D_GNU_SOURCE -DPODSIGHT_VERSION='"$(VERSION)"' \
 		-fsanitize=fuzzer,address,undefined -Isrc -Ibpf \
-		$< $(LIB_SRCS) -ljansson -lmicrohttpd -o $@
+		$< $(LIB_SRCS) -ljansson -lmicrohttpd -lz -o $@
 
 fuzz: $(FUZZ_BINS)
 	$(Q)for f in $(FUZZ_BINS); do echo "  RUN      $$f ($(FUZZ_SECONDS) s)"; \

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <microhttpd.h>
+#include <zlib.h>
 #include "http.h"
 
 #define HTTP_MAX_CONN_DEFAULT	64
@@ -248,8 +249,67 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		c->deadline_ms = now_ms() + (uint64_t)h->timeout_s * 1000;
 }
 
+/* gzip of a body, for a scraper that accepts it (Prometheus always does):
+ * a scrape of hundreds of containers shrinks about tenfold on the wire. */
+static int gzip_body(const char *in, size_t len, char **out, size_t *outlen)
+{
+	z_stream z = { 0 };
+	size_t cap;
+	char *buf;
+	int rc;
+
+	if (deflateInit2(&z, 1, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -ENOMEM;
+	cap = deflateBound(&z, len);
+	buf = malloc(cap ? cap : 1);
+	if (!buf) {
+		deflateEnd(&z);
+		return -ENOMEM;
+	}
+	z.next_in = (Bytef *)in;
+	z.avail_in = (uInt)len;
+	z.next_out = (Bytef *)buf;
+	z.avail_out = (uInt)cap;
+	rc = deflate(&z, Z_FINISH);
+	*outlen = z.total_out;
+	deflateEnd(&z);
+	if (rc != Z_STREAM_END) {
+		free(buf);
+		return -EIO;
+	}
+	*out = buf;
+	return 0;
+}
+
+static bool accepts_gzip(struct MHD_Connection *conn)
+{
+	const char *ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	const char *p;
+
+	/* a "gzip" token, not turned off with q=0 */
+	for (p = ae; p && (p = strstr(p, "gzip")); p += 4) {
+		bool start = p == ae || p[-1] == ' ' || p[-1] == ',';
+		const char *q = p + 4;
+
+		while (*q == ' ')
+			q++;
+		if (start && (*q == 0 || *q == ',' || (*q == ';' && !strstr(q, "q=0"))))
+			return true;
+	}
+	return false;
+}
+
+static enum MHD_Result reply_enc(struct http *h, struct MHD_Connection *conn, unsigned int status,
+				 const char *ctype, char *body, size_t len, bool owned, bool gz);
+
 static enum MHD_Result reply(struct http *h, struct MHD_Connection *conn, unsigned int status,
 			     const char *ctype, char *body, size_t len, bool owned)
+{
+	return reply_enc(h, conn, status, ctype, body, len, owned, false);
+}
+
+static enum MHD_Result reply_enc(struct http *h, struct MHD_Connection *conn, unsigned int status,
+				 const char *ctype, char *body, size_t len, bool owned, bool gz)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
@@ -265,6 +325,7 @@ static enum MHD_Result reply(struct http *h, struct MHD_Connection *conn, unsign
 		return MHD_NO;	/* closes the connection */
 	}
 	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype) != MHD_YES ||
+	    (gz && MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip") != MHD_YES) ||
 	    (status == MHD_HTTP_METHOD_NOT_ALLOWED &&
 	     MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") != MHD_YES)) {
 		MHD_destroy_response(r);
@@ -319,6 +380,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (!body)
 		return reply(h, conn, MHD_HTTP_OK, CT_METRICS, (char *)"", 0, false);
+	if (len && accepts_gzip(conn)) {
+		char *gz;
+		size_t gzlen;
+
+		if (gzip_body(body, len, &gz, &gzlen) == 0) {
+			free(body);
+			return reply_enc(h, conn, MHD_HTTP_OK, CT_METRICS, gz, gzlen, true, true);
+		}
+	}
 	return reply(h, conn, MHD_HTTP_OK, CT_METRICS, body, len, true);
 }
 

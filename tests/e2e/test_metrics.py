@@ -1,6 +1,7 @@
 """/metrics served to a real Prometheus: per-container figures against the
 cgroup's own counters, containers that ended between scrapes, OOM kills,
 the exposition format, and an endpoint that bad clients cannot take down."""
+import gzip
 import json
 import os
 import re
@@ -73,6 +74,12 @@ def test_exposition_passes_promtool(agent, testenv):
         text = scrape()
     finally:
         ctr_rm(testenv, name)
+    req = urllib.request.Request("http://127.0.0.1:9101/metrics", headers={"Accept-Encoding": "gzip"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        assert resp.headers["Content-Encoding"] == "gzip"
+        unzipped = gzip.decompress(resp.read()).decode()
+    assert [l for l in unzipped.splitlines() if l.startswith("# TYPE")] == \
+        [l for l in text.splitlines() if l.startswith("# TYPE")]
     r = subprocess.run(["promtool", "check", "metrics"], input=text, stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, text=True)
     assert r.returncode == 0, r.stdout
