@@ -13,6 +13,8 @@
 set -euo pipefail
 
 ENV_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/env/lib.sh
+. "$ENV_DIR/lib.sh"
 WORK=${WORK:-/tmp/podsight-testenv}
 ADDR=${PODSIGHT_PROM_ADDR:-127.0.0.1:9090}
 PIDFILE=$WORK/prometheus.pid
@@ -25,20 +27,8 @@ die() {
 	echo "[prometheus] error: $*" >&2
 	exit 1
 }
-# True while PID $1 runs: a zombie (dead, not yet reaped by PID 1, which here
-# may take a while) does not count.
-running() {
-	local st
-	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
-	[ -n "$st" ] && [ "${st%% *}" != Z ]
-}
 # The recorded PID, if that process is still a prometheus.
-our_pid() {
-	local p
-	p=$(cat "$PIDFILE" 2>/dev/null) || return 0
-	[ -n "$p" ] && [ "$(cat "/proc/$p/comm" 2>/dev/null)" = prometheus ] && running "$p" && echo "$p"
-	return 0
-}
+our_pid() { recorded_pid "$PIDFILE" prometheus; }
 ready() { curl -fsS --max-time 1 "http://$ADDR/-/ready" >/dev/null 2>&1; }
 
 stop() {

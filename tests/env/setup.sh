@@ -21,6 +21,8 @@
 set -euo pipefail
 
 ENV_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/env/lib.sh
+. "$ENV_DIR/lib.sh"
 WORK=${WORK:-/tmp/podsight-testenv}
 SOCK=/run/containerd/containerd.sock
 TEST_IMAGE=localhost/podsight-test:1
@@ -154,22 +156,8 @@ fi
 export NODE_PATH=$WORK/node_modules CRI_DESC_CACHE=$WORK/cri-v1.desc
 
 # ---- containerd -------------------------------------------------------------
-# Plain `ctr version` waits 10 s for a socket that is not there.
-up() { [ -S "$SOCK" ] && ctr --connect-timeout 1s version >/dev/null 2>&1; }
-# True while PID $1 runs: a zombie (dead, not yet reaped by PID 1, which here
-# may take a while) does not count.
-running() {
-	local st
-	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
-	[ -n "$st" ] && [ "${st%% *}" != Z ]
-}
 # The PID of the containerd this kit started, if it still runs.
-our_pid() {
-	local p
-	p=$(cat "$WORK/containerd.pid" 2>/dev/null) || return 0
-	[ -n "$p" ] && [ "$(cat "/proc/$p/comm" 2>/dev/null)" = containerd ] && running "$p" && echo "$p"
-	return 0
-}
+our_pid() { recorded_pid "$WORK/containerd.pid" containerd; }
 # Stops our containerd: SIGTERM (and SIGCONT, should it be stopped), then
 # SIGKILL after 10 s. Its shims and containers live on.
 stop_ours() {

@@ -14,6 +14,8 @@
 set -u
 
 ENV_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/env/lib.sh
+. "$ENV_DIR/lib.sh"
 WORK=${WORK:-/tmp/podsight-testenv}
 SOCK=/run/containerd/containerd.sock
 BRIDGE=podsight0
@@ -22,20 +24,7 @@ export NODE_PATH=$WORK/node_modules CRI_DESC_CACHE=$WORK/cri-v1.desc
 export CONTAINERS_CONF=$WORK/containers.conf
 
 say() { echo "[teardown] $*"; }
-up() { [ -S "$SOCK" ] && ctr --connect-timeout 1s version >/dev/null 2>&1; }
-# True while PID $1 runs: a zombie (dead, not yet reaped by PID 1, which here
-# may take a while) does not count.
-running() {
-	local st
-	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
-	[ -n "$st" ] && [ "${st%% *}" != Z ]
-}
-our_pid() {
-	local p
-	p=$(cat "$WORK/containerd.pid" 2>/dev/null) || return 0
-	[ -n "$p" ] && [ "$(cat "/proc/$p/comm" 2>/dev/null)" = containerd ] && running "$p" && echo "$p"
-	return 0
-}
+our_pid() { recorded_pid "$WORK/containerd.pid" containerd; }
 
 remove_containerd_workloads() {
 	local ours=$1 n=0 t c
