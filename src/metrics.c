@@ -84,21 +84,30 @@ static bool read_u64(const char *mnt, const char *path, const char *file, uint64
 	return end != buf;
 }
 
-/* "key value" lines (memory.stat, cpu.stat) */
-static bool read_key(const char *mnt, const char *path, const char *file, const char *key, uint64_t *v)
+/* "key value" lines (memory.stat, cpu.stat): one read of the file for all
+ * the keys wanted; found[i] says whether keys[i] was there. */
+static bool read_keys(const char *mnt, const char *path, const char *file, const char *const *keys,
+		      uint64_t *vals, bool *found, size_t n)
 {
 	char buf[8192], *p;
-	size_t kl = strlen(key);
+	size_t i;
+	bool any = false;
 
+	for (i = 0; i < n; i++)
+		found[i] = false;
 	if (read_cg(mnt, path, file, buf, sizeof(buf)) <= 0)
 		return false;
 	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-		if (!strncmp(p, key, kl) && p[kl] == ' ') {
-			*v = strtoull(p + kl + 1, NULL, 10);
-			return true;
+		for (i = 0; i < n; i++) {
+			size_t kl = strlen(keys[i]);
+
+			if (!found[i] && !strncmp(p, keys[i], kl) && p[kl] == ' ') {
+				vals[i] = strtoull(p + kl + 1, NULL, 10);
+				found[i] = any = true;
+			}
 		}
 	}
-	return false;
+	return any;
 }
 
 static uint64_t count_lines(const char *mnt, const char *path, const char *file)
@@ -163,31 +172,33 @@ static bool read_iostat(const char *mnt, const char *path, struct live *l)
 	return true;
 }
 
+static const char *const v2_cpu_keys[] = { "usage_usec", "user_usec", "system_usec",
+					    "nr_periods", "nr_throttled", "throttled_usec" };
+static const char *const v2_mem_keys[] = { "inactive_file" };
+static const char *const v1_cpu_keys[] = { "nr_periods", "nr_throttled", "throttled_time" };
+static const char *const v1_mem_keys[] = { "total_inactive_file" };
+
 void metrics__read_live(const struct cgfs *fs, const char *path, struct live *l)
 {
-	uint64_t inactive = 0, v;
+	uint64_t inactive = 0, kv[6];
+	bool kf[6];
 
 	memset(l, 0, sizeof(*l));
 	if (fs->v2) {
 		const char *m = fs->unified;
 
-		if (read_key(m, path, "cpu.stat", "usage_usec", &v)) {
-			l->have_cpu = true;
-			l->cpu_ns = v * 1000;
-			if (read_key(m, path, "cpu.stat", "user_usec", &v))
-				l->user_ns = v * 1000;
-			if (read_key(m, path, "cpu.stat", "system_usec", &v))
-				l->sys_ns = v * 1000;
-		}
-		if (read_key(m, path, "cpu.stat", "nr_periods", &l->periods)) {
-			l->have_thr = true;
-			read_key(m, path, "cpu.stat", "nr_throttled", &l->throttled);
-			if (read_key(m, path, "cpu.stat", "throttled_usec", &v))
-				l->throttled_ns = v * 1000;
-		}
+		read_keys(m, path, "cpu.stat", v2_cpu_keys, kv, kf, 6);
+		l->have_cpu = kf[0];
+		l->cpu_ns = kf[0] ? kv[0] * 1000 : 0;
+		l->user_ns = kf[1] ? kv[1] * 1000 : 0;
+		l->sys_ns = kf[2] ? kv[2] * 1000 : 0;
+		l->have_thr = kf[3];
+		l->periods = kf[3] ? kv[3] : 0;
+		l->throttled = kf[4] ? kv[4] : 0;
+		l->throttled_ns = kf[5] ? kv[5] * 1000 : 0;
 		if (read_u64(m, path, "memory.current", &l->mem_usage)) {
 			l->have_mem = true;
-			read_key(m, path, "memory.stat", "inactive_file", &inactive);
+			read_keys(m, path, "memory.stat", v2_mem_keys, &inactive, kf, 1);
 			read_u64(m, path, "memory.peak", &l->mem_max);
 		}
 		l->procs = count_lines(m, path, "cgroup.procs");
@@ -198,14 +209,13 @@ void metrics__read_live(const struct cgfs *fs, const char *path, struct live *l)
 			read_u64(fs->cpuacct, path, "cpuacct.usage_user", &l->user_ns);
 			read_u64(fs->cpuacct, path, "cpuacct.usage_sys", &l->sys_ns);
 		}
-		if (read_key(fs->cpu, path, "cpu.stat", "nr_periods", &l->periods)) {
-			l->have_thr = true;
-			read_key(fs->cpu, path, "cpu.stat", "nr_throttled", &l->throttled);
-			read_key(fs->cpu, path, "cpu.stat", "throttled_time", &l->throttled_ns);
-		}
+		l->have_thr = read_keys(fs->cpu, path, "cpu.stat", v1_cpu_keys, kv, kf, 3) && kf[0];
+		l->periods = kf[0] ? kv[0] : 0;
+		l->throttled = kf[1] ? kv[1] : 0;
+		l->throttled_ns = kf[2] ? kv[2] : 0;
 		if (read_u64(fs->memory, path, "memory.usage_in_bytes", &l->mem_usage)) {
 			l->have_mem = true;
-			read_key(fs->memory, path, "memory.stat", "total_inactive_file", &inactive);
+			read_keys(fs->memory, path, "memory.stat", v1_mem_keys, &inactive, kf, 1);
 			read_u64(fs->memory, path, "memory.max_usage_in_bytes", &l->mem_max);
 		}
 		l->procs = count_lines(fs->memory, path, "cgroup.procs");
