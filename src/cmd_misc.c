@@ -8,6 +8,7 @@
 #include <time.h>
 #include <bpf/libbpf.h>
 #include "cli.h"
+#include "containers.h"
 #include "json_writer.h"
 #include "loader.h"
 #include "output.h"
@@ -164,12 +165,16 @@ static const char *dash(const char *s)
 	return s && *s ? s : "-";
 }
 
-static void ps_row(void *ctx, uint64_t cgroup_id, const char *path, const struct fmt_container *c)
+static void ps_row(void *ctx, const struct container *ctr, const struct fmt_container *c, bool live)
 {
 	struct ps_ctx *p = ctx;
+	const char *path = ctr->cgroup_path;
+	uint64_t cgroup_id = ctr->cgroup_id;
 	char line[1024];
 	int n;
 
+	if (!live)
+		return;
 	p->n++;
 	if (p->json) {
 		jw_reset(p->jw);
@@ -252,7 +257,7 @@ int cmd_ps(int argc, char **argv)
 		output__write(c.out, hdr, strlen(hdr));
 	}
 	signal(SIGPIPE, SIG_IGN);
-	pipeline__foreach_container(p, ps_row, &c);
+	pipeline__foreach_container_stats(p, ps_row, &c);
 	pipeline__free(p);
 	output__free(c.out);
 	jw_free(c.jw);

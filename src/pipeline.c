@@ -141,31 +141,6 @@ static const struct fmt_container *container_of_cgroup(struct pipeline *p, uint6
 	return f;
 }
 
-struct foreach_ctx {
-	struct pipeline *p;
-	void (*fn)(void *ctx, uint64_t cgroup_id, const char *path, const struct fmt_container *c);
-	void *ctx;
-};
-
-static void foreach_one(void *ctx, uint64_t id, const char *path, void *data)
-{
-	struct foreach_ctx *f = ctx;
-	struct fmt_container fc;
-
-	if (data && container_of_cgroup(f->p, id, &fc))
-		f->fn(f->ctx, id, path, &fc);
-}
-
-void pipeline__foreach_container(struct pipeline *p,
-				 void (*fn)(void *ctx, uint64_t cgroup_id, const char *path,
-					    const struct fmt_container *c),
-				 void *ctx)
-{
-	struct foreach_ctx f = { p, fn, ctx };
-
-	cgroup_reg__foreach(p->cg, foreach_one, &f);
-}
-
 struct stats_ctx {
 	struct pipeline *p;
 	void (*fn)(void *ctx, const struct container *c, const struct fmt_container *fc, bool live);
@@ -201,11 +176,6 @@ void pipeline__foreach_container_stats(struct pipeline *p,
 
 	cgroup_reg__foreach(p->cg, stats_live, &s);
 	containers__foreach_retired(p->cs, stats_retired, &s);
-}
-
-const char *pipeline__cgroup_mount(const struct pipeline *p)
-{
-	return p->o.cgroup_mount;
 }
 
 struct pipeline *pipeline__new(const struct pipeline_opts *o)

@@ -78,7 +78,6 @@ void pipeline__tick(struct pipeline *p);
 const struct pipeline_stats *pipeline__stats(const struct pipeline *p);
 const char *pipeline__node(const struct pipeline *p);
 
-/* Calls fn for each container the agent knows (podsight ps). */
 struct container;
 /* Calls fn for every container with its counters: live ones (live true)
  * and those whose cgroup is gone but whose figures are still retained. */
@@ -86,10 +85,5 @@ void pipeline__foreach_container_stats(struct pipeline *p,
 				       void (*fn)(void *ctx, const struct container *c,
 						  const struct fmt_container *fc, bool live),
 				       void *ctx);
-const char *pipeline__cgroup_mount(const struct pipeline *p);
-void pipeline__foreach_container(struct pipeline *p,
-				 void (*fn)(void *ctx, uint64_t cgroup_id, const char *path,
-					    const struct fmt_container *c),
-				 void *ctx);
 
 #endif
