@@ -165,7 +165,7 @@ static const char *dash(const char *s)
 	return s && *s ? s : "-";
 }
 
-static void ps_row(void *ctx, const struct container *ctr, const struct fmt_container *c, bool live)
+static void ps_row(void *ctx, struct container *ctr, const struct fmt_container *c, bool live)
 {
 	struct ps_ctx *p = ctx;
 	const char *path = ctr->cgroup_path;

@@ -52,7 +52,7 @@ static uint64_t fnv(const char *a, const char *b)
 	return h | 1;
 }
 
-static void add_row(void *ctx, const struct container *c, const struct fmt_container *fc, bool live)
+static void add_row(void *ctx, struct container *c, const struct fmt_container *fc, bool live)
 {
 	struct top *t = ctx;
 	struct top_row *r = NULL;
@@ -62,7 +62,7 @@ static void add_row(void *ctx, const struct container *c, const struct fmt_conta
 
 	if (!live || t->err)
 		return;
-	metrics__read_live(&t->fs, c->cgroup_path, &l);
+	metrics__read_live(&t->fs, c->cgroup_path, &c->cg, &l);
 	key = t->pods && fc->kube ? fnv(fc->k8s_namespace, fc->k8s_pod) : c->cgroup_id;
 	for (i = 0; i < t->n; i++)
 		if (t->rows[i].key == key)

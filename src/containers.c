@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "containers.h"
 
 #define MAX_NAMESPACES 32
@@ -114,6 +115,7 @@ void containers__retire(struct containers *cs, struct container *c)
 {
 	if (!c)
 		return;
+	container__close_dirs(c);
 	c->retired_ns = mono_ns();
 	if (!c->retired_ns)
 		c->retired_ns = 1;
@@ -141,8 +143,19 @@ size_t containers__retired_count(const struct containers *cs)
 	return cs->n_retired;
 }
 
+void container__close_dirs(struct container *c)
+{
+	for (int i = 0; i < CG_NDIRS; i++) {
+		if (c->cg.dir[i] >= 0)
+			close(c->cg.dir[i]);
+		c->cg.dir[i] = -1;
+	}
+}
+
 void container__free(struct container *c)
 {
+	if (c)
+		container__close_dirs(c);
 	free(c);
 }
 
@@ -201,6 +214,8 @@ struct container *containers__for_cgroup(struct containers *cs, uint64_t id, con
 	if (!c)
 		return NULL;
 	c->cgroup_id = id;
+	for (int i = 0; i < CG_NDIRS; i++)
+		c->cg.dir[i] = -1;
 	snprintf(c->cgroup_path, sizeof(c->cgroup_path), "%s", path);
 	c->ident = ident;
 	c->started = existing;

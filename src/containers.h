@@ -22,11 +22,24 @@ struct ctr_counters {
 	uint64_t execs, forks, exits_ok, exits_error, exits_signal, oom_kills;
 };
 
+enum { CG_DIR_UNIFIED, CG_DIR_CPU, CG_DIR_CPUACCT, CG_DIR_MEMORY, CG_DIR_BLKIO, CG_NDIRS };
+
+/* What scrapes keep of a running container's cgroup: its directory in each
+ * mounted hierarchy, open from the first scrape until the cgroup goes, so
+ * that a scrape opens each file by its name alone (no walk of the whole
+ * path); and whether its cpu.stat has CFS periods to report. */
+struct cg_cache {
+	int dir[CG_NDIRS];		/* O_PATH fds; -1 when not open */
+	bool cfs;			/* cpu.stat counted CFS periods: read it each scrape */
+	uint64_t cfs_next_ns;		/* else, when to look again */
+};
+
 struct container {
 	struct container *next_retired;	/* on the retired list */
 	uint64_t retired_ns;		/* when its cgroup went; 0 while alive */
 	char cgroup_path[512];
 	struct ctr_counters n;
+	struct cg_cache cg;
 	uint64_t cgroup_id;
 	struct cgroup_identity ident;
 	struct container_meta meta;
@@ -48,8 +61,11 @@ void containers__free(struct containers *cs);
 struct container *containers__for_cgroup(struct containers *cs, uint64_t id, const char *path,
 					 bool existing);
 void container__free(struct container *c);
+/* Closes the cgroup directories a scrape opened. */
+void container__close_dirs(struct container *c);
 /* Its cgroup is gone: keep its final figures for the retention time, at
- * most max_retired containers (the oldest go first). Takes ownership. */
+ * most max_retired containers (the oldest go first). Takes ownership and
+ * closes its cgroup directories. */
 void containers__retire(struct containers *cs, struct container *c);
 void containers__set_retention(struct containers *cs, uint64_t retention_ns, size_t max_retired);
 /* Forgets retired containers older than the retention time. */

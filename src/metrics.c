@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "containers.h"
 #include "event_fmt.h"
@@ -54,16 +55,36 @@ int cgfs__detect(struct cgfs *m)
 	return m->v2 && !m->unified[0] ? -ENOENT : 0;
 }
 
-/* Reads a small cgroupfs file into buf; its length, or -errno. */
-static ssize_t read_cg(const char *mnt, const char *path, const char *file, char *buf, size_t len)
+/* The cgroup's directory in one hierarchy: from the container's cache
+ * (dirs, opened on first use and kept), else opened for this read only
+ * (*tmp, closed by the caller). -1 when the hierarchy is not mounted or
+ * the cgroup is gone. */
+static int cg_dir(const char *mnt, const char *path, int *dirs, int slot, int *tmp)
 {
 	char p[1024];
+	int fd;
+
+	if (dirs && dirs[slot] >= 0)
+		return dirs[slot];
+	if (*tmp >= 0)
+		return *tmp;
+	if (!mnt[0] || snprintf(p, sizeof(p), "%s%s", mnt, path) >= (int)sizeof(p))
+		return -1;
+	fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0 && dirs)
+		return dirs[slot] = fd;
+	return *tmp = fd;
+}
+
+/* Reads a small cgroupfs file into buf; its length, or -errno. */
+static ssize_t read_cg(int dir, const char *file, char *buf, size_t len)
+{
 	ssize_t n;
 	int fd;
 
-	if (!mnt[0] || snprintf(p, sizeof(p), "%s%s/%s", mnt, path, file) >= (int)sizeof(p))
-		return -ENAMETOOLONG;
-	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (dir < 0)
+		return -ENOENT;
+	fd = openat(dir, file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	n = read(fd, buf, len - 1);
@@ -74,11 +95,11 @@ static ssize_t read_cg(const char *mnt, const char *path, const char *file, char
 	return n;
 }
 
-static bool read_u64(const char *mnt, const char *path, const char *file, uint64_t *v)
+static bool read_u64(int dir, const char *file, uint64_t *v)
 {
 	char buf[64], *end;
 
-	if (read_cg(mnt, path, file, buf, sizeof(buf)) <= 0)
+	if (read_cg(dir, file, buf, sizeof(buf)) <= 0)
 		return false;
 	*v = strtoull(buf, &end, 10);
 	return end != buf;
@@ -86,7 +107,7 @@ static bool read_u64(const char *mnt, const char *path, const char *file, uint64
 
 /* "key value" lines (memory.stat, cpu.stat): one read of the file for all
  * the keys wanted; found[i] says whether keys[i] was there. */
-static bool read_keys(const char *mnt, const char *path, const char *file, const char *const *keys,
+static bool read_keys(int dir, const char *file, const char *const *keys,
 		      uint64_t *vals, bool *found, size_t n)
 {
 	char buf[8192], *p;
@@ -95,7 +116,7 @@ static bool read_keys(const char *mnt, const char *path, const char *file, const
 
 	for (i = 0; i < n; i++)
 		found[i] = false;
-	if (read_cg(mnt, path, file, buf, sizeof(buf)) <= 0)
+	if (read_cg(dir, file, buf, sizeof(buf)) <= 0)
 		return false;
 	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
 		for (i = 0; i < n; i++) {
@@ -110,17 +131,14 @@ static bool read_keys(const char *mnt, const char *path, const char *file, const
 	return any;
 }
 
-static uint64_t count_lines(const char *mnt, const char *path, const char *file)
+static uint64_t count_lines(int dir, const char *file)
 {
-	char p[1024], buf[4096];
+	char buf[4096];
 	uint64_t n = 0;
 	ssize_t r;
 	int fd;
 
-	if (snprintf(p, sizeof(p), "%s%s/%s", mnt, path, file) >= (int)sizeof(p))
-		return 0;
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (dir < 0 || (fd = openat(dir, file, O_RDONLY | O_CLOEXEC)) < 0)
 		return 0;
 	while ((r = read(fd, buf, sizeof(buf))) > 0)
 		for (ssize_t i = 0; i < r; i++)
@@ -129,14 +147,37 @@ static uint64_t count_lines(const char *mnt, const char *path, const char *file)
 	return n;
 }
 
+/* v1 cpuacct.usage_all: "cpu user system" then a line per CPU, in ns
+ * (from the tick-based split, as cpuacct.usage_user and usage_sys: one file
+ * for the two). The usage itself comes from cpuacct.usage, which is exact
+ * and so not their sum. */
+static bool read_usage_all(int dir, struct live *l)
+{
+	char buf[16384], *line, *save = NULL;
+	bool any = false;
+
+	if (read_cg(dir, "cpuacct.usage_all", buf, sizeof(buf)) <= 0)
+		return false;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long u, s;
+
+		if (sscanf(line, "%*u %llu %llu", &u, &s) == 2) {
+			l->user_ns += u;
+			l->sys_ns += s;
+			any = true;
+		}
+	}
+	return any;
+}
+
 /* v1 blkio.throttle.io_service_bytes / io_serviced: "MAJ:MIN Read N"
  * lines per device; the per-device Read and Write lines are summed. */
-static bool read_blkio(const char *mnt, const char *path, const char *file, uint64_t *r, uint64_t *w)
+static bool read_blkio(int dir, const char *file, uint64_t *r, uint64_t *w)
 {
 	char buf[8192], *line, *save = NULL;
 
 	*r = *w = 0;
-	if (read_cg(mnt, path, file, buf, sizeof(buf)) < 0)
+	if (read_cg(dir, file, buf, sizeof(buf)) < 0)
 		return false;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char dev[32], op[16];
@@ -153,11 +194,11 @@ static bool read_blkio(const char *mnt, const char *path, const char *file, uint
 }
 
 /* v2 io.stat: "MAJ:MIN rbytes=N wbytes=N rios=N wios=N ..." per device */
-static bool read_iostat(const char *mnt, const char *path, struct live *l)
+static bool read_iostat(int dir, struct live *l)
 {
 	char buf[8192], *line, *save = NULL;
 
-	if (read_cg(mnt, path, "io.stat", buf, sizeof(buf)) < 0)
+	if (read_cg(dir, "io.stat", buf, sizeof(buf)) < 0)
 		return false;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		unsigned long long rb, wb, ri, wi;
@@ -178,16 +219,45 @@ static const char *const v2_mem_keys[] = { "inactive_file" };
 static const char *const v1_cpu_keys[] = { "nr_periods", "nr_throttled", "throttled_time" };
 static const char *const v1_mem_keys[] = { "total_inactive_file" };
 
-void metrics__read_live(const struct cgfs *fs, const char *path, struct live *l)
+static uint64_t now_ns(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* cpu.stat of a container with no CPU quota has no CFS periods to report
+ * (cAdvisor leaves its throttling series out too): it is looked at again
+ * every 30 s, in case a quota is set, rather than at every scrape. */
+#define CFS_RECHECK_NS (30ull * 1000000000ull)
+
+static bool want_cfs(struct cg_cache *cache)
+{
+	uint64_t now;
+
+	if (!cache || cache->cfs)
+		return true;
+	now = now_ns();
+	if (now < cache->cfs_next_ns)
+		return false;
+	cache->cfs_next_ns = now + CFS_RECHECK_NS;
+	return true;
+}
+
+void metrics__read_live(const struct cgfs *fs, const char *path, struct cg_cache *cache, struct live *l)
+{
+	int *dirs = cache ? cache->dir : NULL;
 	uint64_t inactive = 0, kv[6];
 	bool kf[6];
+	int tmp[CG_NDIRS], d, i;
 
 	memset(l, 0, sizeof(*l));
+	for (i = 0; i < CG_NDIRS; i++)
+		tmp[i] = -1;
 	if (fs->v2) {
-		const char *m = fs->unified;
-
-		read_keys(m, path, "cpu.stat", v2_cpu_keys, kv, kf, 6);
+		d = cg_dir(fs->unified, path, dirs, CG_DIR_UNIFIED, &tmp[CG_DIR_UNIFIED]);
+		read_keys(d, "cpu.stat", v2_cpu_keys, kv, kf, 6);
 		l->have_cpu = kf[0];
 		l->cpu_ns = kf[0] ? kv[0] * 1000 : 0;
 		l->user_ns = kf[1] ? kv[1] * 1000 : 0;
@@ -196,32 +266,44 @@ void metrics__read_live(const struct cgfs *fs, const char *path, struct live *l)
 		l->periods = kf[3] ? kv[3] : 0;
 		l->throttled = kf[4] ? kv[4] : 0;
 		l->throttled_ns = kf[5] ? kv[5] * 1000 : 0;
-		if (read_u64(m, path, "memory.current", &l->mem_usage)) {
+		if (read_u64(d, "memory.current", &l->mem_usage)) {
 			l->have_mem = true;
-			read_keys(m, path, "memory.stat", v2_mem_keys, &inactive, kf, 1);
-			read_u64(m, path, "memory.peak", &l->mem_max);
+			read_keys(d, "memory.stat", v2_mem_keys, &inactive, kf, 1);
 		}
-		l->procs = count_lines(m, path, "cgroup.procs");
-		l->have_io = read_iostat(m, path, l);
+		l->procs = count_lines(d, "cgroup.procs");
+		l->have_io = read_iostat(d, l);
 	} else {
-		if (read_u64(fs->cpuacct, path, "cpuacct.usage", &l->cpu_ns)) {
+		d = cg_dir(fs->cpuacct, path, dirs, CG_DIR_CPUACCT, &tmp[CG_DIR_CPUACCT]);
+		if (read_u64(d, "cpuacct.usage", &l->cpu_ns)) {
 			l->have_cpu = true;
-			read_u64(fs->cpuacct, path, "cpuacct.usage_user", &l->user_ns);
-			read_u64(fs->cpuacct, path, "cpuacct.usage_sys", &l->sys_ns);
+			read_usage_all(d, l);
 		}
-		l->have_thr = read_keys(fs->cpu, path, "cpu.stat", v1_cpu_keys, kv, kf, 3) && kf[0];
-		l->periods = kf[0] ? kv[0] : 0;
-		l->throttled = kf[1] ? kv[1] : 0;
-		l->throttled_ns = kf[2] ? kv[2] : 0;
-		if (read_u64(fs->memory, path, "memory.usage_in_bytes", &l->mem_usage)) {
+		if (want_cfs(cache)) {
+			/* cpu and cpuacct are usually mounted together */
+			if (strcmp(fs->cpu, fs->cpuacct))
+				d = cg_dir(fs->cpu, path, dirs, CG_DIR_CPU, &tmp[CG_DIR_CPU]);
+			l->have_thr = read_keys(d, "cpu.stat", v1_cpu_keys, kv, kf, 3) && kf[0];
+			l->periods = kf[0] ? kv[0] : 0;
+			l->throttled = kf[1] ? kv[1] : 0;
+			l->throttled_ns = kf[2] ? kv[2] : 0;
+		}
+		d = cg_dir(fs->memory, path, dirs, CG_DIR_MEMORY, &tmp[CG_DIR_MEMORY]);
+		if (read_u64(d, "memory.usage_in_bytes", &l->mem_usage)) {
 			l->have_mem = true;
-			read_keys(fs->memory, path, "memory.stat", v1_mem_keys, &inactive, kf, 1);
-			read_u64(fs->memory, path, "memory.max_usage_in_bytes", &l->mem_max);
+			read_keys(d, "memory.stat", v1_mem_keys, &inactive, kf, 1);
 		}
-		l->procs = count_lines(fs->memory, path, "cgroup.procs");
-		l->have_io = read_blkio(fs->blkio, path, "blkio.throttle.io_service_bytes", &l->io_rbytes, &l->io_wbytes) &&
-			     read_blkio(fs->blkio, path, "blkio.throttle.io_serviced", &l->io_rops, &l->io_wops);
+		l->procs = count_lines(d, "cgroup.procs");
+		d = cg_dir(fs->blkio, path, dirs, CG_DIR_BLKIO, &tmp[CG_DIR_BLKIO]);
+		l->have_io = read_blkio(d, "blkio.throttle.io_service_bytes", &l->io_rbytes, &l->io_wbytes) &&
+			     read_blkio(d, "blkio.throttle.io_serviced", &l->io_rops, &l->io_wops);
 	}
+	for (i = 0; i < CG_NDIRS; i++)
+		if (tmp[i] >= 0)
+			close(tmp[i]);
+	/* no CFS periods: the throttling series are left out */
+	l->have_thr = l->have_thr && l->periods;
+	if (cache && l->have_thr)
+		cache->cfs = true;
 	/* cAdvisor's working set: usage less inactive file pages */
 	l->mem_ws = l->mem_usage > inactive ? l->mem_usage - inactive : 0;
 }
@@ -231,12 +313,26 @@ static const char *s0(const char *s)
 	return s ? s : "";
 }
 
+/* The container_id label: a 64-hex id cut to 12 characters (as docker ps
+ * and crictl ps show it) into id12; any other id (ctr takes names as ids)
+ * is used whole, since a cut one would name nothing: id12 is left empty. */
+static void short_id(const char *id, char id12[13])
+{
+	size_t n = strspn(id, "0123456789abcdef");
+
+	id12[0] = 0;
+	if (n == 64 && !id[n]) {
+		memcpy(id12, id, 12);
+		id12[12] = 0;
+	}
+}
+
 struct row {
 	const struct container *c;
 	struct fmt_container fc;
 	bool live;
 	struct live l;
-	char short_id[13];
+	char id12[13];		/* the container_id label; "": the whole id */
 };
 
 struct rows {
@@ -246,7 +342,7 @@ struct rows {
 	int err;
 };
 
-static void collect(void *ctx, const struct container *c, const struct fmt_container *fc, bool live)
+static void collect(void *ctx, struct container *c, const struct fmt_container *fc, bool live)
 {
 	struct rows *r = ctx;
 	struct row *nv;
@@ -267,10 +363,10 @@ static void collect(void *ctx, const struct container *c, const struct fmt_conta
 	nv = &r->v[r->n++];
 	nv->c = c;
 	nv->fc = *fc;
-	snprintf(nv->short_id, sizeof(nv->short_id), "%.12s", s0(fc->id));
+	short_id(s0(fc->id), nv->id12);
 	nv->live = live;
 	if (live)
-		metrics__read_live(r->fs, c->cgroup_path, &nv->l);
+		metrics__read_live(r->fs, c->cgroup_path, &c->cg, &nv->l);
 	else
 		memset(&nv->l, 0, sizeof(nv->l));
 }
@@ -288,7 +384,7 @@ static size_t base_labels(const struct row *r, struct prom_label *l)
 	l[2] = (struct prom_label){ "container",
 				    r->fc.sandbox ? "POD" : r->fc.k8s_container && *r->fc.k8s_container
 				    ? r->fc.k8s_container : s0(r->fc.name) };
-	l[3] = (struct prom_label){ "container_id", r->short_id };
+	l[3] = (struct prom_label){ "container_id", r->id12[0] ? r->id12 : s0(r->fc.id) };
 	return 4;
 }
 
@@ -364,12 +460,6 @@ static bool v_ws(const struct row *r, double *v)
 {
 	*v = (double)r->l.mem_ws;
 	return r->live && r->l.have_mem;
-}
-
-static bool v_memmax(const struct row *r, double *v)
-{
-	*v = (double)r->l.mem_max;
-	return r->live && r->l.have_mem && r->l.mem_max;
 }
 
 static bool v_io_rb(const struct row *r, double *v)
@@ -579,7 +669,6 @@ int metrics__render(struct pipeline *p, const struct cgfs *fs, const struct metr
 	family(b, &rs, "container_memory_usage_bytes", PROM_GAUGE, "Memory usage of a running container, page cache included", v_mem);
 	family(b, &rs, "container_memory_working_set_bytes", PROM_GAUGE,
 	       "Memory usage less inactive file pages (what the kubelet evicts on)", v_ws);
-	family(b, &rs, "container_memory_max_usage_bytes", PROM_GAUGE, "Peak memory usage of a running container", v_memmax);
 	family(b, &rs, "podsight_container_process_max_rss_bytes", PROM_GAUGE,
 	       "The largest peak resident set of the container's ended processes", v_rss);
 	faults_family(b, &rs);

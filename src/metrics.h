@@ -22,14 +22,18 @@ int cgfs__detect(struct cgfs *m);
 struct live {
 	bool have_cpu, have_mem, have_thr;
 	uint64_t cpu_ns, user_ns, sys_ns;
-	uint64_t mem_usage, mem_ws, mem_max;
+	uint64_t mem_usage, mem_ws;
 	uint64_t periods, throttled, throttled_ns;
 	uint64_t procs;
 	bool have_io;
 	uint64_t io_rbytes, io_wbytes, io_rops, io_wops;
 };
 
-void metrics__read_live(const struct cgfs *fs, const char *path, struct live *l);
+struct cg_cache;
+/* Reads a running container's figures from its cgroup (path below each
+ * mount). cache: the container's (directories are opened on first use and
+ * kept there), or NULL to open them for this read only. */
+void metrics__read_live(const struct cgfs *fs, const char *path, struct cg_cache *cache, struct live *l);
 
 struct metrics_health {
 	uint64_t drops[PS_DROP__MAX];

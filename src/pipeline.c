@@ -143,7 +143,7 @@ static const struct fmt_container *container_of_cgroup(struct pipeline *p, uint6
 
 struct stats_ctx {
 	struct pipeline *p;
-	void (*fn)(void *ctx, const struct container *c, const struct fmt_container *fc, bool live);
+	void (*fn)(void *ctx, struct container *c, const struct fmt_container *fc, bool live);
 	void *ctx;
 };
 
@@ -168,7 +168,7 @@ static void stats_retired(void *ctx, struct container *c)
 }
 
 void pipeline__foreach_container_stats(struct pipeline *p,
-				       void (*fn)(void *ctx, const struct container *c,
+				       void (*fn)(void *ctx, struct container *c,
 						  const struct fmt_container *fc, bool live),
 				       void *ctx)
 {

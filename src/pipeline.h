@@ -82,7 +82,7 @@ struct container;
 /* Calls fn for every container with its counters: live ones (live true)
  * and those whose cgroup is gone but whose figures are still retained. */
 void pipeline__foreach_container_stats(struct pipeline *p,
-				       void (*fn)(void *ctx, const struct container *c,
+				       void (*fn)(void *ctx, struct container *c,
 						  const struct fmt_container *fc, bool live),
 				       void *ctx);
 

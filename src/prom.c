@@ -387,34 +387,35 @@ size_t prom_format_double(char out[PROM_NUM_MAX], double v)
 
 /* ---- lines -------------------------------------------------------------- */
 
-/* name[suffix]{labels[,le="le"]} ; the caller validated names. */
+/* name[suffix]{labels[,le="le"]} ; the caller validated names. Labels
+ * with no value are left out: Prometheus reads an empty value as no label,
+ * and on hosts without Kubernetes most series would carry two of them. */
 static void series(struct prom_buf *b, const char *name, const char *suffix,
 		   const struct prom_label *labels, size_t n, const char *le)
 {
-	bool any = n || le;
+	bool open = false;
 
 	puts_(b, name);
 	if (suffix)
 		puts_(b, suffix);
-	if (any)
-		putc_(b, '{');
 	for (size_t i = 0; i < n; i++) {
-		if (i)
-			putc_(b, ',');
+		if (!labels[i].value || !labels[i].value[0])
+			continue;
+		putc_(b, open ? ',' : '{');
+		open = true;
 		puts_(b, labels[i].name);
 		put(b, "=\"", 2);
-		if (labels[i].value)
-			put_escaped(b, labels[i].value, true);
+		put_escaped(b, labels[i].value, true);
 		putc_(b, '"');
 	}
 	if (le) {
-		if (n)
-			putc_(b, ',');
+		putc_(b, open ? ',' : '{');
+		open = true;
 		put(b, "le=\"", 4);
 		puts_(b, le);
 		putc_(b, '"');
 	}
-	if (any)
+	if (open)
 		putc_(b, '}');
 	putc_(b, ' ');
 }

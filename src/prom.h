@@ -66,8 +66,9 @@ enum prom_type { PROM_COUNTER, PROM_GAUGE, PROM_HISTOGRAM, PROM_UNTYPED };
 /* "# HELP name help" (omitted when help is NULL) and "# TYPE name type". */
 void prom_family(struct prom_buf *b, const char *name, enum prom_type t, const char *help);
 
-/* A label; value NULL is written as "". Names must match
- * [a-zA-Z_][a-zA-Z0-9_]* and be distinct within a series. */
+/* A label. Names must match [a-zA-Z_][a-zA-Z0-9_]* and be distinct within
+ * a series. A label whose value is NULL or "" is not written: Prometheus
+ * treats an empty value as an absent label. */
 struct prom_label {
 	const char *name;
 	const char *value;

@@ -91,6 +91,47 @@ def test_exposition_passes_promtool(agent, testenv):
     assert series(text, "podsight_events_lost_total", reason="ringbuf_full_exec") == [0.0]
 
 
+def cpu_stat(name):
+    return dict(l.split() for l in open("/sys/fs/cgroup/cpu/default/%s/cpu.stat" % name))
+
+
+def test_throttling_only_for_a_cpu_quota(agent, testenv):
+    """CFS series for a container with a CPU quota, agreeing with its
+    cpu.stat; none for one without; user and system from cpuacct, and a ctr
+    container's whole id as container_id."""
+    lim = "podsight-test-quota-%s" % uuid.uuid4().hex[:6]
+    free = "podsight-test-noquota-%s" % uuid.uuid4().hex[:6]
+    ctr_run_d(testenv, lim, "/bin/sh", "-c", "%s burn 600 0; %s sleep 600000" % (BIN, BIN),
+              extra=("--cpu-quota", "20000", "--cpu-period", "100000"))
+    ctr_run_d(testenv, free, "/bin/sh", "-c", "%s burn 300 0; %s sleep 600000" % (BIN, BIN))
+    try:
+        time.sleep(4.5)  # 600 ms of CPU at 20% of a CPU: about 3 s, throttled all along
+        before = cpu_stat(lim)
+        text = scrape()
+        after = cpu_stat(lim)
+        acct = open("/sys/fs/cgroup/cpuacct/default/%s/cpuacct.usage_all" % free).read().split("\n")[1:]
+        user = sum(int(l.split()[1]) for l in acct if l) / 1e9
+        system = sum(int(l.split()[2]) for l in acct if l) / 1e9
+    finally:
+        ctr_rm(testenv, lim)
+        ctr_rm(testenv, free)
+    for key, name in (("nr_periods", "container_cpu_cfs_periods_total"),
+                      ("nr_throttled", "container_cpu_cfs_throttled_periods_total")):
+        got = series(text, name, container=lim, container_id=lim)
+        assert len(got) == 1 and int(before[key]) <= got[0] <= int(after[key]), (name, got, before, after)
+    assert int(before["nr_throttled"]) >= 10
+    thr = series(text, "container_cpu_cfs_throttled_seconds_total", container=lim)
+    assert len(thr) == 1 and int(before["throttled_time"]) / 1e9 <= thr[0] <= int(after["throttled_time"]) / 1e9
+    assert thr[0] > 1.0  # four fifths of each period, for about 3 s
+    for name in ("container_cpu_cfs_periods_total", "container_cpu_cfs_throttled_periods_total",
+                 "container_cpu_cfs_throttled_seconds_total"):
+        assert series(text, name, container=free) == []
+    assert series(text, "container_cpu_user_seconds_total", container=free) == [pytest.approx(user, abs=1e-6)]
+    assert series(text, "container_cpu_system_seconds_total", container=free) == [pytest.approx(system, abs=1e-6)]
+    # no Kubernetes: no empty namespace and pod labels on the line
+    assert not [l for l in text.splitlines() if 'namespace=""' in l or 'pod=""' in l]
+
+
 def test_cpu_and_memory_agree_with_cgroupfs(agent, testenv):
     name = "podsight-test-acc-%s" % uuid.uuid4().hex[:6]
     ctr_run_d(testenv, name, "/bin/sh", "-c", "%s burn 1500 0; %s hold 96 600000" % (BIN, BIN))

@@ -224,7 +224,7 @@ static void test_samples(void **state)
 	expect_out(b, "a 1.5\n"
 		      "b{pod=\"web-0\"} 0\n"
 		      "c{namespace=\"default\",pod=\"web-0\",container=\"nginx\","
-		      "container_id=\"containerd://3f2a\",empty=\"\"} -2.25\n"
+		      "container_id=\"containerd://3f2a\"} -2.25\n"
 		      "d{namespace=\"default\",pod=\"web-0\"} 18446744073709551615\n"
 		      "e 3\n");
 }
@@ -266,7 +266,18 @@ static void test_hostile_values(void **state)
 {
 	struct prom_buf *b = *state;
 
-	check_value(b, "", "m{a=\"\"} 1\n");
+	check_value(b, "", "m 1\n");	/* empty: same as no label */
+	{
+		const struct prom_label e[] = { { "a", "" }, { "b", NULL }, { "c", "x" } };
+		const double bound[] = { 1 };
+		const uint64_t cnt[] = { 2, 1 };
+
+		prom_buf_reset(b);
+		prom_histogram(b, "h", e, 2, bound, cnt, 1, 4);
+		prom_sample_u64(b, "m", e, 3, 7);
+		expect_out(b, "h_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 3\nh_sum 4\nh_count 3\n"
+			      "m{c=\"x\"} 7\n");
+	}
 	check_value(b, "say \"hi\"", "m{a=\"say \\\"hi\\\"\"} 1\n");
 	check_value(b, "C:\\dir\\", "m{a=\"C:\\\\dir\\\\\"} 1\n");
 	check_value(b, "line1\nline2\n", "m{a=\"line1\\nline2\\n\"} 1\n");
