@@ -18,6 +18,7 @@
 const volatile __u32 self_tgid = 0;		/* the agent itself: ignored */
 const volatile __u32 cgroup_v1_subsys = 0;	/* 1: take ids from a v1 hierarchy */
 const volatile __u32 cgroup_hierarchy_id = 0;	/* hierarchy reported by cgroup_mkdir */
+const volatile __u32 io_hierarchy_id = 0;	/* v1 blkio hierarchy, also reported; 0: none */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -424,7 +424,8 @@ static __always_inline int cgroup_event(__u32 type, struct cgroup *cgrp, const c
 	__u32 zero = 0, hier = BPF_CORE_READ(cgrp, root, hierarchy_id);
 	long n;
 
-	if (hier != cgroup_hierarchy_id)
+	if (hier != cgroup_hierarchy_id &&
+	    !(io_hierarchy_id && hier == io_hierarchy_id && type == PS_EV_CGROUP_MKDIR))
 		return 0;
 	s = bpf_map_lookup_elem(&ps_cg_heap, &zero);
 	if (!s) {
@@ -487,5 +488,104 @@ int BPF_PROG(ps_oom, struct task_struct *task, uid_t uid)
 	e->cgroup_id = task_cgroup_id(task);
 	BPF_CORE_READ_STR_INTO(&e->comm, task, comm);
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);	/* rare: tell at once */
+	return 0;
+}
+
+/*
+ * Block I/O per container: each read or write request from its issue to
+ * the device to its completion, counted with its bytes and timed into the
+ * histogram of the cgroup that submitted it (the blkcg the block layer
+ * charges: the cgroup of the io controller's hierarchy). Only cgroups the
+ * agent follows (a container's: it creates their ps_io_hist entry) are
+ * counted; other I/O costs one lookup. (v1 blkio's own counters stay at
+ * zero on kernels that activate blk-throttle only once a limit is set.)
+ */
+#define REQ_OP_MASK_	0xff	/* (1 << REQ_OP_BITS) - 1 */
+
+struct io_start {
+	__u64 ts;
+	__u64 cgid;
+	__u32 bytes;
+	__u32 write;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);	/* requests in flight at once */
+	__type(key, __u64);		/* struct request * */
+	__type(value, struct io_start);
+} ps_io_start SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);	/* set to the agent's container bound */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);		/* cgroup id, io controller hierarchy */
+	__type(value, struct ps_io_hist);
+} ps_io_hist SEC(".maps");
+
+static const __u64 io_bounds[PS_IO_NB] = PS_IO_BOUNDS_NS;
+
+static __always_inline __u64 rq_cgroup_id(struct request *rq)
+{
+	struct bio *bio = BPF_CORE_READ(rq, bio);
+
+	if (!bio || !bpf_core_field_exists(bio->bi_blkg))
+		return 0;
+	return BPF_CORE_READ(bio, bi_blkg, blkcg, css.cgroup, kn, id);
+}
+
+SEC("raw_tp/block_rq_issue")
+int BPF_PROG(ps_io_issue, struct request *rq)
+{
+	struct io_start st = {};
+	__u64 key = (__u64)rq;
+	__u32 op = BPF_CORE_READ(rq, cmd_flags) & REQ_OP_MASK_;
+
+	if (op != REQ_OP_READ && op != REQ_OP_WRITE)
+		return 0;
+	st.cgid = rq_cgroup_id(rq);
+	if (!st.cgid || !bpf_map_lookup_elem(&ps_io_hist, &st.cgid))
+		return 0;
+	st.bytes = BPF_CORE_READ(rq, __data_len);
+	st.write = op == REQ_OP_WRITE;
+	st.ts = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&ps_io_start, &key, &st, BPF_ANY))
+		count_drop(PS_DROP_IO_INFLIGHT);
+	return 0;
+}
+
+SEC("raw_tp/block_rq_complete")
+int BPF_PROG(ps_io_done, struct request *rq, blk_status_t error, unsigned int nr_bytes)
+{
+	__u64 key = (__u64)rq, lat, cgid;
+	struct io_start *st = bpf_map_lookup_elem(&ps_io_start, &key);
+	struct ps_io_hist *h;
+	__u32 i, bytes, write;
+
+	if (!st)
+		return 0;
+	lat = bpf_ktime_get_ns() - st->ts;
+	cgid = st->cgid;
+	bytes = st->bytes;
+	write = st->write;
+	bpf_map_delete_elem(&ps_io_start, &key);	/* a partial completion ends it too */
+	h = bpf_map_lookup_elem(&ps_io_hist, &cgid);
+	if (!h)
+		return 0;
+	for (i = 0; i < PS_IO_NB; i++)
+		if (lat <= io_bounds[i])
+			break;
+	if (i > PS_IO_NB - 1)
+		i = PS_IO_NB;
+	__sync_fetch_and_add(&h->count[i], 1);
+	__sync_fetch_and_add(&h->sum_ns, lat);
+	if (write) {
+		__sync_fetch_and_add(&h->writes, 1);
+		__sync_fetch_and_add(&h->write_bytes, bytes);
+	} else {
+		__sync_fetch_and_add(&h->reads, 1);
+		__sync_fetch_and_add(&h->read_bytes, bytes);
+	}
 	return 0;
 }

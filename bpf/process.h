@@ -33,6 +33,7 @@ enum ps_drop_reason {
 	PS_DROP_READ_PATH,	/* a path could not be read: record sent without it */
 	PS_DROP_TG_ACC,		/* per-process accumulator map full */
 	PS_DROP_RB_OOM,		/* ring buffer full: OOM kill record lost */
+	PS_DROP_IO_INFLIGHT,	/* in-flight block request map full: not timed */
 	PS_DROP__MAX,
 };
 
@@ -122,7 +123,9 @@ struct ps_fork_event {
 	char comm[PS_COMM_SZ];
 };
 
-/* cgroup_mkdir / cgroup_rmdir in the tracked hierarchy. path follows. */
+/* cgroup_mkdir / cgroup_rmdir in the tracked hierarchy, and cgroup_mkdir
+ * in the io controller's hierarchy when that is another one (v1 blkio):
+ * hierarchy_id tells which. path follows. */
 struct ps_cgroup_event {
 	struct ps_event_header hdr;
 	__u64 id;
@@ -142,7 +145,25 @@ struct ps_oom_event {
 	char comm[PS_COMM_SZ];
 };
 
+/*
+ * Block I/O of a container: the read and write requests the device
+ * completed, their bytes, and their latency from issue to completion as a
+ * histogram: count[i] requests took at most PS_IO_BOUNDS_NS[i] (and more
+ * than the bound before), count[PS_IO_NB] more than every bound. Value of
+ * the ps_io_hist map, keyed by the cgroup id in the io controller's
+ * hierarchy; the agent creates an entry per container.
+ */
+#define PS_IO_NB 11
+#define PS_IO_BOUNDS_NS { 50000ull, 100000ull, 250000ull, 500000ull, 1000000ull, 2500000ull, \
+			  5000000ull, 10000000ull, 50000000ull, 250000000ull, 1000000000ull }
+struct ps_io_hist {
+	__u64 count[PS_IO_NB + 1];
+	__u64 sum_ns;
+	__u64 reads, writes, read_bytes, write_bytes;
+};
+
 #ifndef __bpf__
+_Static_assert(sizeof(struct ps_io_hist) == 136, "io histogram layout");
 _Static_assert(sizeof(struct ps_event_header) == 16, "header layout");
 _Static_assert(sizeof(struct ps_exec_event) == 168, "exec layout");
 _Static_assert(sizeof(struct ps_exit_event) == 152, "exit layout");

@@ -19,7 +19,41 @@ struct scrape_ctx {
 	struct loader *l;
 	struct http *http;
 	struct cgfs fs;
+	bool io_full_warned;
 };
+
+/* Block I/O latency: the kernel side times the requests of the containers
+ * followed here, into a histogram per container read at each scrape and
+ * once more when the container's cgroup goes. */
+static bool io_follow(void *ctx, struct container *c)
+{
+	struct scrape_ctx *s = ctx;
+	int err = loader__io_follow(s->l, c->io_cgid);
+
+	if (err && !s->io_full_warned) {
+		s->io_full_warned = true;
+		log_warn("cannot time the block I/O of container '%.76s': %s; its I/O latency histogram is off%s",
+			 c->ident.container_id, strerror(-err),
+			 err == -E2BIG ? " (more containers than the kernel side's histogram map holds)" : "");
+	}
+	return err == 0;
+}
+
+static void io_final(void *ctx, struct container *c)
+{
+	struct scrape_ctx *s = ctx;
+
+	loader__io_read(s->l, c->io_cgid, &c->io);
+	loader__io_forget(s->l, c->io_cgid);
+}
+
+static void io_refresh(void *ctx, struct container *c, const struct fmt_container *fc, bool live)
+{
+	struct scrape_ctx *s = ctx;
+
+	if (live && c->io_followed)
+		loader__io_read(s->l, c->io_cgid, &c->io);
+}
 
 static void self_usage(double *cpu, uint64_t *rss)
 {
@@ -48,13 +82,13 @@ static int render_metrics(void *ctx, char **body, size_t *len)
 {
 	struct scrape_ctx *s = ctx;
 	struct metrics_health h = { 0 };
-	struct loader_prog_state progs[8];
+	struct loader_prog_state progs[LOADER_MAX_PROGS];
 	struct http_stats hs;
 	size_t i, n;
 
 	loader__drops(s->l, h.drops);
-	n = loader__progs(s->l, progs, 8);
-	for (i = 0; i < n && i < 8; i++) {
+	n = loader__progs(s->l, progs, LOADER_MAX_PROGS);
+	for (i = 0; i < n && i < LOADER_MAX_PROGS; i++) {
 		h.progs[i].name = progs[i].name;
 		h.progs[i].attached = progs[i].attached;
 	}
@@ -62,6 +96,7 @@ static int render_metrics(void *ctx, char **body, size_t *len)
 	self_usage(&h.self_cpu_seconds, &h.self_rss_bytes);
 	http__stats(s->http, &hs);
 	h.http_requests = hs.requests;
+	pipeline__foreach_container_stats(s->p, io_refresh, s);
 	return metrics__render(s->p, &s->fs, &h, body, len);
 }
 
@@ -171,6 +206,7 @@ int cmd_agent(int argc, char **argv)
 
 		sc.p = p;
 		sc.l = l;
+		pipeline__set_io(p, io_follow, io_final, &sc);
 		if (cgfs__detect(&sc.fs) != 0)
 			log_warn("cannot find the cgroup controllers' mounts; live container figures are off");
 		sc.http = http__new(&ho, err, sizeof(err));

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "container_id.h"
+#include "process.h"
 #include "runtime_meta.h"
 
 /* What the kernel accounted for the container's processes when they
@@ -22,7 +23,7 @@ struct ctr_counters {
 	uint64_t execs, forks, exits_ok, exits_error, exits_signal, oom_kills;
 };
 
-enum { CG_DIR_UNIFIED, CG_DIR_CPU, CG_DIR_CPUACCT, CG_DIR_MEMORY, CG_DIR_BLKIO, CG_NDIRS };
+enum { CG_DIR_UNIFIED, CG_DIR_CPU, CG_DIR_CPUACCT, CG_DIR_MEMORY, CG_NDIRS };
 
 /* What scrapes keep of a running container's cgroup: its directory in each
  * mounted hierarchy, open from the first scrape until the cgroup goes, so
@@ -40,6 +41,12 @@ struct container {
 	char cgroup_path[512];
 	struct ctr_counters n;
 	struct cg_cache cg;
+	/* Block I/O: the cgroup's id in the io controller's hierarchy (0: not
+	 * known yet), whether the kernel side counts its requests now and
+	 * ever did, and its figures as last read (final once it ended). */
+	uint64_t io_cgid;
+	bool io_followed, io_seen;
+	struct ps_io_hist io;
 	uint64_t cgroup_id;
 	struct cgroup_identity ident;
 	struct container_meta meta;

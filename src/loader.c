@@ -17,7 +17,7 @@ struct loader {
 	struct ring_buffer *rb;
 	loader_record_fn fn;
 	void *ctx;
-	struct loader_prog_state progs[8];
+	struct loader_prog_state progs[LOADER_MAX_PROGS];
 	size_t nprogs;
 	int ncpus;
 };
@@ -89,14 +89,17 @@ int loader__detect_cgroup(struct loader_config *cfg, char *mnt, size_t mntlen)
 		if (!sep || sscanf(line, "%*s %*s %*s %*s %1023s", mp) != 1 ||
 		    sscanf(sep + 3, "%63s %*s %1023s", fstype, opts) != 2)
 			continue;
-		if (!strcmp(fstype, "cgroup") && !v1_memory) {
+		if (!strcmp(fstype, "cgroup")) {
 			char *o, *save = NULL;
 
-			for (o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save))
-				if (!strcmp(o, "memory")) {
+			for (o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+				if (!strcmp(o, "memory") && !v1_memory) {
 					v1_memory = true;
 					snprintf(v1mnt, sizeof(v1mnt), "%s", mp);
+				} else if (!strcmp(o, "blkio") && !cfg->io_mount[0]) {
+					snprintf(cfg->io_mount, sizeof(cfg->io_mount), "%.255s", mp);
 				}
+			}
 		} else if (!strcmp(fstype, "cgroup2") && !v2) {
 			v2 = true;
 			snprintf(v2mnt, sizeof(v2mnt), "%s", mp);
@@ -105,22 +108,33 @@ int loader__detect_cgroup(struct loader_config *cfg, char *mnt, size_t mntlen)
 	fclose(f);
 	cfg->cgroup_v1 = v1_memory;
 	cfg->cgroup_hierarchy_id = 0;
+	cfg->io_hierarchy_id = 0;
 	if (v1_memory) {
 		f = fopen("/proc/self/cgroup", "re");
 		if (!f)
 			return -errno;
 		while (fgets(line, sizeof(line), f)) {
 			unsigned int id;
-			char ctrls[256];
+			char ctrls[256], *o, *save = NULL;
 
-			if (sscanf(line, "%u:%255[^:]:", &id, ctrls) == 2 && strstr(ctrls, "memory")) {
-				cfg->cgroup_hierarchy_id = id;
-				break;
+			if (sscanf(line, "%u:%255[^:]:", &id, ctrls) != 2)
+				continue;
+			for (o = strtok_r(ctrls, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+				if (!strcmp(o, "memory"))
+					cfg->cgroup_hierarchy_id = id;
+				else if (!strcmp(o, "blkio"))
+					cfg->io_hierarchy_id = id;
 			}
 		}
 		fclose(f);
+		/* blkio with memory: one hierarchy, the same ids */
+		if (cfg->io_hierarchy_id == cfg->cgroup_hierarchy_id)
+			cfg->io_hierarchy_id = 0;
+		if (!cfg->io_hierarchy_id)
+			cfg->io_mount[0] = 0;
 		snprintf(mnt, mntlen, "%s", v1mnt);
 	} else if (v2) {
+		cfg->io_mount[0] = 0;	/* v2: the io controller is on the tracked hierarchy */
 		snprintf(mnt, mntlen, "%s", v2mnt);
 	} else {
 		return -ENOENT;
@@ -138,6 +152,8 @@ static const struct {
 	{ "ps_cg_mkdir", false },
 	{ "ps_cg_rmdir", false },
 	{ "ps_oom", false },
+	{ "ps_io_issue", false },
+	{ "ps_io_done", false },
 };
 
 struct loader *loader__new(const struct loader_config *cfg, loader_record_fn fn, void *ctx,
@@ -173,10 +189,14 @@ struct loader *loader__new(const struct loader_config *cfg, loader_record_fn fn,
 	l->skel->rodata->args_max = cfg->args_max;
 	l->skel->rodata->cgroup_v1_subsys = cfg->cgroup_v1;
 	l->skel->rodata->cgroup_hierarchy_id = cfg->cgroup_hierarchy_id;
+	l->skel->rodata->io_hierarchy_id = cfg->io_hierarchy_id;
 	l->skel->rodata->wakeup_bytes = cfg->ringbuf_bytes / 4;
 	err = bpf_map__set_max_entries(l->skel->maps.ps_exec_heap, ncpus);
 	if (!err)
 		err = bpf_map__set_max_entries(l->skel->maps.ps_events, cfg->ringbuf_bytes);
+	if (!err)
+		err = bpf_map__set_max_entries(l->skel->maps.ps_io_hist,
+					       cfg->max_io_cgroups ? cfg->max_io_cgroups : 4096);
 	if (err) {
 		snprintf(errbuf, errlen, "cannot size BPF maps: %s", strerror(-err));
 		goto fail;
@@ -263,4 +283,24 @@ size_t loader__progs(const struct loader *l, struct loader_prog_state *out, size
 	for (i = 0; i < l->nprogs && i < max; i++)
 		out[i] = l->progs[i];
 	return l->nprogs;
+}
+
+int loader__io_follow(struct loader *l, uint64_t cgid)
+{
+	struct ps_io_hist zero = { 0 };
+
+	if (bpf_map_update_elem(bpf_map__fd(l->skel->maps.ps_io_hist), &cgid, &zero, BPF_NOEXIST) == 0 ||
+	    errno == EEXIST)
+		return 0;
+	return -errno;
+}
+
+int loader__io_read(struct loader *l, uint64_t cgid, struct ps_io_hist *out)
+{
+	return bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.ps_io_hist), &cgid, out) ? -errno : 0;
+}
+
+int loader__io_forget(struct loader *l, uint64_t cgid)
+{
+	return bpf_map_delete_elem(bpf_map__fd(l->skel->maps.ps_io_hist), &cgid) ? -errno : 0;
 }

@@ -12,12 +12,17 @@ struct loader_config {
 	uint32_t ringbuf_bytes;		/* power of two, >= 64 KiB */
 	bool cgroup_v1;			/* ids from a v1 hierarchy (hybrid hosts) */
 	uint32_t cgroup_hierarchy_id;	/* hierarchy whose mkdir/rmdir we follow */
+	uint32_t io_hierarchy_id;	/* v1 blkio hierarchy, when mounted; else 0 */
+	char io_mount[256];		/* and its mount point */
+	uint32_t max_io_cgroups;	/* containers whose block I/O is timed; 0: 4096 */
 };
 
 /* Called for every record taken from the ring buffer. Return <0 to stop. */
 typedef int (*loader_record_fn)(void *ctx, const void *data, size_t size);
 
 struct loader;
+
+#define LOADER_MAX_PROGS 16
 
 /* One line per program: name and whether it is attached. */
 struct loader_prog_state {
@@ -40,9 +45,18 @@ int loader__consume(struct loader *l);
 int loader__drops(struct loader *l, uint64_t out[PS_DROP__MAX]);
 size_t loader__progs(const struct loader *l, struct loader_prog_state *out, size_t max);
 
+/* Block I/O latency of one cgroup (id in the io controller's hierarchy):
+ * follow creates its histogram, so that the kernel side times its
+ * requests (0, or -errno: -E2BIG when max_io_cgroups are followed
+ * already); read copies it; forget removes it. */
+int loader__io_follow(struct loader *l, uint64_t cgid);
+int loader__io_read(struct loader *l, uint64_t cgid, struct ps_io_hist *out);
+int loader__io_forget(struct loader *l, uint64_t cgid);
+
 /* Checks before loading: root/capabilities and BTF. 0 or -errno + message. */
 int loader__preflight(char *errbuf, size_t errlen);
-/* Fills cgroup_v1/cgroup_hierarchy_id from the host's cgroup mounts. */
+/* Fills cgroup_v1, cgroup_hierarchy_id and the io hierarchy from the
+ * host's cgroup mounts. */
 int loader__detect_cgroup(struct loader_config *cfg, char *mnt, size_t mntlen);
 
 #endif

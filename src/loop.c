@@ -50,7 +50,7 @@ int runtime_start(const struct kernel_opts *k, struct pipeline_opts *po,
 		.args_max = k->args_max,
 		.ringbuf_bytes = k->ringbuf_bytes,
 	};
-	struct loader_prog_state progs[8];
+	struct loader_prog_state progs[LOADER_MAX_PROGS];
 	char err[512];
 	size_t i, n, attached = 0;
 	int rc;
@@ -67,6 +67,13 @@ int runtime_start(const struct kernel_opts *k, struct pipeline_opts *po,
 		cgmnt[0] = 0;
 	}
 	po->cgroup_mount = cgmnt[0] ? cgmnt : NULL;
+	{
+		static char io_mount[sizeof(lc.io_mount)];	/* outlives this call, as po */
+
+		memcpy(io_mount, lc.io_mount, sizeof(io_mount));
+		po->io_mount = lc.io_hierarchy_id && io_mount[0] ? io_mount : NULL;
+		po->io_hierarchy_id = po->io_mount ? lc.io_hierarchy_id : 0;
+	}
 	po->max_processes = k->max_processes;
 	po->node = k->node;
 	po->scan_proc = true;
@@ -86,8 +93,8 @@ int runtime_start(const struct kernel_opts *k, struct pipeline_opts *po,
 		*pp = NULL;
 		return EXIT_RUNTIME;
 	}
-	n = loader__progs(*lp, progs, 8);
-	for (i = 0; i < n && i < 8; i++) {
+	n = loader__progs(*lp, progs, LOADER_MAX_PROGS);
+	for (i = 0; i < n && i < LOADER_MAX_PROGS; i++) {
 		if (progs[i].attached)
 			attached++;
 		else

@@ -46,8 +46,6 @@ int cgfs__detect(struct cgfs *m)
 				snprintf(m->cpuacct, sizeof(m->cpuacct), "%s", mp);
 			else if (!strcmp(o, "cpu") && !m->cpu[0])
 				snprintf(m->cpu, sizeof(m->cpu), "%s", mp);
-			else if (!strcmp(o, "blkio") && !m->blkio[0])
-				snprintf(m->blkio, sizeof(m->blkio), "%s", mp);
 		}
 	}
 	fclose(f);
@@ -170,49 +168,6 @@ static bool read_usage_all(int dir, struct live *l)
 	return any;
 }
 
-/* v1 blkio.throttle.io_service_bytes / io_serviced: "MAJ:MIN Read N"
- * lines per device; the per-device Read and Write lines are summed. */
-static bool read_blkio(int dir, const char *file, uint64_t *r, uint64_t *w)
-{
-	char buf[8192], *line, *save = NULL;
-
-	*r = *w = 0;
-	if (read_cg(dir, file, buf, sizeof(buf)) < 0)
-		return false;
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char dev[32], op[16];
-		unsigned long long v;
-
-		if (sscanf(line, "%31s %15s %llu", dev, op, &v) != 3)
-			continue;
-		if (!strcmp(op, "Read"))
-			*r += v;
-		else if (!strcmp(op, "Write"))
-			*w += v;
-	}
-	return true;
-}
-
-/* v2 io.stat: "MAJ:MIN rbytes=N wbytes=N rios=N wios=N ..." per device */
-static bool read_iostat(int dir, struct live *l)
-{
-	char buf[8192], *line, *save = NULL;
-
-	if (read_cg(dir, "io.stat", buf, sizeof(buf)) < 0)
-		return false;
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		unsigned long long rb, wb, ri, wi;
-
-		if (sscanf(line, "%*s rbytes=%llu wbytes=%llu rios=%llu wios=%llu", &rb, &wb, &ri, &wi) == 4) {
-			l->io_rbytes += rb;
-			l->io_wbytes += wb;
-			l->io_rops += ri;
-			l->io_wops += wi;
-		}
-	}
-	return true;
-}
-
 static const char *const v2_cpu_keys[] = { "usage_usec", "user_usec", "system_usec",
 					    "nr_periods", "nr_throttled", "throttled_usec" };
 static const char *const v2_mem_keys[] = { "inactive_file" };
@@ -271,7 +226,6 @@ void metrics__read_live(const struct cgfs *fs, const char *path, struct cg_cache
 			read_keys(d, "memory.stat", v2_mem_keys, &inactive, kf, 1);
 		}
 		l->procs = count_lines(d, "cgroup.procs");
-		l->have_io = read_iostat(d, l);
 	} else {
 		d = cg_dir(fs->cpuacct, path, dirs, CG_DIR_CPUACCT, &tmp[CG_DIR_CPUACCT]);
 		if (read_u64(d, "cpuacct.usage", &l->cpu_ns)) {
@@ -293,9 +247,6 @@ void metrics__read_live(const struct cgfs *fs, const char *path, struct cg_cache
 			read_keys(d, "memory.stat", v1_mem_keys, &inactive, kf, 1);
 		}
 		l->procs = count_lines(d, "cgroup.procs");
-		d = cg_dir(fs->blkio, path, dirs, CG_DIR_BLKIO, &tmp[CG_DIR_BLKIO]);
-		l->have_io = read_blkio(d, "blkio.throttle.io_service_bytes", &l->io_rbytes, &l->io_wbytes) &&
-			     read_blkio(d, "blkio.throttle.io_serviced", &l->io_rops, &l->io_wops);
 	}
 	for (i = 0; i < CG_NDIRS; i++)
 		if (tmp[i] >= 0)
@@ -411,24 +362,24 @@ static void family(struct prom_buf *b, struct rows *rs, const char *name, enum p
 		prom_family(b, name, t, help);
 }
 
-#define NS 1e-9
+/* Seconds from ns are divisions, correctly rounded (ns * 1e-9 is not). */
 
 static bool v_cpu(const struct row *r, double *v)
 {
-	*v = r->live && r->l.have_cpu ? r->l.cpu_ns * NS
-	     : (r->c->n.cpu_user_ns + r->c->n.cpu_system_ns) * NS;
+	*v = r->live && r->l.have_cpu ? r->l.cpu_ns / 1e9
+	     : (r->c->n.cpu_user_ns + r->c->n.cpu_system_ns) / 1e9;
 	return true;
 }
 
 static bool v_user(const struct row *r, double *v)
 {
-	*v = r->live && r->l.have_cpu ? r->l.user_ns * NS : r->c->n.cpu_user_ns * NS;
+	*v = r->live && r->l.have_cpu ? r->l.user_ns / 1e9 : r->c->n.cpu_user_ns / 1e9;
 	return true;
 }
 
 static bool v_sys(const struct row *r, double *v)
 {
-	*v = r->live && r->l.have_cpu ? r->l.sys_ns * NS : r->c->n.cpu_system_ns * NS;
+	*v = r->live && r->l.have_cpu ? r->l.sys_ns / 1e9 : r->c->n.cpu_system_ns / 1e9;
 	return true;
 }
 
@@ -446,7 +397,7 @@ static bool v_throttled(const struct row *r, double *v)
 
 static bool v_throttled_s(const struct row *r, double *v)
 {
-	*v = r->l.throttled_ns * NS;
+	*v = r->l.throttled_ns / 1e9;
 	return r->live && r->l.have_thr;
 }
 
@@ -464,26 +415,26 @@ static bool v_ws(const struct row *r, double *v)
 
 static bool v_io_rb(const struct row *r, double *v)
 {
-	*v = (double)r->l.io_rbytes;
-	return r->live && r->l.have_io;
+	*v = (double)r->c->io.read_bytes;
+	return r->c->io_seen;
 }
 
 static bool v_io_wb(const struct row *r, double *v)
 {
-	*v = (double)r->l.io_wbytes;
-	return r->live && r->l.have_io;
+	*v = (double)r->c->io.write_bytes;
+	return r->c->io_seen;
 }
 
 static bool v_io_ro(const struct row *r, double *v)
 {
-	*v = (double)r->l.io_rops;
-	return r->live && r->l.have_io;
+	*v = (double)r->c->io.reads;
+	return r->c->io_seen;
 }
 
 static bool v_io_wo(const struct row *r, double *v)
 {
-	*v = (double)r->l.io_wops;
-	return r->live && r->l.have_io;
+	*v = (double)r->c->io.writes;
+	return r->c->io_seen;
 }
 
 static bool v_oom(const struct row *r, double *v)
@@ -494,7 +445,7 @@ static bool v_oom(const struct row *r, double *v)
 
 static bool v_runq(const struct row *r, double *v)
 {
-	*v = r->c->n.runq_delay_ns * NS;
+	*v = r->c->n.runq_delay_ns / 1e9;
 	return true;
 }
 
@@ -573,6 +524,32 @@ static void faults_family(struct prom_buf *b, struct rows *rs)
 		prom_sample_u64(b, "podsight_container_page_faults_total", l, n, rs->v[i].c->n.minor_faults);
 		l[n - 1].value = "major";
 		prom_sample_u64(b, "podsight_container_page_faults_total", l, n, rs->v[i].c->n.major_faults);
+	}
+}
+
+/* Block I/O latency: a histogram for each container that has done block
+ * I/O (like a client library's labelled histogram, it appears with its
+ * first request), running or finished. */
+static void io_latency_family(struct prom_buf *b, struct rows *rs)
+{
+	static const uint64_t bounds_ns[PS_IO_NB] = PS_IO_BOUNDS_NS;
+	struct prom_label l[6];
+	double bounds[PS_IO_NB];
+	size_t i, k;
+
+	for (k = 0; k < PS_IO_NB; k++)
+		bounds[k] = bounds_ns[k] / 1e9;
+	prom_family(b, "podsight_container_disk_io_latency_seconds", PROM_HISTOGRAM,
+		    "Block I/O requests of the container, by time from issue to the device to completion");
+	for (i = 0; i < rs->n; i++) {
+		const struct ps_io_hist *h = &rs->v[i].c->io;
+		uint64_t counts[PS_IO_NB + 1], n = 0;
+
+		for (k = 0; k <= PS_IO_NB; k++)
+			n |= counts[k] = h->count[k];
+		if (n)
+			prom_histogram(b, "podsight_container_disk_io_latency_seconds", l, base_labels(&rs->v[i], l),
+				       bounds, counts, PS_IO_NB, h->sum_ns / 1e9);
 	}
 }
 
@@ -678,11 +655,14 @@ int metrics__render(struct pipeline *p, const struct cgfs *fs, const struct metr
 	family(b, &rs, "podsight_container_write_bytes_total", PROM_COUNTER,
 	       "Bytes the container's ended processes made the storage layer write", v_write);
 	family(b, &rs, "container_fs_reads_bytes_total", PROM_COUNTER,
-	       "Bytes read from block devices by a running container (cgroupfs blkio / io.stat)", v_io_rb);
+	       "Bytes of the container's read requests that block devices completed", v_io_rb);
 	family(b, &rs, "container_fs_writes_bytes_total", PROM_COUNTER,
-	       "Bytes written to block devices by a running container", v_io_wb);
-	family(b, &rs, "container_fs_reads_total", PROM_COUNTER, "Block device reads of a running container", v_io_ro);
-	family(b, &rs, "container_fs_writes_total", PROM_COUNTER, "Block device writes of a running container", v_io_wo);
+	       "Bytes of the container's write requests that block devices completed", v_io_wb);
+	family(b, &rs, "container_fs_reads_total", PROM_COUNTER,
+	       "Read requests of the container that block devices completed", v_io_ro);
+	family(b, &rs, "container_fs_writes_total", PROM_COUNTER,
+	       "Write requests of the container that block devices completed", v_io_wo);
+	io_latency_family(b, &rs);
 	family(b, &rs, "podsight_container_execs_total", PROM_COUNTER, "Execs in the container", v_execs);
 	family(b, &rs, "podsight_container_forks_total", PROM_COUNTER, "New processes in the container", v_forks);
 	exits_family(b, &rs);

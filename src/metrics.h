@@ -14,7 +14,7 @@ struct pipeline;
 struct cgfs {
 	bool v2;
 	char unified[256];	/* v2 */
-	char memory[256], cpuacct[256], cpu[256], blkio[256];	/* v1 */
+	char memory[256], cpuacct[256], cpu[256];	/* v1 */
 };
 int cgfs__detect(struct cgfs *m);
 
@@ -25,8 +25,6 @@ struct live {
 	uint64_t mem_usage, mem_ws;
 	uint64_t periods, throttled, throttled_ns;
 	uint64_t procs;
-	bool have_io;
-	uint64_t io_rbytes, io_wbytes, io_rops, io_wops;
 };
 
 struct cg_cache;
@@ -40,7 +38,7 @@ struct metrics_health {
 	struct {
 		const char *name;
 		bool attached;
-	} progs[8];
+	} progs[16];	/* LOADER_MAX_PROGS */
 	size_t nprogs;
 	double self_cpu_seconds;
 	uint64_t self_rss_bytes;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,9 @@ struct pipeline {
 	struct json_writer *jw;
 	uint64_t page_size;
 	struct pipeline_stats st;
+	bool (*io_follow)(void *ctx, struct container *c);
+	void (*io_final)(void *ctx, struct container *c);
+	void *io_ctx;
 };
 
 static void read_boot_id(char *buf, size_t len)
@@ -86,18 +90,96 @@ static void scan_proc(struct pipeline *p)
 	procfs_iter_free(it);
 }
 
+/* The container's cgroup in the io controller's hierarchy: the same id
+ * when that is the tracked hierarchy, else the id of the directory of the
+ * same path there (kernfs ids are file handles), once it exists. */
+static void io_resolve(struct pipeline *p, struct container *c)
+{
+	struct {
+		struct file_handle fh;
+		uint64_t id;
+	} h;
+	char path[1024];
+	int mount_id;
+
+	if (c->io_cgid)
+		return;
+	if (!p->o.io_mount) {
+		c->io_cgid = c->cgroup_id;
+	} else {
+		h.fh.handle_bytes = sizeof(h.id);
+		if (snprintf(path, sizeof(path), "%s%s", p->o.io_mount, c->cgroup_path) >= (int)sizeof(path) ||
+		    name_to_handle_at(AT_FDCWD, path, &h.fh, &mount_id, 0) != 0 ||
+		    h.fh.handle_bytes != sizeof(h.id))
+			return;
+		memcpy(&c->io_cgid, h.fh.f_handle, sizeof(c->io_cgid));
+	}
+	if (c->io_cgid && p->io_follow)
+		c->io_seen |= c->io_followed = p->io_follow(p->io_ctx, c);
+}
+
 static void cg_added(void *ctx, uint64_t id, const char *path, void **data)
 {
 	struct pipeline *p = ctx;
+	struct container *c = containers__for_cgroup(p->cs, id, path, p->scanning);
 
-	*data = containers__for_cgroup(p->cs, id, path, p->scanning);
+	*data = c;
+	if (c)
+		io_resolve(p, c);
 }
 
 static void cg_removed(void *ctx, uint64_t id, void *data)
 {
 	struct pipeline *p = ctx;
+	struct container *c = data;
 
-	containers__retire(p->cs, data);	/* its totals stay for a while */
+	if (c && c->io_followed && p->io_final) {
+		p->io_final(p->io_ctx, c);
+		c->io_followed = false;
+	}
+	containers__retire(p->cs, c);	/* its totals stay for a while */
+}
+
+struct io_mkdir {
+	struct pipeline *p;
+	uint64_t id;
+	const char *path;
+	size_t len;
+};
+
+static void io_match(void *ctx, uint64_t id, const char *path, void *data)
+{
+	struct io_mkdir *m = ctx;
+	struct container *c = data;
+
+	if (c && !c->io_cgid && strlen(c->cgroup_path) == m->len &&
+	    !memcmp(c->cgroup_path, m->path, m->len)) {
+		c->io_cgid = m->id;
+		if (m->p->io_follow)
+			c->io_seen |= c->io_followed = m->p->io_follow(m->p->io_ctx, c);
+	}
+}
+
+static void io_refollow(void *ctx, uint64_t id, const char *path, void *data)
+{
+	struct pipeline *p = ctx;
+	struct container *c = data;
+
+	if (!c || c->io_followed)
+		return;
+	if (c->io_cgid)
+		c->io_seen |= c->io_followed = p->io_follow(p->io_ctx, c);
+	else
+		io_resolve(p, c);
+}
+
+void pipeline__set_io(struct pipeline *p, bool (*follow)(void *ctx, struct container *c),
+		      void (*final)(void *ctx, struct container *c), void *ctx)
+{
+	p->io_follow = follow;
+	p->io_final = final;
+	p->io_ctx = ctx;
+	cgroup_reg__foreach(p->cg, io_refollow, p);
 }
 
 static void container_warn(void *ctx, const char *msg)
@@ -555,6 +637,15 @@ static int on_cgroup(struct pipeline *p, const struct ps_cgroup_event *g, size_t
 {
 	if (size < sizeof(*g) || sizeof(*g) + (size_t)g->path_len > size) {
 		p->st.malformed++;
+		return 0;
+	}
+	if (p->o.io_hierarchy_id && g->hierarchy_id == p->o.io_hierarchy_id) {
+		/* the io hierarchy's directory of a container made after the
+		 * tracked one: the container's io id */
+		struct io_mkdir m = { p, g->id, (const char *)(g + 1), g->path_len };
+
+		if (g->hdr.type == PS_EV_CGROUP_MKDIR)
+			cgroup_reg__foreach(p->cg, io_match, &m);
 		return 0;
 	}
 	if (g->hdr.type == PS_EV_CGROUP_MKDIR)

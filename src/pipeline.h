@@ -50,6 +50,11 @@ struct pipeline_opts {
 	const struct runtime_paths *runtime_paths;	/* NULL: the usual places */
 	uint64_t retention_ns;		/* finished containers' figures; 0: 5 min */
 	size_t max_finished;		/* 0: 1000 */
+	/* Block I/O: where the io controller's hierarchy is mounted when it is
+	 * not the tracked one (v1 blkio; NULL: the same ids), and its id, whose
+	 * cgroup_mkdir records come too. */
+	const char *io_mount;
+	uint32_t io_hierarchy_id;
 	/* One line per problem worth an operator's attention (a container
 	 * whose runtime state cannot be read); NULL: silent. */
 	void (*warn)(void *ctx, const char *msg);
@@ -79,6 +84,12 @@ const struct pipeline_stats *pipeline__stats(const struct pipeline *p);
 const char *pipeline__node(const struct pipeline *p);
 
 struct container;
+/* Block I/O latency per container: follow(c) when a running container's
+ * io cgroup id becomes known (c->io_cgid; returns whether its requests are
+ * now timed), final(c) when its cgroup goes (take its last figures into
+ * c->io). Called at once for the containers known already. */
+void pipeline__set_io(struct pipeline *p, bool (*follow)(void *ctx, struct container *c),
+		      void (*final)(void *ctx, struct container *c), void *ctx);
 /* Calls fn for every container with its counters: live ones (live true)
  * and those whose cgroup is gone but whose figures are still retained. */
 void pipeline__foreach_container_stats(struct pipeline *p,

@@ -132,6 +132,92 @@ def test_throttling_only_for_a_cpu_quota(agent, testenv):
     assert not [l for l in text.splitlines() if 'namespace=""' in l or 'pod=""' in l]
 
 
+def histogram(text, name, **labels):
+    """{le: cumulative count}, sum and count of one histogram series."""
+    buckets = {}
+    for line in text.splitlines():
+        m = re.match(r'^%s_bucket\{(.*)\} (\S+)$' % name, line)
+        if m:
+            got = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(1)))
+            if all(got.get(k) == v for k, v in labels.items()):
+                buckets[got["le"]] = float(m.group(2))
+    s, c = series(text, name + "_sum", **labels), series(text, name + "_count", **labels)
+    return buckets, (s[0] if s else 0.0), (c[0] if c else 0.0)
+
+
+FS = ("container_fs_reads_total", "container_fs_writes_total",
+      "container_fs_reads_bytes_total", "container_fs_writes_bytes_total")
+
+
+def test_block_io_per_container(agent, testenv, tmp_path):
+    """Direct I/O from a container: its read and write requests and their
+    bytes are counted exactly, each is in its latency histogram, their summed
+    latency fits in the wall time the workload measured, and the figures
+    stay once the container is gone."""
+    name = "podsight-test-dio-%s" % uuid.uuid4().hex[:6]
+    data = tmp_path / "data"
+    data.mkdir()
+    n = 100
+    ctr_run_d(testenv, name, "/bin/sh", "-c",
+              "%s sleep 1500; %s dio /data/blocks %d 0 > /data/out.tmp; mv /data/out.tmp /data/out; %s sleep 600000"
+              % (BIN, BIN, n, BIN),
+              extra=("--mount", "type=bind,src=%s,dst=/data,options=rbind:rw" % data))
+    try:
+        time.sleep(1.0)  # sleeping: its binary is read, no I/O until the dio
+        before = scrape()
+        h0, s0, c0 = histogram(before, "podsight_container_disk_io_latency_seconds", container=name)
+        f0 = [series(before, m, container=name) for m in FS]
+        for _ in range(200):
+            if (data / "out").exists():
+                break
+            time.sleep(0.05)
+        wall = int((data / "out").read_text()) / 1e9
+        time.sleep(0.2)
+        text = scrape()
+    finally:
+        ctr_rm(testenv, name)
+    f1 = [series(text, m, container=name) for m in FS]
+    assert all(len(v) == 1 for v in f0 + f1), (f0, f1)
+    reads, writes, rbytes, wbytes = [b[0] - a[0] for a, b in zip(f0, f1)]
+    # its data, exactly; creating files may read a few metadata blocks too
+    assert (writes, wbytes) == (n, n * 4096)
+    assert n <= reads <= n + 8 and n * 4096 <= rbytes <= n * 4096 + (reads - n) * 131072, (reads, rbytes)
+    h1, s1, c1 = histogram(text, "podsight_container_disk_io_latency_seconds", container=name)
+    assert c1 - c0 == reads + writes, (c0, c1, h1)
+    assert h1["+Inf"] == c1 == f1[0][0] + f1[1][0]
+    les = sorted((float(k), v) for k, v in h1.items() if k != "+Inf")
+    assert len(les) == 11 and [v for _, v in les] == sorted(v for _, v in les)  # cumulative
+    # the 2n timed requests took most of the workload's time, and no more;
+    # a metadata read came before its clock started
+    assert 0.3 * wall < s1 - s0 <= wall + (reads - n) * 0.1, (s0, s1, wall)
+    # the final figures stay once the container is gone
+    time.sleep(0.5)
+    after = scrape()
+    assert series(after, "podsight_container_running", container=name) == [0.0]
+    assert histogram(after, "podsight_container_disk_io_latency_seconds", container=name) == (h1, s1, c1)
+    assert [series(after, m, container=name) for m in FS] == f1
+
+
+def test_block_io_of_short_lived_containers(agent, testenv, tmp_path):
+    """Containers that do direct I/O at once and are gone before the next
+    scrape: every write request is in their final figures."""
+    data = tmp_path / "data"
+    data.mkdir()
+    names = ["podsight-test-dios-%s-%d" % (uuid.uuid4().hex[:6], i) for i in range(3)]
+    for i, name in enumerate(names):
+        sh(testenv, "ctr", "-n", "default", "run", "--rm",
+           "--mount", "type=bind,src=%s,dst=/data,options=rbind:rw" % data,
+           testenv["PODSIGHT_TEST_IMAGE"], name, BIN, "dio", "/data/b%d" % i, str(10 * (i + 1)), "0")
+    time.sleep(0.5)
+    text = scrape()
+    for i, name in enumerate(names):
+        assert series(text, "podsight_container_running", container=name) == [0.0]
+        assert series(text, "container_fs_writes_total", container=name) == [10.0 * (i + 1)]
+        assert series(text, "container_fs_writes_bytes_total", container=name) == [40960.0 * (i + 1)]
+        _, _, count = histogram(text, "podsight_container_disk_io_latency_seconds", container=name)
+        assert count == 10 * (i + 1) + series(text, "container_fs_reads_total", container=name)[0]
+
+
 def test_cpu_and_memory_agree_with_cgroupfs(agent, testenv):
     name = "podsight-test-acc-%s" % uuid.uuid4().hex[:6]
     ctr_run_d(testenv, name, "/bin/sh", "-c", "%s burn 1500 0; %s hold 96 600000" % (BIN, BIN))

@@ -7,9 +7,16 @@
  *                                 worker exits the process with CODE
  *   workload sleep MS             sleep, then exit 0
  *   workload hold MIB MS          touch MIB MiB of fresh memory, hold it MS
+ *   workload dio FILE N MS        write N 4 KiB blocks to a new FILE with O_DIRECT,
+ *                                 read them back with O_DIRECT (one request
+ *                                 each on the device), print the wall time in
+ *                                 ns the 2N took, then sleep MS
  *   workload [anything else...]   exit 0 (argv is what the test looks at)
  */
+#define _GNU_SOURCE
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -64,8 +71,38 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+static int dio(const char *path, int n)
+{
+	struct timespec a, b;
+	void *buf;
+	int fd = open(path, O_CREAT | O_TRUNC | O_RDWR | O_DIRECT, 0600);
+
+	if (fd < 0 || posix_memalign(&buf, 4096, 4096))
+		return 98;
+	memset(buf, 0x5a, 4096);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (int i = 0; i < n; i++)
+		if (pwrite(fd, buf, 4096, (off_t)i * 4096) != 4096)
+			return 97;
+	for (int i = 0; i < n; i++)
+		if (pread(fd, buf, 4096, (off_t)i * 4096) != 4096)
+			return 96;
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	printf("%lld\n", (long long)(b.tv_sec - a.tv_sec) * 1000000000ll + (b.tv_nsec - a.tv_nsec));
+	fflush(stdout);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 5 && !strcmp(argv[1], "dio")) {
+		int rc = dio(argv[2], atoi(argv[3]));
+
+		if (!rc)
+			usleep((useconds_t)atoi(argv[4]) * 1000);
+		return rc;
+	}
 	if (argc >= 3 && !strcmp(argv[1], "exit"))
 		return atoi(argv[2]);
 	if (argc >= 4 && !strcmp(argv[1], "burn")) {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <jansson.h>
+#include "containers.h"
 #include "pipeline.h"
 #include "runtime_meta.h"
 
@@ -65,19 +66,25 @@ static void write_bundle(const char *ns, const char *id, const char *json)
 	fclose(f);
 }
 
-static void mkdir_rec(struct pipeline *p, uint64_t id, const char *path)
+static void cgroup_rec(struct pipeline *p, uint32_t type, uint32_t hier, uint64_t id, const char *path)
 {
 	char buf[sizeof(struct ps_cgroup_event) + 512];
 	struct ps_cgroup_event *g = (void *)buf;
 	size_t n = strlen(path);
 
 	memset(g, 0, sizeof(*g));
-	g->hdr.type = PS_EV_CGROUP_MKDIR;
+	g->hdr.type = type;
 	g->hdr.size = sizeof(*g) + n;
+	g->hierarchy_id = hier;
 	g->id = id;
 	g->path_len = n;
 	memcpy(g + 1, path, n);
 	assert_int_equal(pipeline__record(p, buf, g->hdr.size), 0);
+}
+
+static void mkdir_rec(struct pipeline *p, uint64_t id, const char *path)
+{
+	cgroup_rec(p, PS_EV_CGROUP_MKDIR, 3, id, path);
 }
 
 static void exec_rec(struct pipeline *p, uint32_t pid, uint32_t ppid, uint64_t t, uint64_t cg,
@@ -241,11 +248,97 @@ static void test_unknown_container_state(void **state)
 	rm_root();
 }
 
+/* Block I/O: which containers are followed, under which io cgroup id. */
+static uint64_t followed[8], finals[8];
+static size_t n_followed, n_finals;
+
+static bool on_follow(void *ctx, struct container *c)
+{
+	if (n_followed < 8)
+		followed[n_followed++] = c->io_cgid;
+	return true;
+}
+
+static void on_final(void *ctx, struct container *c)
+{
+	c->io.writes = 42;	/* what the agent reads from the map */
+	if (n_finals < 8)
+		finals[n_finals++] = c->io_cgid;
+}
+
+static void count_io(void *ctx, struct container *c, const struct fmt_container *fc, bool live)
+{
+	uint64_t *sum = ctx;
+
+	*sum += c->io.writes + (c->io_seen ? 1000 : 0) + (c->io_followed ? 100000 : 0);
+}
+
+static void test_io_cgroup_ids(void **state)
+{
+	struct runtime_paths rp;
+	struct pipeline_opts o = { .node = "n1", .max_processes = 100, .runtime_paths = &rp };
+	struct pipeline *p;
+	char io_mount[300];
+	uint64_t sum = 0;
+
+	(void)state;
+	strcpy(root, "/tmp/pipeline-XXXXXX");
+	assert_non_null(mkdtemp(root));
+	runtime_paths_default(&rp);
+
+	/* v2: the io controller is on the tracked hierarchy, the same ids; the
+	 * containers known before set_io are followed by it */
+	p = pipeline__new(&o);
+	assert_non_null(p);
+	n_followed = n_finals = 0;
+	mkdir_rec(p, 500, "/default/first");
+	pipeline__set_io(p, on_follow, on_final, NULL);
+	mkdir_rec(p, 501, "/default/second");
+	mkdir_rec(p, 502, "/system.slice/not-a-container");
+	assert_int_equal(n_followed, 2);
+	assert_int_equal(followed[0], 500);
+	assert_int_equal(followed[1], 501);
+	cgroup_rec(p, PS_EV_CGROUP_RMDIR, 3, 501, "/default/second");
+	assert_int_equal(n_finals, 1);
+	assert_int_equal(finals[0], 501);
+	/* first: followed; second: ended, final figures kept, no longer followed */
+	pipeline__foreach_container_stats(p, count_io, &sum);
+	assert_int_equal(sum, 101000 + 1042);
+	pipeline__free(p);
+
+	/* v1: the blkio hierarchy (id 9) is another one; its directory for a
+	 * container comes after the tracked one's, with its own id */
+	snprintf(io_mount, sizeof(io_mount), "%s/blkio", root);
+	o.io_mount = io_mount;
+	o.io_hierarchy_id = 9;
+	p = pipeline__new(&o);
+	assert_non_null(p);
+	n_followed = n_finals = 0;
+	pipeline__set_io(p, on_follow, on_final, NULL);
+	mkdir_rec(p, 600, "/default/third");
+	assert_int_equal(n_followed, 0);	/* no blkio directory yet */
+	cgroup_rec(p, PS_EV_CGROUP_MKDIR, 9, 7001, "/default/other");
+	cgroup_rec(p, PS_EV_CGROUP_MKDIR, 9, 7002, "/default/third/sub");
+	assert_int_equal(n_followed, 0);
+	cgroup_rec(p, PS_EV_CGROUP_MKDIR, 9, 7003, "/default/third");
+	assert_int_equal(n_followed, 1);
+	assert_int_equal(followed[0], 7003);
+	/* the blkio hierarchy's rmdir is not the container's end */
+	cgroup_rec(p, PS_EV_CGROUP_RMDIR, 9, 7003, "/default/third");
+	assert_int_equal(n_finals, 0);
+	cgroup_rec(p, PS_EV_CGROUP_RMDIR, 3, 600, "/default/third");
+	assert_int_equal(n_finals, 1);
+	assert_int_equal(finals[0], 7003);
+	pipeline__free(p);
+	rm_root();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pod_and_session),
 		cmocka_unit_test(test_unknown_container_state),
+		cmocka_unit_test(test_io_cgroup_ids),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
