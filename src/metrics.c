@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,7 +280,7 @@ static void short_id(const char *id, char id12[13])
 }
 
 struct row {
-	const struct container *c;
+	struct container *c;
 	struct fmt_container fc;
 	bool live;
 	struct live l;
@@ -316,10 +317,62 @@ static void collect(void *ctx, struct container *c, const struct fmt_container *
 	nv->fc = *fc;
 	short_id(s0(fc->id), nv->id12);
 	nv->live = live;
-	if (live)
-		metrics__read_live(r->fs, c->cgroup_path, &c->cg, &nv->l);
-	else
-		memset(&nv->l, 0, sizeof(nv->l));
+	memset(&nv->l, 0, sizeof(nv->l));
+}
+
+/*
+ * The cgroupfs reads are most of a scrape's time, nearly all of it in the
+ * kernel, and each container's are independent of the others': with many
+ * containers they are split over up to SCRAPE_THREADS threads, one per
+ * ROWS_PER_THREAD containers and at most one per CPU, while the agent's
+ * loop waits. The CPU they take is the same; the scrape ends sooner.
+ */
+#define SCRAPE_THREADS 4
+#define ROWS_PER_THREAD 128
+
+struct read_part {
+	struct rows *rs;
+	size_t from, to;
+};
+
+static void *read_part(void *arg)
+{
+	struct read_part *p = arg;
+
+	for (size_t i = p->from; i < p->to; i++) {
+		struct row *r = &p->rs->v[i];
+
+		if (r->live)
+			metrics__read_live(p->rs->fs, r->c->cgroup_path, &r->c->cg, &r->l);
+	}
+	return NULL;
+}
+
+static void read_rows(struct rows *rs)
+{
+	struct read_part parts[SCRAPE_THREADS];
+	pthread_t th[SCRAPE_THREADS];
+	bool started[SCRAPE_THREADS] = { false };
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nt = rs->n / ROWS_PER_THREAD, i;
+
+	if (nt > SCRAPE_THREADS)
+		nt = SCRAPE_THREADS;
+	if (ncpu > 0 && nt > (size_t)ncpu)
+		nt = (size_t)ncpu;
+	if (nt < 1)
+		nt = 1;
+	for (i = 0; i < nt; i++)
+		parts[i] = (struct read_part){ rs, rs->n * i / nt, rs->n * (i + 1) / nt };
+	for (i = 1; i < nt; i++)
+		started[i] = pthread_create(&th[i], NULL, read_part, &parts[i]) == 0;
+	read_part(&parts[0]);
+	for (i = 1; i < nt; i++) {
+		if (started[i])
+			pthread_join(th[i], NULL);
+		else
+			read_part(&parts[i]);	/* no thread: read them here */
+	}
 }
 
 /* namespace, pod, container, container_id: kube-state-metrics' and
@@ -334,7 +387,7 @@ static size_t base_labels(const struct row *r, struct prom_label *l)
 	l[1] = (struct prom_label){ "pod", s0(r->fc.k8s_pod) };
 	l[2] = (struct prom_label){ "container",
 				    r->fc.sandbox ? "POD" : r->fc.k8s_container && *r->fc.k8s_container
-				    ? r->fc.k8s_container : s0(r->fc.name) };
+				    ? r->fc.k8s_container : r->fc.name && *r->fc.name ? r->fc.name : s0(r->fc.id) };
 	l[3] = (struct prom_label){ "container_id", r->id12[0] ? r->id12 : s0(r->fc.id) };
 	return 4;
 }
@@ -634,6 +687,7 @@ int metrics__render(struct pipeline *p, const struct cgfs *fs, const struct metr
 		prom_buf_free(b);
 		return rs.err;
 	}
+	read_rows(&rs);
 	family(b, &rs, "container_cpu_usage_seconds_total", PROM_COUNTER,
 	       "CPU time of the container: cgroupfs while it runs, the sum over its processes once it ended", v_cpu);
 	family(b, &rs, "container_cpu_user_seconds_total", PROM_COUNTER, "User CPU time of the container", v_user);
