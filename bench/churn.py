@@ -9,7 +9,13 @@ once and reports the agent's RSS with them known and the time and size of a
 /metrics scrape; with --busy N it then runs N containers exec'ing at
 --exec-rate per second in all and reports the agent's CPU.
 
-    bench/churn.py [--containers 150] [--pods 50] [--hold 500] [--busy 100 --exec-rate 50]
+    bench/churn.py [--containers 150] [--pods 50] [--hold 500] [--hold-pods 250]
+                   [--busy 100 --exec-rate 50]
+
+With --hold-pods N it then replaces the held containers by N running
+Kubernetes-style pods (a sandbox and one container each: 2N containers,
+with namespace, pod and container labels as a cluster has them) and
+measures RSS and the scrape again.
 
 Needs root and the test environment (tests/env/setup.sh, run by this script).
 """
@@ -71,12 +77,37 @@ def proc_cpu_rss(pid):
     return cpu, hwm, rss
 
 
+def measure_scrape(figures, suffix, agent_pid):
+    """RSS with the containers known, and the time and size of /metrics,
+    plain and gzip'd as Prometheus asks for it."""
+    ps = subprocess.run([PODSIGHT, "ps", "--json"], stdout=subprocess.PIPE, text=True).stdout
+    figures["containers_known" + suffix] = sum(1 for l in ps.splitlines() if l)
+    _, hwm, rss = proc_cpu_rss(agent_pid)
+    figures["rss_bytes_with_held" + suffix] = rss
+    figures["peak_rss_bytes_with_held" + suffix] = hwm
+    for enc, key in ((None, ""), ("gzip", "_gzip")):
+        times, size = [], 0
+        for _ in range(20):
+            req = urllib.request.Request("http://127.0.0.1:9101/metrics",
+                                         headers={"Accept-Encoding": enc} if enc else {})
+            t = time.monotonic()
+            with urllib.request.urlopen(req, timeout=30) as r:
+                size = len(r.read())
+            times.append(time.monotonic() - t)
+        times.sort()
+        figures["scrape%s_ms_median%s" % (key, suffix)] = times[len(times) // 2] * 1e3
+        figures["scrape%s_ms_max%s" % (key, suffix)] = times[-1] * 1e3
+        figures["scrape%s_bytes%s" % (key, suffix)] = size
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--containers", type=int, default=150, help="short-lived ctr containers (default 150)")
     ap.add_argument("--pods", type=int, default=50, help="short-lived CRI pods (default 50)")
     ap.add_argument("--commands", type=int, default=3, help="commands each runs (default 3)")
     ap.add_argument("--hold", type=int, default=0, help="then keep N containers running and measure RSS")
+    ap.add_argument("--hold-pods", type=int, default=0,
+                    help="then N running CRI pods instead (2N containers); measure again")
     ap.add_argument("--busy", type=int, default=0, help="then N containers exec'ing; measure agent CPU")
     ap.add_argument("--exec-rate", type=float, default=50, help="execs per second over the --busy containers")
     ap.add_argument("--busy-seconds", type=float, default=30)
@@ -89,6 +120,7 @@ def main():
     agent = subprocess.Popen([PODSIGHT, "agent", "--output", out], stderr=subprocess.PIPE, text=True,
                              start_new_session=True)
     held = []
+    held_pods = []
     expected = {}  # marker -> (container id, pod name or None)
     figures = {}
     try:
@@ -139,23 +171,37 @@ def main():
                     "3600000")
                 held.append(name)
             time.sleep(2)
-            ps = subprocess.run([PODSIGHT, "ps", "--json"], stdout=subprocess.PIPE, text=True).stdout
-            figures["containers_known"] = sum(1 for l in ps.splitlines() if l)
-            _, hwm_hold, rss_hold = proc_cpu_rss(agent.pid)
-            figures["rss_bytes_with_held"] = rss_hold
-            figures["peak_rss_bytes_with_held"] = hwm_hold
             figures["held"] = args.hold
-            # /metrics with that many containers: time and size of a scrape
-            times, size = [], 0
-            for _ in range(20):
-                t = time.monotonic()
-                with urllib.request.urlopen("http://127.0.0.1:9101/metrics", timeout=30) as r:
-                    size = len(r.read())
-                times.append(time.monotonic() - t)
-            times.sort()
-            figures["scrape_ms_median"] = times[len(times) // 2] * 1e3
-            figures["scrape_ms_max"] = times[-1] * 1e3
-            figures["scrape_bytes"] = size
+            measure_scrape(figures, "", agent.pid)
+        if args.hold_pods:
+            for name in held:
+                run(env, "ctr", "-n", "default", "task", "kill", "-s", "KILL", name, check=False)
+            time.sleep(1)
+            for name in held:
+                run(env, "ctr", "-n", "default", "task", "rm", "-f", name, check=False)
+                run(env, "ctr", "-n", "default", "container", "rm", name, check=False)
+            held = []
+            log("starting %d pods" % args.hold_pods)
+            tmp = os.path.join(WORK, "churn")
+            os.makedirs(tmp, exist_ok=True)
+            for i in range(args.hold_pods):
+                uid = str(uuid.uuid4())
+                pod = "app-%s-%s" % (uid[:10].replace("-", ""), uid[-5:])
+                podj = {"metadata": {"name": pod, "namespace": "bench", "uid": uid, "attempt": 0},
+                        "linux": {"cgroup_parent": "/kubepods/besteffort/pod" + uid,
+                                  "security_context": {"namespace_options": {"network": "NODE", "pid": "CONTAINER"}}}}
+                ctrj = {"metadata": {"name": "app", "attempt": 0}, "image": {"image": env["PODSIGHT_TEST_IMAGE"]},
+                        "command": [BIN, "sleep", "3600000"],
+                        "linux": {"security_context": {"namespace_options": {"network": "NODE", "pid": "CONTAINER"}}}}
+                pf, cf = os.path.join(tmp, "hpod.json"), os.path.join(tmp, "hctr.json")
+                json.dump(podj, open(pf, "w"))
+                json.dump(ctrj, open(cf, "w"))
+                pid_ = run(env, "node", env["PODSIGHT_CRI"], "runp", pf)
+                run(env, "node", env["PODSIGHT_CRI"], "run", pid_, cf, pf)
+                held_pods.append(pid_)
+            time.sleep(2)
+            figures["held_pods"] = args.hold_pods
+            measure_scrape(figures, "_pods", agent.pid)
         if args.busy:
             # agent CPU with N containers each exec'ing: 2 execs (the
             # workload and sleep) every 2*N/rate seconds per container
@@ -177,6 +223,10 @@ def main():
         if agent.poll() is None:
             agent.send_signal(signal.SIGINT)
             agent.wait(timeout=30)
+        for pid_ in held_pods:
+            for verb in ("stopp", "rmp"):
+                subprocess.run(["node", env["PODSIGHT_CRI"], verb, pid_], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for name in held:
             subprocess.run(["ctr", "-n", "default", "task", "kill", "-s", "KILL", name], env=env,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -492,29 +492,17 @@ int BPF_PROG(ps_oom, struct task_struct *task, uid_t uid)
 }
 
 /*
- * Block I/O per container: each read or write request from its issue to
- * the device to its completion, counted with its bytes and timed into the
- * histogram of the cgroup that submitted it (the blkcg the block layer
- * charges: the cgroup of the io controller's hierarchy). Only cgroups the
- * agent follows (a container's: it creates their ps_io_hist entry) are
- * counted; other I/O costs one lookup. (v1 blkio's own counters stay at
- * zero on kernels that activate blk-throttle only once a limit is set.)
+ * Block I/O per container: each read or write request of a followed cgroup
+ * (a container's: the agent creates its ps_io_hist entry), counted with its
+ * bytes when it completes, and timed from its start (rq->start_time_ns: its
+ * allocation, so queueing in the I/O scheduler counts) to its completion
+ * into a histogram. The cgroup is the blkcg the block layer charges the
+ * request to, in the io controller's hierarchy. One program at completion,
+ * BTF-typed (direct loads, no probe reads): I/O of other cgroups costs one
+ * map lookup. (v1 blkio's own counters stay at zero on kernels that
+ * activate blk-throttle only once a limit is set.)
  */
 #define REQ_OP_MASK_	0xff	/* (1 << REQ_OP_BITS) - 1 */
-
-struct io_start {
-	__u64 ts;
-	__u64 cgid;
-	__u32 bytes;
-	__u32 write;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 8192);	/* requests in flight at once */
-	__type(key, __u64);		/* struct request * */
-	__type(value, struct io_start);
-} ps_io_start SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -526,53 +514,33 @@ struct {
 
 static const __u64 io_bounds[PS_IO_NB] = PS_IO_BOUNDS_NS;
 
-static __always_inline __u64 rq_cgroup_id(struct request *rq)
-{
-	struct bio *bio = BPF_CORE_READ(rq, bio);
-
-	if (!bio || !bpf_core_field_exists(bio->bi_blkg))
-		return 0;
-	return BPF_CORE_READ(bio, bi_blkg, blkcg, css.cgroup, kn, id);
-}
-
-SEC("raw_tp/block_rq_issue")
-int BPF_PROG(ps_io_issue, struct request *rq)
-{
-	struct io_start st = {};
-	__u64 key = (__u64)rq;
-	__u32 op = BPF_CORE_READ(rq, cmd_flags) & REQ_OP_MASK_;
-
-	if (op != REQ_OP_READ && op != REQ_OP_WRITE)
-		return 0;
-	st.cgid = rq_cgroup_id(rq);
-	if (!st.cgid || !bpf_map_lookup_elem(&ps_io_hist, &st.cgid))
-		return 0;
-	st.bytes = BPF_CORE_READ(rq, __data_len);
-	st.write = op == REQ_OP_WRITE;
-	st.ts = bpf_ktime_get_ns();
-	if (bpf_map_update_elem(&ps_io_start, &key, &st, BPF_ANY))
-		count_drop(PS_DROP_IO_INFLIGHT);
-	return 0;
-}
-
-SEC("raw_tp/block_rq_complete")
+SEC("tp_btf/block_rq_complete")
 int BPF_PROG(ps_io_done, struct request *rq, blk_status_t error, unsigned int nr_bytes)
 {
-	__u64 key = (__u64)rq, lat, cgid;
-	struct io_start *st = bpf_map_lookup_elem(&ps_io_start, &key);
+	struct bio *bio = rq->bio;
 	struct ps_io_hist *h;
-	__u32 i, bytes, write;
+	__u64 cgid, start, lat;
+	__u32 op = rq->cmd_flags & REQ_OP_MASK_, i;
 
-	if (!st)
+	if (!bio || (op != REQ_OP_READ && op != REQ_OP_WRITE) || !bpf_core_field_exists(bio->bi_blkg))
 		return 0;
-	lat = bpf_ktime_get_ns() - st->ts;
-	cgid = st->cgid;
-	bytes = st->bytes;
-	write = st->write;
-	bpf_map_delete_elem(&ps_io_start, &key);	/* a partial completion ends it too */
+	cgid = bio->bi_blkg->blkcg->css.cgroup->kn->id;
 	h = bpf_map_lookup_elem(&ps_io_hist, &cgid);
 	if (!h)
 		return 0;
+	if (op == REQ_OP_WRITE)
+		__sync_fetch_and_add(&h->write_bytes, nr_bytes);
+	else
+		__sync_fetch_and_add(&h->read_bytes, nr_bytes);
+	/* a request may complete in parts: it is one request, done with the
+	 * last part (its remaining length is this part's) */
+	if (nr_bytes < rq->__data_len)
+		return 0;
+	__sync_fetch_and_add(op == REQ_OP_WRITE ? &h->writes : &h->reads, 1);
+	start = rq->start_time_ns;
+	if (!start)
+		return 0;	/* not stamped: the queue keeps no I/O statistics */
+	lat = bpf_ktime_get_ns() - start;
 	for (i = 0; i < PS_IO_NB; i++)
 		if (lat <= io_bounds[i])
 			break;
@@ -580,12 +548,5 @@ int BPF_PROG(ps_io_done, struct request *rq, blk_status_t error, unsigned int nr
 		i = PS_IO_NB;
 	__sync_fetch_and_add(&h->count[i], 1);
 	__sync_fetch_and_add(&h->sum_ns, lat);
-	if (write) {
-		__sync_fetch_and_add(&h->writes, 1);
-		__sync_fetch_and_add(&h->write_bytes, bytes);
-	} else {
-		__sync_fetch_and_add(&h->reads, 1);
-		__sync_fetch_and_add(&h->read_bytes, bytes);
-	}
 	return 0;
 }

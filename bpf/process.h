@@ -33,7 +33,6 @@ enum ps_drop_reason {
 	PS_DROP_READ_PATH,	/* a path could not be read: record sent without it */
 	PS_DROP_TG_ACC,		/* per-process accumulator map full */
 	PS_DROP_RB_OOM,		/* ring buffer full: OOM kill record lost */
-	PS_DROP_IO_INFLIGHT,	/* in-flight block request map full: not timed */
 	PS_DROP__MAX,
 };
 
@@ -147,7 +146,7 @@ struct ps_oom_event {
 
 /*
  * Block I/O of a container: the read and write requests the device
- * completed, their bytes, and their latency from issue to completion as a
+ * completed, their bytes, and their latency from start to completion as a
  * histogram: count[i] requests took at most PS_IO_BOUNDS_NS[i] (and more
  * than the bound before), count[PS_IO_NB] more than every bound. Value of
  * the ps_io_hist map, keyed by the cgroup id in the io controller's

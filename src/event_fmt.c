@@ -17,7 +17,6 @@ const char *ps_drop_reason_name(unsigned int reason)
 		[PS_DROP_READ_PATH] = "path_read_failed",
 		[PS_DROP_TG_ACC] = "thread_accumulator_full",
 		[PS_DROP_RB_OOM] = "ringbuf_full_oom",
-		[PS_DROP_IO_INFLIGHT] = "io_inflight_full",
 	};
 
 	return reason < PS_DROP__MAX && names[reason] ? names[reason] : "unknown";

@@ -152,7 +152,6 @@ static const struct {
 	{ "ps_cg_mkdir", false },
 	{ "ps_cg_rmdir", false },
 	{ "ps_oom", false },
-	{ "ps_io_issue", false },
 	{ "ps_io_done", false },
 };
 

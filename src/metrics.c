@@ -593,7 +593,7 @@ static void io_latency_family(struct prom_buf *b, struct rows *rs)
 	for (k = 0; k < PS_IO_NB; k++)
 		bounds[k] = bounds_ns[k] / 1e9;
 	prom_family(b, "podsight_container_disk_io_latency_seconds", PROM_HISTOGRAM,
-		    "Block I/O requests of the container, by time from issue to the device to completion");
+		    "Block I/O requests of the container, by time from their start (queueing included) to completion");
 	for (i = 0; i < rs->n; i++) {
 		const struct ps_io_hist *h = &rs->v[i].c->io;
 		uint64_t counts[PS_IO_NB + 1], n = 0;
