@@ -332,6 +332,53 @@ int BPF_PROG(ps_fork, struct task_struct *parent, struct task_struct *child)
  * already released, plus this thread, plus a leader that exited earlier
  * and waits as a zombie (its figures are not folded into signal yet).
  */
+/*
+ * At scrape time: what every live task has used so far, so that a running
+ * container's run-queue delay, faults and storage bytes count its live
+ * processes too, not only those that ended. A task iterator: one read()
+ * from user space walks every task.
+ */
+#define PF_EXITING_ 0x00000004	/* include/linux/sched.h */
+
+SEC("iter/task")
+int ps_task_acct(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct ps_task_acct a = {};
+	struct signal_struct *sig;
+	__u32 tgid;
+	__u64 *acc;
+
+	if (!task)
+		return 0;
+	tgid = task->tgid;
+	if (tgid == self_tgid)
+		return 0;
+	sig = task->signal;
+	if (task->pid == tgid && sig && sig->live.counter > 0) {
+		/* the leader of a process that still runs: its ended threads */
+		a.min_flt = sig->min_flt;
+		a.maj_flt = sig->maj_flt;
+		a.read_bytes = sig->ioac.read_bytes;
+		a.write_bytes = sig->ioac.write_bytes;
+		acc = bpf_map_lookup_elem(&ps_tg_delay, &tgid);
+		if (acc)
+			a.run_delay_ns = *acc;
+	}
+	if (!(task->flags & PF_EXITING_)) {
+		a.run_delay_ns += task->sched_info.run_delay;
+		a.min_flt += task->min_flt;
+		a.maj_flt += task->maj_flt;
+		a.read_bytes += task->ioac.read_bytes;
+		a.write_bytes += task->ioac.write_bytes;
+	}
+	if (!(a.run_delay_ns | a.min_flt | a.maj_flt | a.read_bytes | a.write_bytes))
+		return 0;
+	a.cgroup_id = task_cgroup_id(task);
+	bpf_seq_write(ctx->meta->seq, &a, sizeof(a));
+	return 0;
+}
+
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(ps_exit, struct task_struct *task)
 {

@@ -161,7 +161,22 @@ struct ps_io_hist {
 	__u64 reads, writes, read_bytes, write_bytes;
 };
 
+/*
+ * What a live task has used so far, from the ps_task_acct iterator (one
+ * record per task with anything to report, read at scrape time): a
+ * thread's own figures, and for a process' leader also its ended threads'
+ * (the signal struct's sums, and run-queue delay from ps_tg_delay). Tasks
+ * already exiting are left out: their process' exit record has them.
+ */
+struct ps_task_acct {
+	__u64 cgroup_id;
+	__u64 run_delay_ns;
+	__u64 min_flt, maj_flt;
+	__u64 read_bytes, write_bytes;
+};
+
 #ifndef __bpf__
+_Static_assert(sizeof(struct ps_task_acct) == 48, "task accounting layout");
 _Static_assert(sizeof(struct ps_io_hist) == 136, "io histogram layout");
 _Static_assert(sizeof(struct ps_event_header) == 16, "header layout");
 _Static_assert(sizeof(struct ps_exec_event) == 168, "exec layout");

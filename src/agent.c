@@ -55,6 +55,11 @@ static void io_refresh(void *ctx, struct container *c, const struct fmt_containe
 		loader__io_read(s->l, c->io_cgid, &c->io);
 }
 
+static void task_acct(void *ctx, const struct ps_task_acct *a)
+{
+	pipeline__add_task_acct(ctx, a);
+}
+
 static void self_usage(double *cpu, uint64_t *rss)
 {
 	char buf[1024], *p;
@@ -97,6 +102,9 @@ static int render_metrics(void *ctx, char **body, size_t *len)
 	http__stats(s->http, &hs);
 	h.http_requests = hs.requests;
 	pipeline__foreach_container_stats(s->p, io_refresh, s);
+	/* live processes' run-queue delay, faults and storage bytes so far */
+	pipeline__reset_task_acct(s->p);
+	loader__task_acct(s->l, task_acct, s->p);
 	return metrics__render(s->p, &s->fs, &h, body, len);
 }
 

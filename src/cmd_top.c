@@ -31,6 +31,7 @@ struct top_row {
 
 struct top {
 	struct pipeline *p;
+	struct loader *l;
 	struct cgfs fs;
 	struct top_row *rows, *prev;
 	size_t n, nprev, cap;
@@ -92,7 +93,7 @@ static void add_row(void *ctx, struct container *c, const struct fmt_container *
 	r->cpu_ns += l.cpu_ns;
 	r->mem += l.mem_ws;
 	r->procs += l.procs;
-	r->runq_ns += c->n.runq_delay_ns;
+	r->runq_ns += container__acct(c, ACCT_RUNQ, live);
 	r->n_execs += c->n.execs;
 }
 
@@ -120,12 +121,20 @@ static int cmp_rows(const void *a, const void *b, void *arg)
 	return strcmp(x->name, y->name);
 }
 
+static void task_acct(void *ctx, const struct ps_task_acct *a)
+{
+	pipeline__add_task_acct(ctx, a);
+}
+
 /* Takes a new sample and computes rates against the previous one. */
 static void sample(struct top *t)
 {
 	size_t i, j;
 
 	t->n = 0;
+	pipeline__reset_task_acct(t->p);
+	if (t->l)
+		loader__task_acct(t->l, task_acct, t->p);	/* live processes' run-queue delay */
 	pipeline__foreach_container_stats(t->p, add_row, t);
 	for (i = 0; i < t->n; i++) {
 		struct top_row *r = &t->rows[i];
@@ -273,6 +282,7 @@ int cmd_top(int argc, char **argv)
 	rc = runtime_start(&k, &po, &t.p, &l, cgmnt, sizeof(cgmnt));
 	if (rc)
 		return rc;
+	t.l = l;
 	cgfs__detect(&t.fs);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);

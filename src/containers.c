@@ -143,6 +143,23 @@ size_t containers__retired_count(const struct containers *cs)
 	return cs->n_retired;
 }
 
+uint64_t container__acct(struct container *c, int k, bool live)
+{
+	const uint64_t ended[ACCT_N] = {
+		[ACCT_RUNQ] = c->n.runq_delay_ns, [ACCT_MINFLT] = c->n.minor_faults,
+		[ACCT_MAJFLT] = c->n.major_faults, [ACCT_READ] = c->n.read_bytes,
+		[ACCT_WRITE] = c->n.write_bytes,
+	};
+	uint64_t v;
+
+	if (k < 0 || k >= ACCT_N)
+		return 0;
+	v = ended[k] + (live ? c->live_acct[k] : 0);
+	if (v < c->acct_shown[k])
+		v = c->acct_shown[k];
+	return c->acct_shown[k] = v;
+}
+
 void container__close_dirs(struct container *c)
 {
 	for (int i = 0; i < CG_NDIRS; i++) {

@@ -35,11 +35,17 @@ struct cg_cache {
 	uint64_t cfs_next_ns;		/* else, when to look again */
 };
 
+/* The figures of the exit accounting that a running container's live
+ * processes have too (read from a task iterator at scrape time). */
+enum { ACCT_RUNQ, ACCT_MINFLT, ACCT_MAJFLT, ACCT_READ, ACCT_WRITE, ACCT_N };
+
 struct container {
 	struct container *next_retired;	/* on the retired list */
 	uint64_t retired_ns;		/* when its cgroup went; 0 while alive */
 	char cgroup_path[512];
 	struct ctr_counters n;
+	uint64_t live_acct[ACCT_N];	/* its live processes' usage, as last read */
+	uint64_t acct_shown[ACCT_N];	/* the highest value each was reported at */
 	struct cg_cache cg;
 	/* Block I/O: the cgroup's id in the io controller's hierarchy (0: not
 	 * known yet), whether the kernel side counts its requests now and
@@ -68,6 +74,11 @@ void containers__free(struct containers *cs);
 struct container *containers__for_cgroup(struct containers *cs, uint64_t id, const char *path,
 					 bool existing);
 void container__free(struct container *c);
+/* Figure k (ACCT_*) of a container: its ended processes' sum, plus while
+ * it runs its live processes' usage so far; never less than it was
+ * reported at before (a process that has just ended is for a moment in
+ * neither sum), which it becomes. */
+uint64_t container__acct(struct container *c, int k, bool live);
 /* Closes the cgroup directories a scrape opened. */
 void container__close_dirs(struct container *c);
 /* Its cgroup is gone: keep its final figures for the retention time, at

@@ -15,6 +15,7 @@
 struct loader {
 	struct process_bpf *skel;
 	struct ring_buffer *rb;
+	struct bpf_link *task_iter;	/* ps_task_acct, attached */
 	loader_record_fn fn;
 	void *ctx;
 	struct loader_prog_state progs[LOADER_MAX_PROGS];
@@ -153,6 +154,7 @@ static const struct {
 	{ "ps_cg_rmdir", false },
 	{ "ps_oom", false },
 	{ "ps_io_done", false },
+	{ "ps_task_acct", false },
 };
 
 struct loader *loader__new(const struct loader_config *cfg, loader_record_fn fn, void *ctx,
@@ -220,6 +222,8 @@ struct loader *loader__new(const struct loader_config *cfg, loader_record_fn fn,
 				required = prog_table[i].required;
 		link = bpf_program__attach(prog);
 		err = link ? 0 : -errno;
+		if (link && !strcmp(name, "ps_task_acct"))
+			l->task_iter = link;
 		if (l->nprogs < sizeof(l->progs) / sizeof(l->progs[0]))
 			l->progs[l->nprogs++] = (struct loader_prog_state){ name, link != NULL, err };
 		if (!link && required) {
@@ -302,4 +306,31 @@ int loader__io_read(struct loader *l, uint64_t cgid, struct ps_io_hist *out)
 int loader__io_forget(struct loader *l, uint64_t cgid)
 {
 	return bpf_map_delete_elem(bpf_map__fd(l->skel->maps.ps_io_hist), &cgid) ? -errno : 0;
+}
+
+int loader__task_acct(struct loader *l, void (*fn)(void *ctx, const struct ps_task_acct *a), void *ctx)
+{
+	struct ps_task_acct a;
+	char buf[256 * sizeof(a)];
+	size_t have = 0, off;
+	ssize_t n;
+	int fd;
+
+	if (!l->task_iter)
+		return -ENOENT;
+	fd = bpf_iter_create(bpf_link__fd(l->task_iter));
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf + have, sizeof(buf) - have)) > 0) {
+		have += (size_t)n;
+		for (off = 0; off + sizeof(a) <= have; off += sizeof(a)) {
+			memcpy(&a, buf + off, sizeof(a));
+			fn(ctx, &a);
+		}
+		memmove(buf, buf + off, have - off);	/* a part of a record: keep it */
+		have -= off;
+	}
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return (int)n;
 }

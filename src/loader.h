@@ -53,6 +53,10 @@ int loader__io_follow(struct loader *l, uint64_t cgid);
 int loader__io_read(struct loader *l, uint64_t cgid, struct ps_io_hist *out);
 int loader__io_forget(struct loader *l, uint64_t cgid);
 
+/* Calls fn for each live task's usage so far (ps_task_acct), walking
+ * every task once. 0, or -errno (-ENOENT: the iterator is not attached). */
+int loader__task_acct(struct loader *l, void (*fn)(void *ctx, const struct ps_task_acct *a), void *ctx);
+
 /* Checks before loading: root/capabilities and BTF. 0 or -errno + message. */
 int loader__preflight(char *errbuf, size_t errlen);
 /* Fills cgroup_v1, cgroup_hierarchy_id and the io hierarchy from the

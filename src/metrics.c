@@ -285,6 +285,7 @@ struct row {
 	bool live;
 	struct live l;
 	char id12[13];		/* the container_id label; "": the whole id */
+	uint64_t acct[ACCT_N];	/* container__acct() */
 };
 
 struct rows {
@@ -318,6 +319,8 @@ static void collect(void *ctx, struct container *c, const struct fmt_container *
 	short_id(s0(fc->id), nv->id12);
 	nv->live = live;
 	memset(&nv->l, 0, sizeof(nv->l));
+	for (int k = 0; k < ACCT_N; k++)
+		nv->acct[k] = container__acct(c, k, live);
 }
 
 /*
@@ -498,7 +501,7 @@ static bool v_oom(const struct row *r, double *v)
 
 static bool v_runq(const struct row *r, double *v)
 {
-	*v = r->c->n.runq_delay_ns / 1e9;
+	*v = r->acct[ACCT_RUNQ] / 1e9;
 	return true;
 }
 
@@ -510,13 +513,13 @@ static bool v_rss(const struct row *r, double *v)
 
 static bool v_read(const struct row *r, double *v)
 {
-	*v = (double)r->c->n.read_bytes;
+	*v = (double)r->acct[ACCT_READ];
 	return true;
 }
 
 static bool v_write(const struct row *r, double *v)
 {
-	*v = (double)r->c->n.write_bytes;
+	*v = (double)r->acct[ACCT_WRITE];
 	return true;
 }
 
@@ -570,13 +573,13 @@ static void faults_family(struct prom_buf *b, struct rows *rs)
 	size_t i, n;
 
 	prom_family(b, "podsight_container_page_faults_total", PROM_COUNTER,
-		    "Page faults of the container's processes that ended, by kind (minor, major)");
+		    "Page faults of the container's processes, by kind (minor, major)");
 	for (i = 0; i < rs->n; i++) {
 		n = base_labels(&rs->v[i], l);
 		l[n++] = (struct prom_label){ "kind", "minor" };
-		prom_sample_u64(b, "podsight_container_page_faults_total", l, n, rs->v[i].c->n.minor_faults);
+		prom_sample_u64(b, "podsight_container_page_faults_total", l, n, rs->v[i].acct[ACCT_MINFLT]);
 		l[n - 1].value = "major";
-		prom_sample_u64(b, "podsight_container_page_faults_total", l, n, rs->v[i].c->n.major_faults);
+		prom_sample_u64(b, "podsight_container_page_faults_total", l, n, rs->v[i].acct[ACCT_MAJFLT]);
 	}
 }
 
@@ -696,7 +699,7 @@ int metrics__render(struct pipeline *p, const struct cgfs *fs, const struct metr
 	family(b, &rs, "container_cpu_cfs_throttled_periods_total", PROM_COUNTER, "Throttled CFS periods", v_throttled);
 	family(b, &rs, "container_cpu_cfs_throttled_seconds_total", PROM_COUNTER, "Time throttled", v_throttled_s);
 	family(b, &rs, "podsight_container_runq_delay_seconds_total", PROM_COUNTER,
-	       "Time the container's ended processes waited for a CPU while runnable", v_runq);
+	       "Time the container's processes waited for a CPU while runnable", v_runq);
 	family(b, &rs, "container_memory_usage_bytes", PROM_GAUGE, "Memory usage of a running container, page cache included", v_mem);
 	family(b, &rs, "container_memory_working_set_bytes", PROM_GAUGE,
 	       "Memory usage less inactive file pages (what the kubelet evicts on)", v_ws);
@@ -705,9 +708,9 @@ int metrics__render(struct pipeline *p, const struct cgfs *fs, const struct metr
 	faults_family(b, &rs);
 	family(b, &rs, "container_oom_events_total", PROM_COUNTER, "Processes of the container killed by the OOM killer", v_oom);
 	family(b, &rs, "podsight_container_read_bytes_total", PROM_COUNTER,
-	       "Bytes the container's ended processes made the storage layer read", v_read);
+	       "Bytes the container's processes made the storage layer read", v_read);
 	family(b, &rs, "podsight_container_write_bytes_total", PROM_COUNTER,
-	       "Bytes the container's ended processes made the storage layer write", v_write);
+	       "Bytes the container's processes made the storage layer write (dirtied pages included)", v_write);
 	family(b, &rs, "container_fs_reads_bytes_total", PROM_COUNTER,
 	       "Bytes of the container's read requests that block devices completed", v_io_rb);
 	family(b, &rs, "container_fs_writes_bytes_total", PROM_COUNTER,

@@ -173,6 +173,32 @@ static void io_refollow(void *ctx, uint64_t id, const char *path, void *data)
 		io_resolve(p, c);
 }
 
+static void acct_zero(void *ctx, uint64_t id, const char *path, void *data)
+{
+	struct container *c = data;
+
+	if (c)
+		memset(c->live_acct, 0, sizeof(c->live_acct));
+}
+
+void pipeline__reset_task_acct(struct pipeline *p)
+{
+	cgroup_reg__foreach(p->cg, acct_zero, NULL);
+}
+
+void pipeline__add_task_acct(struct pipeline *p, const struct ps_task_acct *a)
+{
+	struct container *c = cgroup_reg__data(p->cg, a->cgroup_id);
+
+	if (!c)
+		return;
+	c->live_acct[ACCT_RUNQ] += a->run_delay_ns;
+	c->live_acct[ACCT_MINFLT] += a->min_flt;
+	c->live_acct[ACCT_MAJFLT] += a->maj_flt;
+	c->live_acct[ACCT_READ] += a->read_bytes;
+	c->live_acct[ACCT_WRITE] += a->write_bytes;
+}
+
 void pipeline__set_io(struct pipeline *p, bool (*follow)(void *ctx, struct container *c),
 		      void (*final)(void *ctx, struct container *c), void *ctx)
 {

@@ -90,6 +90,11 @@ struct container;
  * c->io). Called at once for the containers known already. */
 void pipeline__set_io(struct pipeline *p, bool (*follow)(void *ctx, struct container *c),
 		      void (*final)(void *ctx, struct container *c), void *ctx);
+/* Live processes' usage (ps_task_acct records of one walk of every task):
+ * reset zeroes each running container's live_acct, add adds a task's to
+ * its container's. */
+void pipeline__reset_task_acct(struct pipeline *p);
+void pipeline__add_task_acct(struct pipeline *p, const struct ps_task_acct *a);
 /* Calls fn for every container with its counters: live ones (live true)
  * and those whose cgroup is gone but whose figures are still retained. */
 void pipeline__foreach_container_stats(struct pipeline *p,

@@ -218,6 +218,54 @@ def test_block_io_of_short_lived_containers(agent, testenv, tmp_path):
         assert count == 10 * (i + 1) + series(text, "container_fs_reads_total", container=name)[0]
 
 
+def test_live_process_accounting(agent, testenv):
+    """A running container's faults and storage bytes count its live process
+    (equal to what /proc says of it, ended threads included), and its
+    run-queue delay the time its four threads waited on two CPUs, though its
+    process has not ended (only runc's short-lived helpers have)."""
+    name = "podsight-test-live-%s" % uuid.uuid4().hex[:6]
+    ctr_run_d(testenv, name, BIN, "spin", "4", "500", "16", "600000")
+    try:
+        t0 = time.monotonic()
+        pid = None
+        for _ in range(100):
+            procs = open("/sys/fs/cgroup/memory/default/%s/cgroup.procs" % name).read().split()
+            if procs:
+                pid = int(procs[0])
+                break
+            time.sleep(0.05)
+        assert pid
+        # the spinners are done once the process has no thread but the main one
+        for _ in range(200):
+            if len(os.listdir("/proc/%d/task" % pid)) == 1 and time.monotonic() - t0 > 1:
+                break
+            time.sleep(0.05)
+        wall = time.monotonic() - t0
+        stat = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+        io = dict(l.split(": ") for l in open("/proc/%d/io" % pid).read().splitlines())
+        text = scrape()
+        # what ended in the container before (runc's helpers), as their
+        # exit events have it; read before the container is removed
+        time.sleep(0.3)
+        ended = [e["usage"] for e in agent.find(
+            "process_exit", pred=lambda e: (e.get("container") or {}).get("id") == name)]
+    finally:
+        ctr_rm(testenv, name)
+    assert series(text, "podsight_container_running", container=name) == [1.0]
+    assert len(ended) >= 1
+    minflt, majflt = int(stat[7]), int(stat[9])
+    assert minflt > 16 * 256  # 16 MiB touched, 4 KiB pages
+    for kind, live, key in (("minor", minflt, "minor_faults"), ("major", majflt, "major_faults")):
+        assert series(text, "podsight_container_page_faults_total", container=name, kind=kind) == \
+            [live + sum(u[key] for u in ended)]
+    for metric, key in (("podsight_container_read_bytes_total", "read_bytes"),
+                        ("podsight_container_write_bytes_total", "write_bytes")):
+        assert series(text, metric, container=name) == [int(io[key]) + sum(u[key] for u in ended)]
+    # 4 threads x 0.5 s of CPU on 2 CPUs: each waits about as long as it runs
+    runq = series(text, "podsight_container_runq_delay_seconds_total", container=name)
+    assert len(runq) == 1 and 0.5 < runq[0] < 4 * wall, (runq, wall)
+
+
 def test_cpu_and_memory_agree_with_cgroupfs(agent, testenv):
     name = "podsight-test-acc-%s" % uuid.uuid4().hex[:6]
     ctr_run_d(testenv, name, "/bin/sh", "-c", "%s burn 1500 0; %s hold 96 600000" % (BIN, BIN))

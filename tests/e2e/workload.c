@@ -7,6 +7,9 @@
  *                                 worker exits the process with CODE
  *   workload sleep MS             sleep, then exit 0
  *   workload hold MIB MS          touch MIB MiB of fresh memory, hold it MS
+ *   workload spin N MS MIB HOLD   touch MIB MiB, run N threads burning MS each
+ *                                 and join them, then sleep HOLD ms (a live
+ *                                 process whose ended threads waited to run)
  *   workload dio FILE N MS        write N 4 KiB blocks to a new FILE with O_DIRECT,
  *                                 read them back with O_DIRECT (one request
  *                                 each on the device), print the wall time in
@@ -71,6 +74,27 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+static void *spinner(void *arg)
+{
+	burn(*(double *)arg);
+	return NULL;
+}
+
+static int spin(int n, double ms, int mib, int hold_ms)
+{
+	pthread_t t[64];
+
+	if (n < 1 || n > 64 || !touch_mib(mib))
+		return 99;
+	for (int i = 0; i < n; i++)
+		if (pthread_create(&t[i], NULL, spinner, &ms))
+			return 98;
+	for (int i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	usleep((useconds_t)hold_ms * 1000);
+	return 0;
+}
+
 static int dio(const char *path, int n)
 {
 	struct timespec a, b;
@@ -96,6 +120,8 @@ static int dio(const char *path, int n)
 
 int main(int argc, char **argv)
 {
+	if (argc >= 6 && !strcmp(argv[1], "spin"))
+		return spin(atoi(argv[2]), atof(argv[3]), atoi(argv[4]), atoi(argv[5]));
 	if (argc >= 5 && !strcmp(argv[1], "dio")) {
 		int rc = dio(argv[2], atoi(argv[3]));
 

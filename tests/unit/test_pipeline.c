@@ -266,6 +266,12 @@ static void on_final(void *ctx, struct container *c)
 		finals[n_finals++] = c->io_cgid;
 }
 
+static bool grab(void *ctx, struct container *c)
+{
+	*(struct container **)ctx = c;
+	return false;
+}
+
 static void count_io(void *ctx, struct container *c, const struct fmt_container *fc, bool live)
 {
 	uint64_t *sum = ctx;
@@ -333,12 +339,63 @@ static void test_io_cgroup_ids(void **state)
 	rm_root();
 }
 
+/* Live processes' usage from the task iterator: added to the container of
+ * the task's cgroup; each figure never goes back. */
+static void test_task_acct(void **state)
+{
+	struct runtime_paths rp;
+	struct pipeline_opts o = { .node = "n1", .max_processes = 100, .runtime_paths = &rp };
+	struct ps_task_acct a = { .cgroup_id = 500, .run_delay_ns = 1000, .min_flt = 10, .maj_flt = 1,
+				  .read_bytes = 4096, .write_bytes = 8192 };
+	struct ps_task_acct other = { .cgroup_id = 999, .run_delay_ns = 5, .min_flt = 5 };
+	struct container *c = NULL;
+	struct ps_exit_event x = { .hdr = { PS_EV_EXIT, sizeof(x), 100 } };
+	struct pipeline *p;
+
+	(void)state;
+	strcpy(root, "/tmp/pipeline-XXXXXX");
+	assert_non_null(mkdtemp(root));
+	runtime_paths_default(&rp);
+	p = pipeline__new(&o);
+	assert_non_null(p);
+	mkdir_rec(p, 500, "/default/acct");
+	pipeline__set_io(p, grab, NULL, &c);	/* to get at the container */
+	assert_non_null(c);
+	pipeline__reset_task_acct(p);
+	pipeline__add_task_acct(p, &a);
+	pipeline__add_task_acct(p, &a);		/* two tasks */
+	pipeline__add_task_acct(p, &other);	/* not a container's cgroup */
+	assert_int_equal(container__acct(c, ACCT_RUNQ, true), 2000);
+	assert_int_equal(container__acct(c, ACCT_MINFLT, true), 20);
+	assert_int_equal(container__acct(c, ACCT_MAJFLT, true), 2);
+	assert_int_equal(container__acct(c, ACCT_READ, true), 8192);
+	assert_int_equal(container__acct(c, ACCT_WRITE, true), 16384);
+	assert_int_equal(container__acct(c, ACCT_N, true), 0);
+
+	/* one task ends: its exit record is not processed yet, and the next
+	 * walk no longer sees it: the figure holds */
+	pipeline__reset_task_acct(p);
+	pipeline__add_task_acct(p, &a);
+	assert_int_equal(container__acct(c, ACCT_RUNQ, true), 2000);
+	/* its exit record: ended sum 1000 + live 1000, and growing again */
+	x.pid = x.tid = 77;
+	x.cgroup_id = 500;
+	x.run_delay_ns = 1200;	/* it waited a little more before it ended */
+	assert_int_equal(pipeline__record(p, &x, sizeof(x)), 0);
+	assert_int_equal(container__acct(c, ACCT_RUNQ, true), 2200);
+	/* the container ends: its ended processes' sum, held at the highest */
+	assert_int_equal(container__acct(c, ACCT_RUNQ, false), 2200);
+	pipeline__free(p);
+	rm_root();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pod_and_session),
 		cmocka_unit_test(test_unknown_container_state),
 		cmocka_unit_test(test_io_cgroup_ids),
+		cmocka_unit_test(test_task_acct),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
