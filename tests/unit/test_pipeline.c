@@ -248,6 +248,14 @@ static void test_unknown_container_state(void **state)
 	rm_root();
 }
 
+/* A new temporary root, and the usual runtime paths (none of them there). */
+static void fresh_root(struct runtime_paths *rp)
+{
+	strcpy(root, "/tmp/pipeline-XXXXXX");
+	assert_non_null(mkdtemp(root));
+	runtime_paths_default(rp);
+}
+
 /* Block I/O: which containers are followed, under which io cgroup id. */
 static uint64_t followed[8], finals[8];
 static size_t n_followed, n_finals;
@@ -288,9 +296,7 @@ static void test_io_cgroup_ids(void **state)
 	uint64_t sum = 0;
 
 	(void)state;
-	strcpy(root, "/tmp/pipeline-XXXXXX");
-	assert_non_null(mkdtemp(root));
-	runtime_paths_default(&rp);
+	fresh_root(&rp);
 
 	/* v2: the io controller is on the tracked hierarchy, the same ids; the
 	 * containers known before set_io are followed by it */
@@ -353,9 +359,7 @@ static void test_task_acct(void **state)
 	struct pipeline *p;
 
 	(void)state;
-	strcpy(root, "/tmp/pipeline-XXXXXX");
-	assert_non_null(mkdtemp(root));
-	runtime_paths_default(&rp);
+	fresh_root(&rp);
 	p = pipeline__new(&o);
 	assert_non_null(p);
 	mkdir_rec(p, 500, "/default/acct");
