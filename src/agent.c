@@ -55,10 +55,6 @@ static void io_refresh(void *ctx, struct container *c, const struct fmt_containe
 		loader__io_read(s->l, c->io_cgid, &c->io);
 }
 
-static void task_acct(void *ctx, const struct ps_task_acct *a)
-{
-	pipeline__add_task_acct(ctx, a);
-}
 
 static void self_usage(double *cpu, uint64_t *rss)
 {
@@ -103,8 +99,7 @@ static int render_metrics(void *ctx, char **body, size_t *len)
 	h.http_requests = hs.requests;
 	pipeline__foreach_container_stats(s->p, io_refresh, s);
 	/* live processes' run-queue delay, faults and storage bytes so far */
-	pipeline__reset_task_acct(s->p);
-	loader__task_acct(s->l, task_acct, s->p);
+	runtime_live_acct(s->l, s->p);
 	return metrics__render(s->p, &s->fs, &h, body, len);
 }
 

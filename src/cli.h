@@ -62,6 +62,10 @@ struct pipeline_opts;
  * agent and trace. Logs what failed; returns 0 or EXIT_RUNTIME. */
 int runtime_start(const struct kernel_opts *k, struct pipeline_opts *po,
 		  struct pipeline **pp, struct loader **lp, char *cgmnt, size_t cgmnt_len);
+/* Reads the live processes' usage into each running container (live_acct,
+ * for run-queue delay, faults and storage bytes); keeps the kernel side's
+ * set of containers' cgroups first. */
+void runtime_live_acct(struct loader *l, struct pipeline *p);
 /* The event loop: returns EXIT_OK on SIGINT/SIGTERM or a closed reader. */
 struct http;
 int runtime_loop(struct loader *l, struct pipeline *p, struct output *out, struct http *http);

@@ -121,20 +121,14 @@ static int cmp_rows(const void *a, const void *b, void *arg)
 	return strcmp(x->name, y->name);
 }
 
-static void task_acct(void *ctx, const struct ps_task_acct *a)
-{
-	pipeline__add_task_acct(ctx, a);
-}
-
 /* Takes a new sample and computes rates against the previous one. */
 static void sample(struct top *t)
 {
 	size_t i, j;
 
 	t->n = 0;
-	pipeline__reset_task_acct(t->p);
 	if (t->l)
-		loader__task_acct(t->l, task_acct, t->p);	/* live processes' run-queue delay */
+		runtime_live_acct(t->l, t->p);	/* live processes' run-queue delay */
 	pipeline__foreach_container_stats(t->p, add_row, t);
 	for (i = 0; i < t->n; i++) {
 		struct top_row *r = &t->rows[i];

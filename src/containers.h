@@ -46,6 +46,7 @@ struct container {
 	struct ctr_counters n;
 	uint64_t live_acct[ACCT_N];	/* its live processes' usage, as last read */
 	uint64_t acct_shown[ACCT_N];	/* the highest value each was reported at */
+	bool acct_followed;		/* its cgroup is in the kernel side's iterator set */
 	struct cg_cache cg;
 	/* Block I/O: the cgroup's id in the io controller's hierarchy (0: not
 	 * known yet), whether the kernel side counts its requests now and

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Skeleton lifecycle in steps: open, configure, load, attach, each checked. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,8 +155,58 @@ static const struct {
 	{ "ps_cg_rmdir", false },
 	{ "ps_oom", false },
 	{ "ps_io_done", false },
+	{ "ps_cg_acct", false },
 	{ "ps_task_acct", false },
 };
+
+/* Whether the kernel has the css task iterator (6.7 and later): its name
+ * in the kernel's BTF strings, read in chunks (mapping the 5 MiB file
+ * would add it to the agent's RSS). */
+static bool kernel_has_css_task_iter(void)
+{
+	static const char want[] = "bpf_iter_css_task_new";
+	char buf[65536 + sizeof(want)];
+	size_t keep = 0;
+	bool found = false;
+	ssize_t n;
+	int fd = open("/sys/kernel/btf/vmlinux", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	while (!found && (n = read(fd, buf + keep, sizeof(buf) - keep)) > 0) {
+		size_t have = keep + (size_t)n;
+
+		found = memmem(buf, have, want, sizeof(want)) != NULL;	/* with its NUL */
+		keep = have < sizeof(want) ? have : sizeof(want) - 1;
+		memmove(buf, buf + have - keep, keep);
+	}
+	close(fd);
+	return found;
+}
+
+/* The cgroup iterator walks the tracked hierarchy from its root. */
+static struct bpf_link *attach_cg_iter(struct bpf_program *prog, const char *mount)
+{
+	union bpf_iter_link_info linfo = {};
+	DECLARE_LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &linfo, .link_info_len = sizeof(linfo));
+	struct bpf_link *link;
+	int fd, err;
+
+	if (!mount) {
+		errno = ENOENT;
+		return NULL;
+	}
+	fd = open(mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	linfo.cgroup.cgroup_fd = fd;
+	linfo.cgroup.order = BPF_CGROUP_ITER_DESCENDANTS_PRE;
+	link = bpf_program__attach_iter(prog, &opts);
+	err = errno;
+	close(fd);
+	errno = err;
+	return link;
+}
 
 struct loader *loader__new(const struct loader_config *cfg, loader_record_fn fn, void *ctx,
 			   char *errbuf, size_t errlen)
@@ -202,6 +253,12 @@ struct loader *loader__new(const struct loader_config *cfg, loader_record_fn fn,
 		snprintf(errbuf, errlen, "cannot size BPF maps: %s", strerror(-err));
 		goto fail;
 	}
+	/* one of the two iterators for the live processes' usage (the tests
+	 * take the older kernels' one with PODSIGHT_TASK_ITER=1) */
+	if (kernel_has_css_task_iter() && !getenv("PODSIGHT_TASK_ITER"))
+		bpf_program__set_autoload(l->skel->progs.ps_task_acct, false);
+	else
+		bpf_program__set_autoload(l->skel->progs.ps_cg_acct, false);
 	err = process_bpf__load(l->skel);
 	if (err) {
 		snprintf(errbuf, errlen,
@@ -220,9 +277,14 @@ struct loader *loader__new(const struct loader_config *cfg, loader_record_fn fn,
 		for (i = 0; i < sizeof(prog_table) / sizeof(prog_table[0]); i++)
 			if (!strcmp(prog_table[i].name, name))
 				required = prog_table[i].required;
-		link = bpf_program__attach(prog);
+		if (!bpf_program__autoload(prog))
+			continue;	/* the other iterator is used */
+		if (!strcmp(name, "ps_cg_acct"))
+			link = attach_cg_iter(prog, cfg->cgroup_mount);
+		else
+			link = bpf_program__attach(prog);
 		err = link ? 0 : -errno;
-		if (link && !strcmp(name, "ps_task_acct"))
+		if (link && (!strcmp(name, "ps_task_acct") || !strcmp(name, "ps_cg_acct")))
 			l->task_iter = link;
 		if (l->nprogs < sizeof(l->progs) / sizeof(l->progs[0]))
 			l->progs[l->nprogs++] = (struct loader_prog_state){ name, link != NULL, err };
@@ -333,4 +395,16 @@ int loader__task_acct(struct loader *l, void (*fn)(void *ctx, const struct ps_ta
 	n = n < 0 ? -errno : 0;
 	close(fd);
 	return (int)n;
+}
+
+int loader__acct_follow(struct loader *l, uint64_t cgid)
+{
+	__u8 one = 1;
+
+	return bpf_map_update_elem(bpf_map__fd(l->skel->maps.ps_acct_cgroups), &cgid, &one, BPF_ANY) ? -errno : 0;
+}
+
+int loader__acct_forget(struct loader *l, uint64_t cgid)
+{
+	return bpf_map_delete_elem(bpf_map__fd(l->skel->maps.ps_acct_cgroups), &cgid) ? -errno : 0;
 }

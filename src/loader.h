@@ -15,6 +15,7 @@ struct loader_config {
 	uint32_t io_hierarchy_id;	/* v1 blkio hierarchy, when mounted; else 0 */
 	char io_mount[256];		/* and its mount point */
 	uint32_t max_io_cgroups;	/* containers whose block I/O is timed; 0: 4096 */
+	const char *cgroup_mount;	/* the tracked hierarchy's mount; NULL: none */
 };
 
 /* Called for every record taken from the ring buffer. Return <0 to stop. */
@@ -53,9 +54,14 @@ int loader__io_follow(struct loader *l, uint64_t cgid);
 int loader__io_read(struct loader *l, uint64_t cgid, struct ps_io_hist *out);
 int loader__io_forget(struct loader *l, uint64_t cgid);
 
-/* Calls fn for each live task's usage so far (ps_task_acct), walking
- * every task once. 0, or -errno (-ENOENT: the iterator is not attached). */
+/* Calls fn with the live processes' usage so far: one record per followed
+ * cgroup (ps_cg_acct, kernels with the css task iterator), or one per
+ * task of every cgroup (ps_task_acct). 0, or -errno (-ENOENT: neither
+ * iterator is attached). */
 int loader__task_acct(struct loader *l, void (*fn)(void *ctx, const struct ps_task_acct *a), void *ctx);
+/* The cgroups (tracked hierarchy ids) whose tasks ps_cg_acct walks. */
+int loader__acct_follow(struct loader *l, uint64_t cgid);
+int loader__acct_forget(struct loader *l, uint64_t cgid);
 
 /* Checks before loading: root/capabilities and BTF. 0 or -errno + message. */
 int loader__preflight(char *errbuf, size_t errlen);

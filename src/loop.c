@@ -13,6 +13,7 @@
 #include <sys/timerfd.h>
 #include <sys/vfs.h>
 #include "cli.h"
+#include "containers.h"
 #include "http.h"
 #include "loader.h"
 #include "output.h"
@@ -86,6 +87,7 @@ int runtime_start(const struct kernel_opts *k, struct pipeline_opts *po,
 		log_err("cannot set up the event pipeline: %s", strerror(errno));
 		return EXIT_RUNTIME;
 	}
+	lc.cgroup_mount = po->cgroup_mount;
 	*lp = loader__new(&lc, on_record, *pp, err, sizeof(err));
 	if (!*lp) {
 		log_err("%s", err);
@@ -106,6 +108,30 @@ int runtime_start(const struct kernel_opts *k, struct pipeline_opts *po,
 		 cgmnt[0] ? cgmnt : "nowhere", lc.cgroup_v1 ? "v1 memory hierarchy" : "v2",
 		 k->args_max);
 	return EXIT_OK;
+}
+
+static void acct_sync(void *ctx, struct container *c, const struct fmt_container *fc, bool live)
+{
+	struct loader *l = ctx;
+
+	if (live && !c->acct_followed) {
+		c->acct_followed = loader__acct_follow(l, c->cgroup_id) == 0;
+	} else if (!live && c->acct_followed) {
+		loader__acct_forget(l, c->cgroup_id);
+		c->acct_followed = false;
+	}
+}
+
+static void acct_add(void *ctx, const struct ps_task_acct *a)
+{
+	pipeline__add_task_acct(ctx, a);
+}
+
+void runtime_live_acct(struct loader *l, struct pipeline *p)
+{
+	pipeline__foreach_container_stats(p, acct_sync, l);
+	pipeline__reset_task_acct(p);
+	loader__task_acct(l, acct_add, p);
 }
 
 static int drain(struct loader *l, struct pipeline *p, struct output *out, bool *closed)

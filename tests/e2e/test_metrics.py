@@ -218,11 +218,18 @@ def test_block_io_of_short_lived_containers(agent, testenv, tmp_path):
         assert count == 10 * (i + 1) + series(text, "container_fs_reads_total", container=name)[0]
 
 
-def test_live_process_accounting(agent, testenv):
+@pytest.mark.parametrize("iterator", ["cgroup", "task"])
+def test_live_process_accounting(agent_factory, testenv, monkeypatch, iterator):
     """A running container's faults and storage bytes count its live process
     (equal to what /proc says of it, ended threads included), and its
     run-queue delay the time its four threads waited on two CPUs, though its
-    process has not ended (only runc's short-lived helpers have)."""
+    process has not ended (only runc's short-lived helpers have). Both ways
+    the kernel side walks the live tasks: each container's cgroup (kernels
+    with the css task iterator), or every task (older kernels)."""
+    if iterator == "task":
+        monkeypatch.setenv("PODSIGHT_TASK_ITER", "1")
+    agent = agent_factory()
+    prog = "ps_cg_acct" if iterator == "cgroup" else "ps_task_acct"
     name = "podsight-test-live-%s" % uuid.uuid4().hex[:6]
     ctr_run_d(testenv, name, BIN, "spin", "4", "500", "16", "600000")
     try:
@@ -252,6 +259,7 @@ def test_live_process_accounting(agent, testenv):
     finally:
         ctr_rm(testenv, name)
     assert series(text, "podsight_container_running", container=name) == [1.0]
+    assert series(text, "podsight_bpf_program_attached", program=prog) == [1.0]
     assert len(ended) >= 1
     minflt, majflt = int(stat[7]), int(stat[9])
     assert minflt > 16 * 256  # 16 MiB touched, 4 KiB pages
