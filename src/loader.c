@@ -208,12 +208,50 @@ static struct bpf_link *attach_cg_iter(struct bpf_program *prog, const char *mou
 	return link;
 }
 
+/* Opens the object, configures it and loads it: 0 or -errno + message. */
+static int open_and_load(struct loader *l, const struct loader_config *cfg, bool cg_iter,
+			 char *errbuf, size_t errlen)
+{
+	int err;
+
+	l->skel = process_bpf__open();
+	if (!l->skel) {
+		err = -errno;
+		snprintf(errbuf, errlen, "cannot open BPF object: %s", strerror(errno));
+		return err;
+	}
+	l->skel->rodata->self_tgid = getpid();
+	l->skel->rodata->args_max = cfg->args_max;
+	l->skel->rodata->cgroup_v1_subsys = cfg->cgroup_v1;
+	l->skel->rodata->cgroup_hierarchy_id = cfg->cgroup_hierarchy_id;
+	l->skel->rodata->io_hierarchy_id = cfg->io_hierarchy_id;
+	l->skel->rodata->wakeup_bytes = cfg->ringbuf_bytes / 4;
+	err = bpf_map__set_max_entries(l->skel->maps.ps_exec_heap, l->ncpus);
+	if (!err)
+		err = bpf_map__set_max_entries(l->skel->maps.ps_events, cfg->ringbuf_bytes);
+	if (!err)
+		err = bpf_map__set_max_entries(l->skel->maps.ps_io_hist,
+					       cfg->max_io_cgroups ? cfg->max_io_cgroups : 4096);
+	if (err) {
+		snprintf(errbuf, errlen, "cannot size BPF maps: %s", strerror(-err));
+		return err;
+	}
+	bpf_program__set_autoload(cg_iter ? l->skel->progs.ps_task_acct : l->skel->progs.ps_cg_acct, false);
+	err = process_bpf__load(l->skel);
+	if (err)
+		snprintf(errbuf, errlen,
+			 "cannot load BPF programs: %s (run with PODSIGHT_DEBUG=1 for the verifier log)",
+			 strerror(-err));
+	return err;
+}
+
 struct loader *loader__new(const struct loader_config *cfg, loader_record_fn fn, void *ctx,
 			   char *errbuf, size_t errlen)
 {
 	struct loader *l;
 	struct bpf_program *prog;
 	int err, ncpus;
+	bool cg_iter;
 
 	libbpf_set_print(silent_print);
 	l = calloc(1, sizeof(*l));
@@ -224,12 +262,6 @@ struct loader *loader__new(const struct loader_config *cfg, loader_record_fn fn,
 	}
 	l->fn = fn;
 	l->ctx = ctx;
-	l->skel = process_bpf__open();
-	if (!l->skel) {
-		err = -errno;
-		snprintf(errbuf, errlen, "cannot open BPF object: %s", strerror(errno));
-		goto fail;
-	}
 	ncpus = libbpf_num_possible_cpus();
 	if (ncpus <= 0) {
 		err = ncpus ? ncpus : -EINVAL;
@@ -237,35 +269,18 @@ struct loader *loader__new(const struct loader_config *cfg, loader_record_fn fn,
 		goto fail;
 	}
 	l->ncpus = ncpus;
-	l->skel->rodata->self_tgid = getpid();
-	l->skel->rodata->args_max = cfg->args_max;
-	l->skel->rodata->cgroup_v1_subsys = cfg->cgroup_v1;
-	l->skel->rodata->cgroup_hierarchy_id = cfg->cgroup_hierarchy_id;
-	l->skel->rodata->io_hierarchy_id = cfg->io_hierarchy_id;
-	l->skel->rodata->wakeup_bytes = cfg->ringbuf_bytes / 4;
-	err = bpf_map__set_max_entries(l->skel->maps.ps_exec_heap, ncpus);
-	if (!err)
-		err = bpf_map__set_max_entries(l->skel->maps.ps_events, cfg->ringbuf_bytes);
-	if (!err)
-		err = bpf_map__set_max_entries(l->skel->maps.ps_io_hist,
-					       cfg->max_io_cgroups ? cfg->max_io_cgroups : 4096);
-	if (err) {
-		snprintf(errbuf, errlen, "cannot size BPF maps: %s", strerror(-err));
-		goto fail;
-	}
 	/* one of the two iterators for the live processes' usage (the tests
-	 * take the older kernels' one with PODSIGHT_TASK_ITER=1) */
-	if (kernel_has_css_task_iter() && !getenv("PODSIGHT_TASK_ITER"))
-		bpf_program__set_autoload(l->skel->progs.ps_task_acct, false);
-	else
-		bpf_program__set_autoload(l->skel->progs.ps_cg_acct, false);
-	err = process_bpf__load(l->skel);
-	if (err) {
-		snprintf(errbuf, errlen,
-			 "cannot load BPF programs: %s (run with PODSIGHT_DEBUG=1 for the verifier log)",
-			 strerror(-err));
-		goto fail;
+	 * take the older kernels' one with PODSIGHT_TASK_ITER=1); should a
+	 * kernel refuse the newer one, the object is loaded again without it */
+	cg_iter = kernel_has_css_task_iter() && !getenv("PODSIGHT_TASK_ITER");
+	err = open_and_load(l, cfg, cg_iter, errbuf, errlen);
+	if (err && cg_iter) {
+		process_bpf__destroy(l->skel);
+		l->skel = NULL;
+		err = open_and_load(l, cfg, false, errbuf, errlen);
 	}
+	if (err)
+		goto fail;
 	/* Attach one by one: an optional program that fails turns its feature
 	 * off; a required one stops the agent. */
 	bpf_object__for_each_program(prog, l->skel->obj) {
