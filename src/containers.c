@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include "containers.h"
+#include "timeconv.h"
 
 #define MAX_NAMESPACES 32
 /* A runtime writes its state around the time it creates the cgroup: a
@@ -27,21 +27,13 @@ struct containers {
 	uint64_t retention_ns;
 };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void read_namespaces(struct containers *cs)
 {
 	DIR *d = opendir(cs->rp.containerd_task_root);
 	struct dirent *de;
 	size_t n = 0;
 
-	cs->ns_read_ns = mono_ns();
+	cs->ns_read_ns = timeconv__mono_ns();
 	if (d) {
 		while ((de = readdir(d)) && n < MAX_NAMESPACES) {
 			if (de->d_name[0] == '.' || strlen(de->d_name) > CTR_NAMESPACE_MAX)
@@ -116,7 +108,7 @@ void containers__retire(struct containers *cs, struct container *c)
 	if (!c)
 		return;
 	container__close_dirs(c);
-	c->retired_ns = mono_ns();
+	c->retired_ns = timeconv__mono_ns();
 	if (!c->retired_ns)
 		c->retired_ns = 1;
 	c->next_retired = cs->retired;
@@ -127,7 +119,7 @@ void containers__retire(struct containers *cs, struct container *c)
 
 void containers__expire(struct containers *cs)
 {
-	trim(cs, mono_ns());
+	trim(cs, timeconv__mono_ns());
 }
 
 void containers__foreach_retired(struct containers *cs, void (*fn)(void *ctx, struct container *c), void *ctx)
@@ -219,7 +211,7 @@ struct container *containers__for_cgroup(struct containers *cs, uint64_t id, con
 {
 	struct cgroup_identity ident;
 	struct container *c;
-	uint64_t now = mono_ns();
+	uint64_t now = timeconv__mono_ns();
 
 	/* A new containerd namespace shows up as a new top-level cgroup. */
 	if (now - cs->ns_read_ns > 1000000000ull)
@@ -247,7 +239,7 @@ void containers__refresh(struct containers *cs, struct container *c)
 
 	if (!c->meta_err || !retryable(c) || c->warned)
 		return;
-	now = mono_ns();
+	now = timeconv__mono_ns();
 	/* Records come in batches: the first tries are not spaced out, as the
 	 * state may have been written between the cgroup's record and this one. */
 	if (c->tries < 4 || now - c->last_try_ns >= RETRY_SPACING_NS)

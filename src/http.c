@@ -16,11 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <microhttpd.h>
 #include <zlib.h>
 #include "http.h"
+#include "timeconv.h"
 
 #define HTTP_MAX_CONN_DEFAULT	64
 #define HTTP_TIMEOUT_DEFAULT	10
@@ -53,10 +53,7 @@ struct http {
 
 static uint64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return timeconv__mono_ns() / 1000000;
 }
 
 static int parse_port(const char *p, bool allow_zero)

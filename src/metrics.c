@@ -12,13 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include "containers.h"
 #include "event_fmt.h"
 #include "metrics.h"
 #include "pipeline.h"
 #include "prom.h"
+#include "timeconv.h"
 
 int cgfs__detect(struct cgfs *m)
 {
@@ -175,14 +175,6 @@ static const char *const v2_mem_keys[] = { "inactive_file" };
 static const char *const v1_cpu_keys[] = { "nr_periods", "nr_throttled", "throttled_time" };
 static const char *const v1_mem_keys[] = { "total_inactive_file" };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* cpu.stat of a container with no CPU quota has no CFS periods to report
  * (cAdvisor leaves its throttling series out too): it is looked at again
  * every 30 s, in case a quota is set, rather than at every scrape. */
@@ -194,7 +186,7 @@ static bool want_cfs(struct cg_cache *cache)
 
 	if (!cache || cache->cfs)
 		return true;
-	now = now_ns();
+	now = timeconv__mono_ns();
 	if (now < cache->cfs_next_ns)
 		return false;
 	cache->cfs_next_ns = now + CFS_RECHECK_NS;

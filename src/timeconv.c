@@ -75,3 +75,11 @@ uint64_t timeconv__ns_to_ticks(const struct timeconv *tc, uint64_t ns)
 {
 	return ns / (1000000000ull / (uint64_t)tc->clk_tck);
 }
+
+uint64_t timeconv__mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
