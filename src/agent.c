@@ -55,7 +55,6 @@ static void io_refresh(void *ctx, struct container *c, const struct fmt_containe
 		loader__io_read(s->l, c->io_cgid, &c->io);
 }
 
-
 static void self_usage(double *cpu, uint64_t *rss)
 {
 	char buf[1024], *p;

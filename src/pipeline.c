@@ -90,32 +90,43 @@ static void scan_proc(struct pipeline *p)
 	procfs_iter_free(it);
 }
 
+/* Has the kernel side count the container's block I/O, once its cgroup's
+ * id in the io controller's hierarchy is known and the hooks are set. */
+static void io_follow(struct pipeline *p, struct container *c)
+{
+	if (c->io_cgid && !c->io_followed && p->io_follow)
+		c->io_seen |= c->io_followed = p->io_follow(p->io_ctx, c);
+}
+
 /* The container's cgroup in the io controller's hierarchy: the same id
  * when that is the tracked hierarchy, else the id of the directory of the
- * same path there (kernfs ids are file handles), once it exists. */
-static void io_resolve(struct pipeline *p, struct container *c)
+ * same path there (kernfs ids are file handles); 0 while it does not exist. */
+static uint64_t io_cgid_of(const struct pipeline *p, const struct container *c)
 {
 	struct {
 		struct file_handle fh;
 		uint64_t id;
 	} h;
 	char path[1024];
+	uint64_t id;
 	int mount_id;
 
-	if (c->io_cgid)
-		return;
-	if (!p->o.io_mount) {
-		c->io_cgid = c->cgroup_id;
-	} else {
-		h.fh.handle_bytes = sizeof(h.id);
-		if (snprintf(path, sizeof(path), "%s%s", p->o.io_mount, c->cgroup_path) >= (int)sizeof(path) ||
-		    name_to_handle_at(AT_FDCWD, path, &h.fh, &mount_id, 0) != 0 ||
-		    h.fh.handle_bytes != sizeof(h.id))
-			return;
-		memcpy(&c->io_cgid, h.fh.f_handle, sizeof(c->io_cgid));
-	}
-	if (c->io_cgid && p->io_follow)
-		c->io_seen |= c->io_followed = p->io_follow(p->io_ctx, c);
+	if (!p->o.io_mount)
+		return c->cgroup_id;
+	h.fh.handle_bytes = sizeof(h.id);
+	if (snprintf(path, sizeof(path), "%s%s", p->o.io_mount, c->cgroup_path) >= (int)sizeof(path) ||
+	    name_to_handle_at(AT_FDCWD, path, &h.fh, &mount_id, 0) != 0 || h.fh.handle_bytes != sizeof(h.id))
+		return 0;
+	memcpy(&id, h.fh.f_handle, sizeof(id));
+	return id;
+}
+
+/* Finds the container's io cgroup id if not known yet, then follows it. */
+static void io_resolve(struct pipeline *p, struct container *c)
+{
+	if (!c->io_cgid)
+		c->io_cgid = io_cgid_of(p, c);
+	io_follow(p, c);
 }
 
 static void cg_added(void *ctx, uint64_t id, const char *path, void **data)
@@ -155,8 +166,7 @@ static void io_match(void *ctx, uint64_t id, const char *path, void *data)
 	if (c && !c->io_cgid && strlen(c->cgroup_path) == m->len &&
 	    !memcmp(c->cgroup_path, m->path, m->len)) {
 		c->io_cgid = m->id;
-		if (m->p->io_follow)
-			c->io_seen |= c->io_followed = m->p->io_follow(m->p->io_ctx, c);
+		io_follow(m->p, c);
 	}
 }
 
@@ -165,11 +175,7 @@ static void io_refollow(void *ctx, uint64_t id, const char *path, void *data)
 	struct pipeline *p = ctx;
 	struct container *c = data;
 
-	if (!c || c->io_followed)
-		return;
-	if (c->io_cgid)
-		c->io_seen |= c->io_followed = p->io_follow(p->io_ctx, c);
-	else
+	if (c)
 		io_resolve(p, c);
 }
 
