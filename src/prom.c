@@ -467,30 +467,32 @@ void prom_family(struct prom_buf *b, const char *name, enum prom_type t, const c
 	putc_(b, '\n');
 }
 
+/* A sample's name{labels} after checking them; false (and the buffer in
+ * error) when they are not valid. */
+static bool sample_head(struct prom_buf *b, const char *name, const struct prom_label *labels, size_t n)
+{
+	if (b->err)
+		return false;
+	if (!prom_name_valid(name) || !labels_valid(labels, n, false)) {
+		fail(b, -EINVAL);
+		return false;
+	}
+	series(b, name, NULL, labels, n, NULL);
+	return true;
+}
+
 void prom_sample(struct prom_buf *b, const char *name, const struct prom_label *labels, size_t n,
 		 double v)
 {
-	if (b->err)
-		return;
-	if (!prom_name_valid(name) || !labels_valid(labels, n, false)) {
-		fail(b, -EINVAL);
-		return;
-	}
-	series(b, name, NULL, labels, n, NULL);
-	end_double(b, v);
+	if (sample_head(b, name, labels, n))
+		end_double(b, v);
 }
 
 void prom_sample_u64(struct prom_buf *b, const char *name, const struct prom_label *labels,
 		     size_t n, uint64_t v)
 {
-	if (b->err)
-		return;
-	if (!prom_name_valid(name) || !labels_valid(labels, n, false)) {
-		fail(b, -EINVAL);
-		return;
-	}
-	series(b, name, NULL, labels, n, NULL);
-	end_u64(b, v);
+	if (sample_head(b, name, labels, n))
+		end_u64(b, v);
 }
 
 void prom_histogram(struct prom_buf *b, const char *name, const struct prom_label *labels, size_t n,
