@@ -159,14 +159,21 @@ def test_block_io_per_container(agent, testenv, tmp_path):
     data.mkdir()
     n = 100
     ctr_run_d(testenv, name, "/bin/sh", "-c",
-              "%s sleep 1500; %s dio /data/blocks %d 0 > /data/out.tmp; mv /data/out.tmp /data/out; %s sleep 600000"
+              "touch /data/ready; until [ -e /data/go ]; do %s sleep 20; done; "
+              "%s dio /data/blocks %d 0 > /data/out.tmp; mv /data/out.tmp /data/out; %s sleep 600000"
               % (BIN, BIN, n, BIN),
               extra=("--mount", "type=bind,src=%s,dst=/data,options=rbind:rw" % data))
     try:
-        time.sleep(1.0)  # sleeping: its binary is read, no I/O until the dio
+        # it waits for /data/go: its binary is read, no I/O until the dio
+        for _ in range(200):
+            if (data / "ready").exists():
+                break
+            time.sleep(0.05)
+        time.sleep(0.5)
         before = scrape()
         h0, s0, c0 = histogram(before, "podsight_container_disk_io_latency_seconds", container=name)
         f0 = [series(before, m, container=name) for m in FS]
+        (data / "go").touch()
         for _ in range(200):
             if (data / "out").exists():
                 break
