@@ -2,7 +2,8 @@
 #   make            build build/podsight
 #   make run        install what is missing, build, run the agent (JSON lines to stdout)
 #   make check      install what is missing, build, run every test
-#   make unit       unit tests only (no root), also under ASan+UBSan
+#   make unit       unit tests only (no root needed), also under ASan+UBSan; as root
+#                   each runs with the host's runtime state and cgroupfs hidden
 #   make bench      the benchmark suite (writes BENCHMARKS.md)
 #   V=1             show the commands
 .DELETE_ON_ERROR:
@@ -115,9 +116,12 @@ deps:
 test-deps:
 	$(Q)./scripts/install-deps.sh test
 
-run: deps
-	$(Q)$(MAKE) --no-print-directory all
-	$(Q)./scripts/prepare-host.sh
+# stdout carries the agent's JSON lines only (make run | jq .): what installs
+# and builds goes to stderr.
+run:
+	$(Q)./scripts/install-deps.sh build >&2
+	$(Q)$(MAKE) --no-print-directory all >&2
+	$(Q)./scripts/prepare-host.sh >&2
 	$(Q)exec $(OUTPUT)/podsight agent
 
 check: test-deps

@@ -110,3 +110,29 @@ def test_trace_exec_table_and_json(workload, tmp_path):
             assert len(mine) == 1, lines
             assert re.match(rb"^\d\d:\d\d:\d\d +%d +%d +0 - {23}   %s 'table marker' \\xff\\x01 ''$" %
                             (child.pid, os.getpid(), re.escape(workload.encode())), mine[0]), mine[0]
+
+
+def test_make_run_writes_only_json_to_stdout(workload, tmp_path):
+    """`make run | jq .` works: installing and building speak on stderr."""
+    root = os.path.dirname(os.path.dirname(PODSIGHT))
+    out = open(tmp_path / "stdout", "w+b")
+    err = open(tmp_path / "stderr", "w+")
+    p = subprocess.Popen(["make", "-C", root, "run"], stdout=out, stderr=err, start_new_session=True)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            if "attached" in open(tmp_path / "stderr").read():
+                break
+            assert p.poll() is None, open(tmp_path / "stderr").read()
+            time.sleep(0.2)
+        else:
+            raise AssertionError("make run did not start the agent: " + open(tmp_path / "stderr").read())
+        subprocess.run([workload, "make-run-marker"])
+        time.sleep(0.5)
+    finally:
+        os.killpg(p.pid, signal.SIGINT)
+        p.wait(timeout=30)
+    lines = open(tmp_path / "stdout", "rb").read().splitlines()
+    assert lines, "nothing on stdout"
+    events = [json.loads(l) for l in lines]  # every line is one JSON object
+    assert any(e["type"] == "process_exec" and e["process"]["args"][1:] == ["make-run-marker"] for e in events)

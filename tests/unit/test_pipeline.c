@@ -248,12 +248,25 @@ static void test_unknown_container_state(void **state)
 	rm_root();
 }
 
-/* A new temporary root, and the usual runtime paths (none of them there). */
+/* A new temporary root holding an empty containerd task root with the
+ * namespace "default" (so that /default/<name> paths name ctr containers),
+ * and no other runtime: the test sees nothing of the host's runtime state. */
 static void fresh_root(struct runtime_paths *rp)
 {
+	char task[128];
+
 	strcpy(root, "/tmp/pipeline-XXXXXX");
 	assert_non_null(mkdtemp(root));
+	snprintf(task, sizeof(task), "%s/task", root);
+	assert_int_equal(mkdir(task, 0755), 0);
+	snprintf(task, sizeof(task), "%s/task/default", root);
+	assert_int_equal(mkdir(task, 0755), 0);
 	runtime_paths_default(rp);
+	task[strlen(task) - strlen("/default")] = 0;
+	rp->containerd_task_root = strdup(task);
+	rp->containers_storage_root = NULL;
+	rp->containers_storage_lib = NULL;
+	rp->docker_root = NULL;
 }
 
 /* Block I/O: which containers are followed, under which io cgroup id. */
@@ -342,6 +355,7 @@ static void test_io_cgroup_ids(void **state)
 	assert_int_equal(n_finals, 1);
 	assert_int_equal(finals[0], 7003);
 	pipeline__free(p);
+	free((void *)rp.containerd_task_root);
 	rm_root();
 }
 
@@ -390,6 +404,7 @@ static void test_task_acct(void **state)
 	/* the container ends: its ended processes' sum, held at the highest */
 	assert_int_equal(container__acct(c, ACCT_RUNQ, false), 2200);
 	pipeline__free(p);
+	free((void *)rp.containerd_task_root);
 	rm_root();
 }
 
