@@ -497,6 +497,18 @@ int cgroup_identity_parse_ex(const char *path, size_t len, const char *const *ct
 	if (err)
 		return err;
 
+	/* the outermost container, when there is one above the innermost */
+	for (more = walk_start(&wk, path, len, ncomp); more; more = walk_up(&wk)) {
+		if (match_container(&wk, ctr_namespaces, &m)) {
+			if (found) {
+				out->outer_runtime = m.rt;
+				copy_comp(out->outer_container_id, &m.id);
+				out->outer_depth = (unsigned int)wk.idx;
+			}
+			found = true;
+		}
+	}
+	found = false;
 	for (more = walk_start(&wk, path, len, ncomp); more; more = walk_up(&wk)) {
 		if (match_container(&wk, ctr_namespaces, &m)) {
 			found = true;
@@ -537,4 +549,21 @@ int cgroup_identity_parse_ex(const char *path, size_t len, const char *const *ct
 int cgroup_identity_parse(const char *path, size_t len, struct cgroup_identity *out)
 {
 	return cgroup_identity_parse_ex(path, len, NULL, out);
+}
+
+size_t cgroup_path_prefix_len(const char *path, size_t len, unsigned int depth)
+{
+	size_t i = 0, n = 0;
+
+	while (i < len) {
+		while (i < len && path[i] == '/')
+			i++;
+		if (i >= len)
+			break;
+		while (i < len && path[i] != '/')
+			i++;
+		if (n++ == depth)
+			return i;
+	}
+	return len;
 }

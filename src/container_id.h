@@ -10,7 +10,9 @@
  * The components are walked from the leaf upward and the innermost one that
  * matches a runtime pattern is the container; components below it (systemd's
  * nested "container" or "init", a container's own sub-cgroups) belong to it,
- * and containers above it (a kind node, Docker-in-Docker) are outer ones.
+ * and containers above it (a kind node, Docker-in-Docker) are outer ones:
+ * the outermost is reported too, since a name below it is not proof of
+ * another container (see outer_runtime).
  * Nothing is anchored at the root except the plain containerd form
  * "/<namespace>/<id>", which is ambiguous anywhere else.
  *
@@ -93,6 +95,15 @@ struct cgroup_identity {
 	/* index of the component that held the id, the first below the root
 	 * being 0; 0 when runtime is RT_NONE */
 	unsigned int depth_of_container;
+	/* The outermost container component when it is another one than the
+	 * container above (which is the innermost): a container nested in a
+	 * container (kind, Docker-in-Docker), or a sub-cgroup that whoever
+	 * runs the outer container named like another container. Whether the
+	 * inner one is real only the runtime's state can tell (see
+	 * containers.c); the path alone cannot. RT_NONE when there is none. */
+	enum container_runtime outer_runtime;
+	char outer_container_id[CONTAINER_ID_MAX + 1];
+	unsigned int outer_depth;
 };
 
 /* "none", "containerd", "cri-o", "docker", "podman", "nerdctl", "unknown";
@@ -127,5 +138,10 @@ int cgroup_identity_parse_ex(const char *path, size_t len, const char *const *ct
 			     struct cgroup_identity *out);
 /* cgroup_identity_parse_ex() with no list of namespaces. */
 int cgroup_identity_parse(const char *path, size_t len, struct cgroup_identity *out);
+
+/* Length of the prefix of path[0, len) that ends with component depth (the
+ * first below the root being 0), as depth_of_container counts them; len
+ * when the path has no more components. */
+size_t cgroup_path_prefix_len(const char *path, size_t len, unsigned int depth);
 
 #endif

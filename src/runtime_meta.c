@@ -332,36 +332,89 @@ static void apply_podman(struct container_meta *m, json_t *a, int *err)
 	PUT_OPT(m, sandbox_id, get_str(a, "io.kubernetes.cri-o.SandboxID", err));
 }
 
+/* Which annotation families a config.json may speak for, from where it was
+ * found: a family that may not is not read, and a Kubernetes name in it is
+ * a claim its user made (META_REJECT_K8S_SOURCE). */
+enum family {
+	FAM_ANY,		/* no source known (runtime_meta_parse_oci_config) */
+	FAM_CRI_CONTAINERD,	/* containerd, namespace k8s.io */
+	FAM_CONTAINERD,		/* containerd, another namespace: ctr, nerdctl */
+	FAM_STORAGE,		/* containers-storage: CRI-O, or podman by its manager */
+};
+
+/* Annotations that name a Kubernetes pod or container, in any family. */
+static const char *const k8s_keys[] = {
+	"io.kubernetes.cri.sandbox-name", "io.kubernetes.cri.sandbox-namespace",
+	"io.kubernetes.cri.sandbox-uid", "io.kubernetes.cri.container-name",
+	"io.kubernetes.pod.name", "io.kubernetes.pod.namespace", "io.kubernetes.pod.uid",
+	"io.kubernetes.container.name", "io.kubernetes.cri-o.KubeName",
+	"io.kubernetes.cri-o.Namespace",
+};
+
+static void reject_k8s_keys(struct container_meta *m, json_t *a)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(k8s_keys) / sizeof(k8s_keys[0]); i++)
+		if (json_object_get(a, k8s_keys[i]))
+			m->rejected |= META_REJECT_K8S_SOURCE;
+}
+
+/* linux.cgroupsPath, which the caller compares with the cgroup it found. */
+static void apply_cgroups_path(struct container_meta *m, json_t *root, int *err)
+{
+	json_t *lx = get_obj(root, "linux", err);
+	const char *cp = lx ? get_str(lx, "cgroupsPath", err) : NULL;
+
+	if (cp && strlen(cp) < sizeof(m->cgroups_path))
+		PUT(m, cgroups_path, cp);
+}
+
+static bool is_cri_containerd(json_t *a)
+{
+	return json_object_get(a, "io.kubernetes.cri.container-type") ||
+	       json_object_get(a, "io.kubernetes.cri.sandbox-id");
+}
+
+static bool is_crio(json_t *a, const char *mgr)
+{
+	return (mgr && !strcmp(mgr, "cri-o")) || json_object_get(a, "io.kubernetes.cri-o.ContainerType") ||
+	       json_object_get(a, "io.kubernetes.cri-o.SandboxID");
+}
+
 /*
- * Reads the annotations of a parsed config.json into m and returns which
- * runtime wrote them ("" when they do not tell), through *rt. Returns 0 or
- * -EBADMSG; fields are filled either way.
+ * Reads the annotations of a parsed config.json into m, as far as fam lets
+ * them speak, and returns which runtime wrote them ("" when they do not
+ * tell), through *rt. Returns 0 or -EBADMSG; fields are filled either way.
  */
-static int apply_oci(struct container_meta *m, json_t *root, const char **rt)
+static int apply_oci(struct container_meta *m, json_t *root, enum family fam, const char **rt)
 {
 	int err = 0;
 	json_t *a = get_obj(root, "annotations", &err);
 	const char *mgr;
 
 	*rt = "";
+	apply_cgroups_path(m, root, &err);
 	if (!a)
 		return err;
 	mgr = get_str(a, "io.container.manager", &err);
-	if (json_object_get(a, "io.kubernetes.cri.container-type") ||
-	    json_object_get(a, "io.kubernetes.cri.sandbox-id")) {
-		*rt = "containerd";
-		apply_cri_containerd(m, a, &err);
-	} else if (mgr && !strcmp(mgr, "libpod")) {
+	if (mgr && !strcmp(mgr, "libpod") && fam != FAM_CRI_CONTAINERD) {
+		/* podman: whatever else its annotations say, the user wrote */
 		*rt = "podman";
 		apply_podman(m, a, &err);
-	} else if ((mgr && !strcmp(mgr, "cri-o")) ||
-		   json_object_get(a, "io.kubernetes.cri-o.ContainerType") ||
-		   json_object_get(a, "io.kubernetes.cri-o.SandboxID")) {
+		reject_k8s_keys(m, a);
+	} else if (is_cri_containerd(a) && (fam == FAM_ANY || fam == FAM_CRI_CONTAINERD)) {
+		*rt = "containerd";
+		apply_cri_containerd(m, a, &err);
+	} else if (is_crio(a, mgr) && (fam == FAM_ANY || fam == FAM_STORAGE)) {
 		*rt = "cri-o";
 		apply_crio(m, a, &err);
-	} else if (json_object_get(a, "nerdctl/name")) {
-		*rt = "nerdctl";
-		PUT_OPT(m, name, get_str(a, "nerdctl/name", &err));
+	} else {
+		if (json_object_get(a, "nerdctl/name")) {
+			*rt = "nerdctl";
+			PUT_OPT(m, name, get_str(a, "nerdctl/name", &err));
+		}
+		reject_k8s_keys(m, a);
 	}
 	return err;
 }
@@ -380,7 +433,7 @@ int runtime_meta_parse_oci_config(const char *json, size_t len, struct container
 	err = parse_json(json, len, JSON_OBJECT, &root);
 	if (err)
 		return err;
-	err = apply_oci(out, root, &rt);
+	err = apply_oci(out, root, FAM_ANY, &rt);
 	PUT(out, runtime, rt);
 	json_decref(root);
 	return err;
@@ -401,6 +454,42 @@ static size_t index_max(const struct runtime_paths *p)
 static bool is_absent(int err)
 {
 	return err == -ENOENT || err == -ENOTDIR;
+}
+
+/*
+ * Whether a Docker container with the kubelet's labels was made by
+ * cri-dockerd: it names them k8s_<container>_<pod>_<namespace>_<uid>_<attempt>
+ * ("POD" for the sandbox), and each part must be what the labels say.
+ * Kubernetes names hold no '_', so the split is unambiguous.
+ */
+static bool cri_dockerd_made(const char *name, json_t *labels, int *err)
+{
+	const char *want[4], *p, *end;
+	size_t i, n;
+
+	if (!name)
+		return false;
+	if (name[0] == '/')
+		name++;
+	want[0] = get_str(labels, "io.kubernetes.container.name", err);
+	want[1] = get_str(labels, "io.kubernetes.pod.name", err);
+	want[2] = get_str(labels, "io.kubernetes.pod.namespace", err);
+	want[3] = get_str(labels, "io.kubernetes.pod.uid", err);
+	if (strncmp(name, "k8s_", 4))
+		return false;
+	p = name + 4;
+	for (i = 0; i < 4; i++) {
+		end = strchr(p, '_');
+		if (!end || !want[i])
+			return false;
+		n = (size_t)(end - p);
+		if (strlen(want[i]) != n || memcmp(p, want[i], n))
+			return false;
+		p = end + 1;
+	}
+	for (n = 0; p[n] >= '0' && p[n] <= '9'; n++)
+		;
+	return n > 0 && !p[n];	/* the attempt, a number, ends the name */
 }
 
 /*
@@ -429,7 +518,11 @@ static int read_docker(const struct runtime_paths *p, const char *id, struct con
 		PUT_OPT(m, image, get_str(cfg, "Image", &err));
 		labels = get_obj(cfg, "Labels", &err);
 	}
-	if (labels && get_str(labels, "io.kubernetes.pod.name", &err)) {
+	if (labels && get_str(labels, "io.kubernetes.pod.name", &err) &&
+	    !cri_dockerd_made(get_str(root, "Name", &err), labels, &err)) {
+		/* an image's LABELs or docker run --label: not the kubelet's */
+		m->rejected |= META_REJECT_K8S_SOURCE;
+	} else if (labels && get_str(labels, "io.kubernetes.pod.name", &err)) {
 		struct kube_names k;
 
 		v = get_str(labels, "io.kubernetes.docker.type", &err);
@@ -572,7 +665,10 @@ static int read_bundle(const struct runtime_paths *p, const char *dir, enum sour
 	if (ns)
 		PUT(m, ctr_namespace, ns);
 	if (root) {
-		err = apply_oci(m, root, &rt);
+		enum family fam = src != SRC_CONTAINERD ? FAM_STORAGE
+				  : !strcmp(ns, "k8s.io") ? FAM_CRI_CONTAINERD : FAM_CONTAINERD;
+
+		err = apply_oci(m, root, fam, &rt);
 		json_decref(root);
 	}
 	switch (src) {

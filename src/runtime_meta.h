@@ -3,6 +3,12 @@
  * server, no runtime socket. Given a container id (from the cgroup path),
  * find the runtime's files for it and read names, image and pod out of them.
  *
+ * Which Kubernetes names are believed depends on where the file was found,
+ * never on which keys it holds: CRI annotations only in containerd's k8s.io
+ * namespace, CRI-O's only in CRI-O's files, the kubelet's labels on Docker
+ * containers only with the name cri-dockerd gives them. The caller checks
+ * the pod uid against the cgroup path as well (containers.c).
+ *
  * Where each runtime keeps what (checked on Debian 12: containerd 1.6,
  * podman 4.3 rootful with runc and the cgroupfs manager, dockerd 20.10):
  *
@@ -74,7 +80,22 @@ struct container_meta {
 	char sandbox_id[RUNTIME_META_ID_MAX + 1];	/* its own id for a sandbox */
 	char ctr_namespace[77];	/* containerd namespace (k8s.io, moby, default) */
 	char bundle_path[4096];	/* directory of the config.json read, else "" */
+	/* linux.cgroupsPath of the config.json: where the runtime put the
+	 * container's cgroup ("/kubepods/.../<id>", or systemd's
+	 * "<slice>:<prefix>:<name>"); "" when absent or too long to keep */
+	char cgroups_path[1024];
+	/* META_REJECT_* bits: Kubernetes names found where neither the
+	 * kubelet nor the runtime could have written them (left out of the
+	 * fields above) */
+	unsigned int rejected;
 };
+
+/* The file held Kubernetes names that only its user could have put there:
+ * CRI annotations in a containerd namespace other than k8s.io, Kubernetes
+ * annotations on a podman container (podman kube play copies the YAML's
+ * own), io.kubernetes.* labels on a Docker container that cri-dockerd did
+ * not make (dockerd merges the image's LABELs into them). */
+#define META_REJECT_K8S_SOURCE	(1u << 0)
 
 /* Where to look. A NULL path switches that source off. */
 struct runtime_paths {

@@ -433,6 +433,40 @@ static void test_nested(void **state)
 	      RT_UNKNOWN, ID_INNER, UID2, QOS_BESTEFFORT, NULL, true, 6);
 }
 
+static void outer_is(const char *path, enum container_runtime rt, const char *id, unsigned int depth)
+{
+	struct cgroup_identity ci;
+
+	assert_int_equal(cgroup_identity_parse(path, strlen(path), &ci), 0);
+	assert_int_equal(ci.outer_runtime, rt);
+	assert_string_equal(ci.outer_container_id, id ? id : "");
+	assert_int_equal(ci.outer_depth, depth);
+}
+
+/* The outermost container of a path, besides the innermost: a tenant's own
+ * sub-cgroup named after another container lies inside the tenant's. */
+static void test_outermost(void **state)
+{
+	static const char spoof[] = "/kubepods/besteffort/pod" UID "/" ID_OUTER "/cri-containerd-" ID_APP ".scope";
+	struct cgroup_identity ci;
+
+	(void)state;
+	outer_is(spoof, RT_UNKNOWN, ID_OUTER, 3);
+	assert_int_equal(cgroup_identity_parse(spoof, strlen(spoof), &ci), 0);
+	assert_string_equal(ci.container_id, ID_APP);	/* the innermost, unverified */
+	outer_is("/docker/" ID_OUTER "/kubepods/burstable/pod" UID "/" ID_APP, RT_DOCKER, ID_OUTER, 1);
+	outer_is("/kubepods/burstable/pod" UID "/" ID_APP, RT_NONE, NULL, 0);
+	outer_is("/kubepods/burstable/pod" UID "/" ID_APP "/sub/cri-containerd-" ID_APP ".scope",
+		 RT_UNKNOWN, ID_APP, 3);
+	outer_is("/system.slice/foo.service", RT_NONE, NULL, 0);
+	/* the prefix up to a component */
+	assert_int_equal(cgroup_path_prefix_len(spoof, strlen(spoof), 3),
+			 strlen("/kubepods/besteffort/pod" UID "/" ID_OUTER));
+	assert_int_equal(cgroup_path_prefix_len("//a//b/", 7, 0), 3);
+	assert_int_equal(cgroup_path_prefix_len("//a//b/", 7, 1), 6);
+	assert_int_equal(cgroup_path_prefix_len("/a", 2, 5), 2);
+}
+
 static void test_hostile(void **state)
 {
 	char *buf, *exact;
@@ -597,6 +631,7 @@ int main(void)
 		cmocka_unit_test(test_podman),
 		cmocka_unit_test(test_nerdctl_and_ctr),
 		cmocka_unit_test(test_nested),
+		cmocka_unit_test(test_outermost),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_random_paths),
 	};

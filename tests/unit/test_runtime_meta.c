@@ -138,6 +138,8 @@ struct want {
 	bool sandbox, truncated;
 	const char *ns, *pod, *uid, *ctr, *sandbox_id, *ctr_ns;
 	const char *bundle;	/* relative to root; NULL: "" */
+	unsigned int rejected;
+	const char *cgroups_path;	/* NULL: not checked */
 };
 
 static void check_meta_at(const char *file, int line, const struct container_meta *m, struct want w)
@@ -159,6 +161,9 @@ static void check_meta_at(const char *file, int line, const struct container_met
 	_assert_string_equal(m->sandbox_id, w.sandbox_id ? w.sandbox_id : "", file, line);
 	_assert_string_equal(m->ctr_namespace, w.ctr_ns ? w.ctr_ns : "", file, line);
 	_assert_string_equal(m->bundle_path, bundle, file, line);
+	_assert_int_equal(m->rejected, w.rejected, file, line);
+	if (w.cgroups_path)
+		_assert_string_equal(m->cgroups_path, w.cgroups_path, file, line);
 }
 
 static void lookup_at(const char *file, int line, const struct runtime_paths *p, const char *id,
@@ -349,6 +354,25 @@ static void build_main(void)
 	     "[" PM_ENTRY(ID_PM_TRANSIENT, "transient1", "localhost/podsight-test:1") "]");
 	wstr("main/run/onlyrun/userdata/config.json", oci(""));
 	wstr("main/lib/onlylib/userdata/config.json", oci(""));
+	/* Kubernetes names where only the container's user could put them */
+	wstr("forged/ctrd/default/ctr-claims/config.json", oci(CRI_APP_ANN));
+	wstr("forged/lib/" ID_PM_WEB "/userdata/config.json",
+	     oci("\"annotations\":{\"io.container.manager\":\"libpod\","
+		 "\"io.kubernetes.cri.container-type\":\"container\","
+		 "\"io.kubernetes.cri.sandbox-namespace\":\"kube-system\","
+		 "\"io.kubernetes.pod.name\":\"kube-apiserver-master-1\","
+		 "\"io.kubernetes.pod.namespace\":\"kube-system\"},"));
+	wstr("forged/ctrd/moby/" ID_DK "/config.json", oci(CRI_APP_ANN));
+	wstr("forged/docker/" ID_DK "/config.v2.json",
+	     "{\"Name\":\"/miner\",\"Config\":{\"Image\":\"evil/miner:latest\","
+	     "\"Labels\":{\"io.kubernetes.container.name\":\"coredns\",\"io.kubernetes.docker.type\":"
+	     "\"container\",\"io.kubernetes.pod.name\":\"coredns-5d78c9869d-abcde\","
+	     "\"io.kubernetes.pod.namespace\":\"kube-system\",\"io.kubernetes.pod.uid\":\"" UID "\"}}}");
+	wstr("forged/docker/" ID_DK2 "/config.v2.json",
+	     "{\"Name\":\"/k8s_coredns_coredns-1_default_" UID "_0\",\"Config\":{\"Image\":\"x\","
+	     "\"Labels\":{\"io.kubernetes.container.name\":\"coredns\",\"io.kubernetes.docker.type\":"
+	     "\"container\",\"io.kubernetes.pod.name\":\"coredns-1\","
+	     "\"io.kubernetes.pod.namespace\":\"kube-system\",\"io.kubernetes.pod.uid\":\"" UID "\"}}}");
 	wstr("main/lib/criolib/userdata/config.json",
 	     oci("\"annotations\":{\"io.kubernetes.cri-o.ContainerType\":\"container\","
 		 "\"io.kubernetes.pod.name\":\"p\",\"io.kubernetes.container.name\":\"c\"},"));
@@ -387,7 +411,7 @@ static void build_malformed(void)
 	wstr("bad/ctrd/default/m-annstr/config.json", "{\"annotations\":\"nerdctl/name=web\"}");
 	wstr("bad/ctrd/default/m-annnull/config.json", "{\"annotations\":null}");
 	wstr("bad/ctrd/default/m-noann/config.json", "{\"ociVersion\":\"1.0.2\"}");
-	wstr("bad/ctrd/default/m-nonstr-read/config.json",
+	wstr("bad/ctrd/k8s.io/m-nonstr-read/config.json",
 	     "{\"annotations\":{\"io.kubernetes.cri.container-type\":\"container\","
 	     "\"io.kubernetes.cri.sandbox-name\":5,\"io.kubernetes.cri.container-name\":\"app\","
 	     "\"io.kubernetes.cri.sandbox-namespace\":[\"team-a\"],"
@@ -530,7 +554,11 @@ static void test_parse_crio_podman(void **state)
 	PARSE("{\"annotations\":{\"example.com/owner\":\"alice\",\"io.container.manager\":\"libpod\","
 	      "\"io.kubernetes.cri-o.ContainerType\":\"container\",\"io.kubernetes.pod.name\":\"x\","
 	      "\"io.kubernetes.cri-o.SandboxID\":\"" ID_PM_INFRA "\"}}",
-	      .runtime = "podman", .sandbox_id = ID_PM_INFRA);
+	      .runtime = "podman", .sandbox_id = ID_PM_INFRA, .rejected = META_REJECT_K8S_SOURCE);
+	/* nor do CRI annotations make it containerd's */
+	PARSE("{\"annotations\":{\"io.container.manager\":\"libpod\","
+	      "\"io.kubernetes.cri.container-type\":\"container\",\"io.kubernetes.cri.sandbox-name\":\"x\"}}",
+	      .runtime = "podman", .rejected = META_REJECT_K8S_SOURCE);
 }
 
 static void test_parse_other(void **state)
@@ -876,6 +904,30 @@ static void test_crio(void **state)
 	       .bundle = "main/lib/onlylib/userdata");
 }
 
+/* Kubernetes names only from where the kubelet or the runtime wrote them. */
+static void test_forged_kubernetes_names(void **state)
+{
+	struct tpaths t;
+
+	tpaths_init(&t, "forged");
+	/* CRI annotations on a ctr container (namespace default) */
+	LOOKUP(&t.p, "ctr-claims", NULL, .runtime = "containerd", .id = "ctr-claims", .name = "ctr-claims",
+	       .ctr_ns = "default", .bundle = "forged/ctrd/default/ctr-claims",
+	       .rejected = META_REJECT_K8S_SOURCE, .cgroups_path = "/kubepods/besteffort/pod" UID "/x");
+	/* podman kube play's own annotations: podman, never a pod */
+	t.p.containers_storage_root = NULL;
+	LOOKUP(&t.p, ID_PM_WEB, NULL, .runtime = "podman", .id = ID_PM_WEB,
+	       .bundle = "forged/lib/" ID_PM_WEB "/userdata", .rejected = META_REJECT_K8S_SOURCE);
+	/* an image's labels on a Docker container: its own name stays */
+	LOOKUP(&t.p, ID_DK, NULL, .runtime = "docker", .id = ID_DK, .name = "miner",
+	       .image = "evil/miner:latest", .ctr_ns = "moby", .bundle = "forged/ctrd/moby/" ID_DK,
+	       .rejected = META_REJECT_K8S_SOURCE);
+	/* a cri-dockerd name whose parts disagree with the labels */
+	t.p.containerd_task_root = NULL;
+	LOOKUP(&t.p, ID_DK2, NULL, .runtime = "docker", .id = ID_DK2, .name = "k8s_coredns_coredns-1_default_" UID "_0",
+	       .image = "x", .rejected = META_REJECT_K8S_SOURCE);
+}
+
 static void test_podman(void **state)
 {
 	struct tpaths t;
@@ -943,8 +995,8 @@ static void test_malformed_files(void **state)
 	BAD("m-noann", 0);
 	/* a non-string value where a string is read */
 	LOOKUP(&t.p, "m-nonstr-read", NULL, .err = -EBADMSG, .runtime = "containerd",
-	       .id = "m-nonstr-read", .name = "app", .uid = UID, .ctr = "app", .ctr_ns = "default",
-	       .bundle = "bad/ctrd/default/m-nonstr-read");
+	       .id = "m-nonstr-read", .name = "app", .uid = UID, .ctr = "app", .ctr_ns = "k8s.io",
+	       .bundle = "bad/ctrd/k8s.io/m-nonstr-read");
 	LOOKUP(&t.p, "m-nonstr-other", NULL, .runtime = "nerdctl", .id = "m-nonstr-other",
 	       .name = "web", .ctr_ns = "default", .bundle = "bad/ctrd/default/m-nonstr-other");
 	/* a link to nowhere is no state; a good link is followed */
@@ -1053,6 +1105,7 @@ int main(void)
 		cmocka_unit_test(test_containerd),
 		cmocka_unit_test(test_docker),
 		cmocka_unit_test(test_crio),
+		cmocka_unit_test(test_forged_kubernetes_names),
 		cmocka_unit_test(test_podman),
 		cmocka_unit_test(test_malformed_files),
 		cmocka_unit_test(test_size_limits),
