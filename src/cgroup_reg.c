@@ -32,10 +32,23 @@ static void drop_data(struct cgroup_reg *r, struct cg_slot *s)
 	s->data = NULL;
 }
 
-static void attach_data(struct cgroup_reg *r, struct cg_slot *s)
+/* Runs on_add for a new entry; keeps a copy of the path if it asks to. */
+static int attach_data(struct cgroup_reg *r, struct cg_slot *s, const char *path, size_t len)
 {
+	char *copy = malloc(len + 1);
+	bool keep = true;
+
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, path, len);
+	copy[len] = 0;
 	if (r->hooks.on_add)
-		r->hooks.on_add(r->hooks.ctx, s->id, s->path, &s->data);
+		r->hooks.on_add(r->hooks.ctx, s->id, copy, &s->data, &keep);
+	if (keep)
+		s->path = copy;
+	else
+		free(copy);
+	return 0;
 }
 
 static size_t hash_id(uint64_t id)
@@ -112,41 +125,27 @@ static int grow(struct cgroup_reg *r)
 
 int cgroup_reg__add(struct cgroup_reg *r, uint64_t id, const char *path, size_t len)
 {
-	struct cg_slot *s;
-	char *copy;
 	size_t i;
+	int err;
 
 	if (!id)
 		return -EINVAL;
-	copy = malloc(len + 1);
-	if (!copy)
-		return -ENOMEM;
-	memcpy(copy, path, len);
-	copy[len] = 0;
-	s = find(r, id);
-	if (s) {
-		drop_data(r, s);
-		free(s->path);
-		s->path = copy;
-		attach_data(r, s);
+	if (find(r, id))
 		return 0;
-	}
-	if (r->count >= r->max) {
-		free(copy);
+	if (r->count >= r->max)
 		return -ENOSPC;
-	}
-	if ((r->count + 1) * 2 > r->mask + 1 && grow(r) != 0) {
-		free(copy);
+	if ((r->count + 1) * 2 > r->mask + 1 && grow(r) != 0)
 		return -ENOMEM;
-	}
 	for (i = hash_id(id) & r->mask; r->slots[i].id; i = (i + 1) & r->mask)
 		;
 	r->slots[i].id = id;
-	r->slots[i].path = copy;
+	r->slots[i].path = NULL;
 	r->slots[i].data = NULL;
 	r->count++;
-	attach_data(r, &r->slots[i]);
-	return 0;
+	err = attach_data(r, &r->slots[i], path, len);
+	if (err)
+		cgroup_reg__remove(r, id);
+	return err;
 }
 
 void cgroup_reg__remove(struct cgroup_reg *r, uint64_t id)
@@ -182,6 +181,11 @@ const char *cgroup_reg__path(const struct cgroup_reg *r, uint64_t id)
 	return s ? s->path : NULL;
 }
 
+bool cgroup_reg__known(const struct cgroup_reg *r, uint64_t id)
+{
+	return id && find(r, id);
+}
+
 void *cgroup_reg__data(const struct cgroup_reg *r, uint64_t id)
 {
 	struct cg_slot *s = id ? find(r, id) : NULL;
@@ -204,47 +208,78 @@ size_t cgroup_reg__count(const struct cgroup_reg *r)
 	return r->count;
 }
 
-static int walk(struct cgroup_reg *r, int dirfd, char *path, size_t len, size_t cap, int depth)
+struct scan {
+	struct cgroup_reg *r;
+	void (*progress)(void *ctx);
+	void *ctx;
+	int n;
+};
+
+/*
+ * Depth first, parents before their children, every level: the depth is
+ * bounded by the path's length, not by a count a container's user could
+ * go past. Each directory's children are listed and the directory closed
+ * before going down, so no descriptor is held per level; a child is opened
+ * by its path from the mount.
+ */
+static void walk(struct scan *sc, int mntfd, char *path, size_t len, size_t cap)
 {
 	struct stat st;
-	DIR *d;
 	struct dirent *de;
-	int n = 0;
+	char *names = NULL, *nn, *name;
+	size_t used = 0, size = 0;
+	DIR *d;
+	int fd;
 
-	if (fstat(dirfd, &st) == 0 && cgroup_reg__add(r, st.st_ino, len ? path : "/", len ? len : 1) == 0)
-		n++;
-	if (depth <= 0)
-		return n;
-	d = fdopendir(dirfd);
+	fd = len ? openat(mntfd, path + 1, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
+		 : openat(mntfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;		/* removed meanwhile: mkdir/rmdir records follow */
+	if (fstat(fd, &st) == 0 && cgroup_reg__add(sc->r, st.st_ino, len ? path : "/", len ? len : 1) == 0 &&
+	    ++sc->n % 256 == 0 && sc->progress)
+		sc->progress(sc->ctx);
+	d = fdopendir(fd);
 	if (!d) {
-		close(dirfd);
-		return n;
+		close(fd);
+		return;
 	}
 	while ((de = readdir(d))) {
 		size_t nl = strlen(de->d_name);
-		int fd;
 
 		if (de->d_type != DT_DIR || de->d_name[0] == '.' || len + 1 + nl + 1 > cap)
 			continue;
-		fd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-		if (fd < 0)
-			continue;	/* removed meanwhile: mkdir/rmdir records follow */
-		path[len] = '/';
-		memcpy(path + len + 1, de->d_name, nl + 1);
-		n += walk(r, fd, path, len + 1 + nl, cap, depth - 1);
-		path[len] = 0;
+		if (used + nl + 1 > size) {
+			size = (used + nl + 1) * 2;
+			nn = realloc(names, size);
+			if (!nn)
+				break;
+			names = nn;
+		}
+		memcpy(names + used, de->d_name, nl + 1);
+		used += nl + 1;
 	}
 	closedir(d);
-	return n;
+	for (name = names; name && name < names + used; name += strlen(name) + 1) {
+		size_t nl = strlen(name);
+
+		path[len] = '/';
+		memcpy(path + len + 1, name, nl + 1);
+		walk(sc, mntfd, path, len + 1 + nl, cap);
+		path[len] = 0;
+	}
+	free(names);
 }
 
-int cgroup_reg__scan(struct cgroup_reg *r, const char *mnt, int max_depth)
+int cgroup_reg__scan(struct cgroup_reg *r, const char *mnt, void (*progress)(void *ctx), void *ctx)
 {
+	struct scan sc = { r, progress, ctx, 0 };
 	char path[4096];
 	int fd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0)
 		return -errno;
 	path[0] = 0;
-	return walk(r, fd, path, 0, sizeof(path), max_depth);
+	walk(&sc, fd, path, 0, sizeof(path));
+	close(fd);
+	return sc.n;
 }

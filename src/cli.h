@@ -33,6 +33,7 @@ struct kernel_opts {
 	uint32_t args_max;
 	uint32_t ringbuf_bytes;
 	uint32_t max_processes;
+	uint32_t max_cgroups;
 	const char *node;
 };
 void kernel_opts_default(struct kernel_opts *k);
@@ -45,12 +46,16 @@ int kernel_opts_parse(struct kernel_opts *k, const char *cmd, int opt, const cha
 	"      --ringbuf-size BYTES kernel-to-agent ring buffer (default 2M, a power of two\n" \
 	"                           from 64K to 1G); raise it if events_lost records appear\n" \
 	"      --max-processes N    processes tracked at once (default 65536)\n" \
+	"      --max-cgroups N      cgroups whose path and container are kept (default\n" \
+	"                           65536); past it a cgroup's container is looked up\n" \
+	"                           by its path at each event, and counted\n" \
 	"      --node NAME          node name written in events (default: the host name)\n"
-enum { OPT_ARGS_MAX = 1000, OPT_RINGBUF, OPT_MAX_PROCS, OPT_NODE };
+enum { OPT_ARGS_MAX = 1000, OPT_RINGBUF, OPT_MAX_PROCS, OPT_NODE, OPT_MAX_CGROUPS };
 #define KERNEL_LONG_OPTS \
 	{ "args-max", required_argument, NULL, OPT_ARGS_MAX }, \
 	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF }, \
 	{ "max-processes", required_argument, NULL, OPT_MAX_PROCS }, \
+	{ "max-cgroups", required_argument, NULL, OPT_MAX_CGROUPS }, \
 	{ "node", required_argument, NULL, OPT_NODE }
 
 struct loader;

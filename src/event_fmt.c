@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 #include "event_fmt.h"
+#include "containers.h"
 #include "strutil.h"
 #include "timeconv.h"
 
@@ -122,6 +123,16 @@ static void context_objs(struct json_writer *w, const struct fmt_container *c,
 		kv_opt(w, "image", c->image);
 		kv_opt(w, "runtime", c->runtime);
 		jw_kv_bool(w, "sandbox", c->sandbox);
+		if (c->rejected) {
+			/* what of the runtime's metadata was not believed */
+			jw_key(w, "warnings");
+			jw_array_start(w);
+			if (c->rejected & CTR_REJECT_K8S)
+				jw_string(w, "k8s_identity_rejected");
+			if (c->rejected & CTR_REJECT_CGROUP)
+				jw_string(w, "cgroup_mismatch");
+			jw_array_end(w);
+		}
 		jw_object_end(w);
 	} else {
 		jw_kv_null(w, "container");

@@ -24,6 +24,7 @@ struct fmt_container {
 	const char *id, *name, *image, *runtime;
 	bool sandbox;
 	bool kube;
+	unsigned int rejected;	/* CTR_REJECT_*: written as "warnings" */
 	const char *k8s_namespace, *k8s_pod, *k8s_pod_uid, *k8s_container;
 };
 

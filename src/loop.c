@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -44,6 +45,50 @@ static void warn_log(void *ctx, const char *msg)
 	log_warn("%s", msg);
 }
 
+/* Each running container keeps descriptors of its cgroup directories, and
+ * each HTTP client one: the soft limit (often 1024) is raised to the hard
+ * one, so that many containers do not run the agent out of descriptors. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		log_warn("cannot raise the open files limit to %llu: %s", (unsigned long long)rl.rlim_max,
+			 strerror(errno));
+}
+
+/* Signals wait for the loop's signalfd from the start: a SIGHUP (log
+ * rotation) or SIGTERM during a long start-up is then handled, not fatal
+ * or lost. */
+static void block_signals(void)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+}
+
+static void consume_some(void *ctx)
+{
+	loader__consume(ctx);
+}
+
+static bool acct_follow(void *ctx, uint64_t cgid)
+{
+	return loader__acct_follow(ctx, cgid) == 0;
+}
+
+static void acct_forget(void *ctx, uint64_t cgid)
+{
+	loader__acct_forget(ctx, cgid);
+}
+
 int runtime_start(const struct kernel_opts *k, struct pipeline_opts *po,
 		  struct pipeline **pp, struct loader **lp, char *cgmnt, size_t cgmnt_len)
 {
@@ -56,11 +101,13 @@ int runtime_start(const struct kernel_opts *k, struct pipeline_opts *po,
 	size_t i, n, attached = 0;
 	int rc;
 
+	block_signals();
 	rc = loader__preflight(err, sizeof(err));
 	if (rc) {
 		log_err("%s", err);
 		return EXIT_RUNTIME;
 	}
+	raise_nofile();
 	ensure_tracefs();
 	rc = loader__detect_cgroup(&lc, cgmnt, cgmnt_len);
 	if (rc) {
@@ -76,12 +123,12 @@ int runtime_start(const struct kernel_opts *k, struct pipeline_opts *po,
 		po->io_hierarchy_id = po->io_mount ? lc.io_hierarchy_id : 0;
 	}
 	po->max_processes = k->max_processes;
+	po->max_cgroups = k->max_cgroups;
 	po->node = k->node;
 	po->scan_proc = true;
+	po->scan_later = true;
 	if (!po->warn)
 		po->warn = warn_log;
-	/* The table is seeded before the kernel side attaches: a process that
-	 * starts in between is seen by both, and the record wins. */
 	*pp = pipeline__new(po);
 	if (!*pp) {
 		log_err("cannot set up the event pipeline: %s", strerror(errno));
@@ -95,6 +142,12 @@ int runtime_start(const struct kernel_opts *k, struct pipeline_opts *po,
 		*pp = NULL;
 		return EXIT_RUNTIME;
 	}
+	/* The kernel side is attached before the walks of cgroups and /proc,
+	 * however long they take: what happens meanwhile is taken from the
+	 * ring buffer as the walk goes, and a process both find is as its
+	 * record says. */
+	pipeline__set_acct(*pp, acct_follow, acct_forget, *lp);
+	pipeline__scan(*pp, consume_some, *lp);
 	n = loader__progs(*lp, progs, LOADER_MAX_PROGS);
 	for (i = 0; i < n && i < LOADER_MAX_PROGS; i++) {
 		if (progs[i].attached)
@@ -110,18 +163,6 @@ int runtime_start(const struct kernel_opts *k, struct pipeline_opts *po,
 	return EXIT_OK;
 }
 
-static void acct_sync(void *ctx, struct container *c, const struct fmt_container *fc, bool live)
-{
-	struct loader *l = ctx;
-
-	if (live && !c->acct_followed) {
-		c->acct_followed = loader__acct_follow(l, c->cgroup_id) == 0;
-	} else if (!live && c->acct_followed) {
-		loader__acct_forget(l, c->cgroup_id);
-		c->acct_followed = false;
-	}
-}
-
 static void acct_add(void *ctx, const struct ps_task_acct *a)
 {
 	pipeline__add_task_acct(ctx, a);
@@ -129,7 +170,7 @@ static void acct_add(void *ctx, const struct ps_task_acct *a)
 
 void runtime_live_acct(struct loader *l, struct pipeline *p)
 {
-	pipeline__foreach_container_stats(p, acct_sync, l);
+	pipeline__follow_acct(p);	/* an ended container leaves the set as it ends */
 	pipeline__reset_task_acct(p);
 	loader__task_acct(l, acct_add, p);
 }

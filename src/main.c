@@ -107,6 +107,7 @@ void kernel_opts_default(struct kernel_opts *k)
 	k->args_max = PS_ARGS_DEFAULT;
 	k->ringbuf_bytes = 2u << 20;
 	k->max_processes = 65536;
+	k->max_cgroups = 65536;
 	k->node = NULL;
 }
 
@@ -136,6 +137,13 @@ int kernel_opts_parse(struct kernel_opts *k, const char *cmd, int opt, const cha
 			return 2;
 		}
 		k->max_processes = (uint32_t)v;
+		return 1;
+	case OPT_MAX_CGROUPS:
+		if (parse_u64(arg, &v) || v < 64 || v > (1u << 22)) {
+			usage_error(cmd, "--max-cgroups takes a number from 64 to 4194304, not '%s'", arg);
+			return 2;
+		}
+		k->max_cgroups = (uint32_t)v;
 		return 1;
 	case OPT_NODE:
 		if (!*arg || strlen(arg) > 253) {

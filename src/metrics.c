@@ -624,6 +624,33 @@ static void info_family(struct prom_buf *b, struct rows *rs)
 	}
 }
 
+/* What attribution could not trust or hold: metadata not believed, names
+ * of other containers refused, cgroups past the registry's bound. */
+static void attribution_health(struct prom_buf *b, struct pipeline *p)
+{
+	static const char *const reasons[CTR_REJECT_N] = { "k8s_identity", "cgroup_mismatch" };
+	const struct containers_stats *cs = pipeline__container_stats(p);
+	struct prom_label l[1];
+	unsigned int r;
+
+	prom_family(b, "podsight_container_metadata_rejected_total", PROM_COUNTER,
+		    "Containers whose runtime metadata was not believed, by reason: k8s_identity (Kubernetes names "
+		    "not written by the kubelet or runtime, or another pod than the cgroup path's), cgroup_mismatch "
+		    "(the runtime's state puts the container's cgroup elsewhere)");
+	for (r = 0; r < CTR_REJECT_N; r++) {
+		l[0] = (struct prom_label){ "reason", reasons[r] };
+		prom_sample_u64(b, "podsight_container_metadata_rejected_total", l, 1, cs->rejected[r]);
+	}
+	prom_family(b, "podsight_container_claims_refused_total", PROM_COUNTER,
+		    "Cgroups named like a container inside another container's cgroup, which the runtime's state "
+		    "did not confirm: counted as the outer container's");
+	prom_sample_u64(b, "podsight_container_claims_refused_total", NULL, 0, cs->claims_refused);
+	prom_family(b, "podsight_cgroups_untracked_total", PROM_COUNTER,
+		    "Cgroups made while the cgroup registry was full: their events are attributed by a lookup of "
+		    "their path at each event");
+	prom_sample_u64(b, "podsight_cgroups_untracked_total", NULL, 0, pipeline__stats(p)->cgroups_untracked);
+}
+
 static void health(struct prom_buf *b, struct pipeline *p, const struct metrics_health *h, struct rows *rs)
 {
 	const struct pipeline_stats *st = pipeline__stats(p);
@@ -643,6 +670,7 @@ static void health(struct prom_buf *b, struct pipeline *p, const struct metrics_
 	}
 	prom_family(b, "podsight_malformed_records_total", PROM_COUNTER, "Records that failed validation");
 	prom_sample_u64(b, "podsight_malformed_records_total", NULL, 0, st->malformed);
+	attribution_health(b, p);
 	prom_family(b, "podsight_bpf_program_attached", PROM_GAUGE, "1 when the BPF program is attached");
 	for (i = 0; i < h->nprogs; i++) {
 		l[0] = (struct prom_label){ "program", h->progs[i].name };

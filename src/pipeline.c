@@ -16,6 +16,7 @@
 #include "proc_table.h"
 #include "procfs.h"
 #include "timeconv.h"
+#include "container_id.h"
 
 struct pipeline {
 	struct pipeline_opts o;
@@ -32,6 +33,20 @@ struct pipeline {
 	bool (*io_follow)(void *ctx, struct container *c);
 	void (*io_final)(void *ctx, struct container *c);
 	void *io_ctx;
+	bool (*acct_follow)(void *ctx, uint64_t cgid);
+	void (*acct_forget)(void *ctx, uint64_t cgid);
+	void *acct_ctx;
+	/* The tracked hierarchy's mount, for the path of a cgroup whose path
+	 * the registry does not keep (one a container's user made below its
+	 * cgroup, or one past the registry's bound), looked up by its id when
+	 * an event needs it; the last one looked up. */
+	int mnt_fd;
+	char mnt_path[1024];
+	uint64_t path_id;
+	char path_buf[4096];
+	/* A container the registry had no room for, parsed for one event */
+	struct container loose;
+	bool registry_full_warned;
 };
 
 static void read_boot_id(char *buf, size_t len)
@@ -69,6 +84,8 @@ static void scan_proc(struct pipeline *p)
 			continue;
 		if (procfs_read_stat(p->o.proc_root, pid, &ps) != 0)
 			continue;	/* gone meanwhile */
+		if (proc_table__find(p->pt, pid))
+			continue;	/* a record came first: it knows better */
 		e = proc_table__upsert(p->pt, pid);
 		if (!e) {
 			p->st.table_full++;
@@ -129,12 +146,15 @@ static void io_resolve(struct pipeline *p, struct container *c)
 	io_follow(p, c);
 }
 
-static void cg_added(void *ctx, uint64_t id, const char *path, void **data)
+static void cg_added(void *ctx, uint64_t id, const char *path, void **data, bool *keep_path)
 {
 	struct pipeline *p = ctx;
-	struct container *c = containers__for_cgroup(p->cs, id, path, p->scanning);
+	struct container *c = containers__get(p->cs, id, path, p->scanning);
 
 	*data = c;
+	/* A cgroup below a container's is its user's to name and to make by
+	 * the thousand: it costs the registry its id, not its path. */
+	*keep_path = !c || c->cgroup_id == id;
 	if (c)
 		io_resolve(p, c);
 }
@@ -144,10 +164,17 @@ static void cg_removed(void *ctx, uint64_t id, void *data)
 	struct pipeline *p = ctx;
 	struct container *c = data;
 
-	if (c && c->io_followed && p->io_final) {
+	if (!containers__release(p->cs, c, id))
+		return;
+	/* the container ended: its last figures, then nothing more of it in
+	 * the kernel side's maps */
+	if (c->io_followed && p->io_final) {
 		p->io_final(p->io_ctx, c);
 		c->io_followed = false;
 	}
+	if (c->acct_followed && p->acct_forget)
+		p->acct_forget(p->acct_ctx, c->cgroup_id);
+	c->acct_followed = false;
 	containers__retire(p->cs, c);	/* its totals stay for a while */
 }
 
@@ -158,43 +185,36 @@ struct io_mkdir {
 	size_t len;
 };
 
-static void io_match(void *ctx, uint64_t id, const char *path, void *data)
+static void io_match(void *ctx, struct container *c)
 {
 	struct io_mkdir *m = ctx;
-	struct container *c = data;
 
-	if (c && !c->io_cgid && strlen(c->cgroup_path) == m->len &&
-	    !memcmp(c->cgroup_path, m->path, m->len)) {
+	if (!c->io_cgid && strlen(c->cgroup_path) == m->len && !memcmp(c->cgroup_path, m->path, m->len)) {
 		c->io_cgid = m->id;
 		io_follow(m->p, c);
 	}
 }
 
-static void io_refollow(void *ctx, uint64_t id, const char *path, void *data)
+static void io_refollow(void *ctx, struct container *c)
 {
-	struct pipeline *p = ctx;
-	struct container *c = data;
-
-	if (c)
-		io_resolve(p, c);
+	io_resolve(ctx, c);
 }
 
-static void acct_zero(void *ctx, uint64_t id, const char *path, void *data)
+static void acct_zero(void *ctx, struct container *c)
 {
-	struct container *c = data;
-
-	if (c)
-		memset(c->live_acct, 0, sizeof(c->live_acct));
+	memset(c->live_acct, 0, sizeof(c->live_acct));
 }
 
 void pipeline__reset_task_acct(struct pipeline *p)
 {
-	cgroup_reg__foreach(p->cg, acct_zero, NULL);
+	containers__foreach_live(p->cs, acct_zero, NULL);
 }
+
+static struct container *container_at(struct pipeline *p, uint64_t cgid);
 
 void pipeline__add_task_acct(struct pipeline *p, const struct ps_task_acct *a)
 {
-	struct container *c = cgroup_reg__data(p->cg, a->cgroup_id);
+	struct container *c = container_at(p, a->cgroup_id);
 
 	if (!c)
 		return;
@@ -211,7 +231,28 @@ void pipeline__set_io(struct pipeline *p, bool (*follow)(void *ctx, struct conta
 	p->io_follow = follow;
 	p->io_final = final;
 	p->io_ctx = ctx;
-	cgroup_reg__foreach(p->cg, io_refollow, p);
+	containers__foreach_live(p->cs, io_refollow, p);
+}
+
+static void acct_refollow(void *ctx, struct container *c)
+{
+	struct pipeline *p = ctx;
+
+	if (!c->acct_followed && c->cgroup_id && p->acct_follow)
+		c->acct_followed = p->acct_follow(p->acct_ctx, c->cgroup_id);
+}
+
+void pipeline__set_acct(struct pipeline *p, bool (*follow)(void *ctx, uint64_t cgid),
+			void (*forget)(void *ctx, uint64_t cgid), void *ctx)
+{
+	p->acct_follow = follow;
+	p->acct_forget = forget;
+	p->acct_ctx = ctx;
+}
+
+void pipeline__follow_acct(struct pipeline *p)
+{
+	containers__foreach_live(p->cs, acct_refollow, p);
 }
 
 static void container_warn(void *ctx, const char *msg)
@@ -228,6 +269,7 @@ static void fill_fc(const struct container *c, struct fmt_container *f)
 	bool have = c->meta_err == 0 || c->meta_err == -EBADMSG;
 
 	*f = (struct fmt_container){
+		.rejected = c->rejected,
 		.id = c->ident.container_id,
 		.name = have ? m->name : NULL,
 		.image = have ? m->image : NULL,
@@ -242,12 +284,83 @@ static void fill_fc(const struct container *c, struct fmt_container *f)
 	};
 }
 
-/* The container of a cgroup, with what is known of it, for the event. */
+/* A kernfs file handle is the cgroup's id: the directory of a cgroup known
+ * by its id alone, and from it its path (CAP_DAC_READ_SEARCH). */
+#define FILEID_KERNFS 0xfe
+
+/* The path below the tracked hierarchy's mount of cgroup cgid; NULL when
+ * it cannot be had (gone, or no handle support). Kept until the next call. */
+static const char *lookup_path(struct pipeline *p, uint64_t cgid)
+{
+	struct {
+		struct file_handle fh;
+		uint64_t id;
+	} h;
+	char link[64], buf[sizeof(p->path_buf) + 1024];
+	size_t ml = strlen(p->mnt_path);
+	ssize_t n;
+	int fd;
+
+	if (cgid && cgid == p->path_id)
+		return p->path_buf;
+	if (p->mnt_fd < 0 || !cgid)
+		return NULL;
+	h.fh.handle_bytes = sizeof(h.id);
+	h.fh.handle_type = FILEID_KERNFS;
+	memcpy(h.fh.f_handle, &cgid, sizeof(cgid));
+	fd = open_by_handle_at(p->mnt_fd, &h.fh, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return NULL;
+	buf[n] = 0;
+	if (strncmp(buf, p->mnt_path, ml) || (buf[ml] && buf[ml] != '/') ||
+	    (size_t)n - ml >= sizeof(p->path_buf))
+		return NULL;
+	snprintf(p->path_buf, sizeof(p->path_buf), "%s", buf[ml] ? buf + ml : "/");
+	p->path_id = cgid;
+	return p->path_buf;
+}
+
+/* The cgroup path an event carries. */
+static const char *cgroup_path_of(struct pipeline *p, uint64_t cgid)
+{
+	const char *path = cgroup_reg__path(p->cg, cgid);
+
+	return path ? path : lookup_path(p, cgid);
+}
+
+/* The container of a cgroup: the registry's, or for a cgroup it has no
+ * room for, the known container the cgroup's path leads to. */
+static struct container *container_at(struct pipeline *p, uint64_t cgid)
+{
+	const char *path;
+
+	if (cgroup_reg__known(p->cg, cgid))
+		return cgroup_reg__data(p->cg, cgid);
+	path = lookup_path(p, cgid);
+	return path ? containers__peek(p->cs, path) : NULL;
+}
+
+/* The container of a cgroup, with what is known of it, for the event. A
+ * container the registry has no room for still gets its identity from its
+ * cgroup's path. */
 static const struct fmt_container *container_of_cgroup(struct pipeline *p, uint64_t cgid,
 							struct fmt_container *f)
 {
-	struct container *c = cgroup_reg__data(p->cg, cgid);
+	struct container *c = container_at(p, cgid);
+	const char *path;
 
+	if (!c && !cgroup_reg__known(p->cg, cgid) && (path = lookup_path(p, cgid)) &&
+	    containers__parse(p->cs, path, &p->loose.ident) == 0 &&
+	    p->loose.ident.runtime != RT_NONE) {
+		p->loose.meta_err = -ENOENT;
+		fill_fc(&p->loose, f);
+		return f;
+	}
 	if (!c)
 		return NULL;
 	containers__refresh(p->cs, c);
@@ -261,15 +374,13 @@ struct stats_ctx {
 	void *ctx;
 };
 
-static void stats_live(void *ctx, uint64_t id, const char *path, void *data)
+static void stats_live(void *ctx, struct container *c)
 {
 	struct stats_ctx *s = ctx;
 	struct fmt_container fc;
 
-	if (!data)
-		return;
-	fill_fc(data, &fc);
-	s->fn(s->ctx, data, &fc, true);
+	fill_fc(c, &fc);
+	s->fn(s->ctx, c, &fc, true);
 }
 
 static void stats_retired(void *ctx, struct container *c)
@@ -288,7 +399,7 @@ void pipeline__foreach_container_stats(struct pipeline *p,
 {
 	struct stats_ctx s = { p, fn, ctx };
 
-	cgroup_reg__foreach(p->cg, stats_live, &s);
+	containers__foreach_live(p->cs, stats_live, &s);
 	containers__foreach_retired(p->cs, stats_retired, &s);
 }
 
@@ -324,14 +435,38 @@ struct pipeline *pipeline__new(const struct pipeline_opts *o)
 	containers__set_retention(p->cs, o->retention_ns ? o->retention_ns : 300ull * 1000000000ull,
 				  o->max_finished ? o->max_finished : 1000);
 	cgroup_reg__set_hooks(p->cg, &(struct cgroup_reg_hooks){ cg_added, cg_removed, p });
+	p->mnt_fd = -1;
+	if (p->o.cgroup_mount) {
+		char link[64];
+		ssize_t n;
+
+		p->mnt_fd = open(p->o.cgroup_mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", p->mnt_fd);
+		n = p->mnt_fd >= 0 ? readlink(link, p->mnt_path, sizeof(p->mnt_path) - 1) : -1;
+		if (n <= 0 || (size_t)n >= sizeof(p->mnt_path) - 1) {
+			if (p->mnt_fd >= 0)
+				close(p->mnt_fd);
+			p->mnt_fd = -1;
+		} else {
+			p->mnt_path[n] = 0;
+			if (n == 1)
+				p->mnt_path[0] = 0;	/* mounted at "/": paths are the links */
+		}
+	}
+	if (!o->scan_later)
+		pipeline__scan(p, NULL, NULL);
+	return p;
+}
+
+void pipeline__scan(struct pipeline *p, void (*progress)(void *ctx), void *ctx)
+{
 	if (p->o.cgroup_mount) {
 		p->scanning = true;
-		cgroup_reg__scan(p->cg, p->o.cgroup_mount, 32);
+		cgroup_reg__scan(p->cg, p->o.cgroup_mount, progress, ctx);
 		p->scanning = false;
 	}
 	if (p->o.scan_proc)
 		scan_proc(p);
-	return p;
 }
 
 void pipeline__free(struct pipeline *p)
@@ -342,7 +477,14 @@ void pipeline__free(struct pipeline *p)
 	cgroup_reg__free(p->cg);
 	containers__free(p->cs);
 	jw_free(p->jw);
+	if (p->mnt_fd >= 0)
+		close(p->mnt_fd);
 	free(p);
+}
+
+const struct containers_stats *pipeline__container_stats(const struct pipeline *p)
+{
+	return containers__stats(p->cs);
 }
 
 const struct pipeline_stats *pipeline__stats(const struct pipeline *p)
@@ -434,7 +576,7 @@ static void exec_session(struct pipeline *p, const struct ps_exec_event *e,
 		out->ns = parent->session_ns;
 		return;
 	}
-	c = cgroup_reg__data(p->cg, e->cgroup_id);
+	c = container_at(p, e->cgroup_id);
 	if (!c || e->pidns == e->ppidns)
 		return;
 	if (e->nspid == 1 || !c->started) {
@@ -470,8 +612,12 @@ static int on_proc_exec(struct pipeline *p, const struct ps_exec_event *e, size_
 		exec_id__make(&p->idc, e->parent_start_ns, e->ppid, pid_id);
 	exec_session(p, e, proc_table__find(p->pt, e->pid), parent, &ss);
 	ev.container = container_of_cgroup(p, e->cgroup_id, &fc);
-	if (ev.container)
-		((struct container *)cgroup_reg__data(p->cg, e->cgroup_id))->n.execs++;
+	{
+		struct container *ctr = container_at(p, e->cgroup_id);
+
+		if (ctr)
+			ctr->n.execs++;
+	}
 	if (ss.pid) {
 		exec_id__make(&p->idc, ss.ns, ss.pid, sess_id);
 		fs = (struct fmt_session){ .id = sess_id, .tty = ss.tty };
@@ -483,7 +629,7 @@ static int on_proc_exec(struct pipeline *p, const struct ps_exec_event *e, size_
 		c.start_real_ns = timeconv__real_ns(&p->tc, e->start_ns);
 		c.exec_id = id;
 		c.parent_exec_id = pid_id;
-		c.cgroup_path = cgroup_reg__path(p->cg, e->cgroup_id);
+		c.cgroup_path = cgroup_path_of(p, e->cgroup_id);
 		c.container = ev.container;
 		c.session = ev.session;
 		fill_ancestors(p, e->ppid, &c, ids);
@@ -527,7 +673,7 @@ static int on_proc_fork(struct pipeline *p, const struct ps_fork_event *f, size_
 		return 0;
 	}
 	{
-		struct container *ctr = cgroup_reg__data(p->cg, f->cgroup_id);
+		struct container *ctr = container_at(p, f->cgroup_id);
 
 		if (ctr)
 			ctr->n.forks++;
@@ -562,7 +708,7 @@ static int on_proc_fork(struct pipeline *p, const struct ps_fork_event *f, size_
 /* Adds what the kernel accounted for an ended process to its container. */
 static void account_exit(struct pipeline *p, const struct ps_exit_event *x)
 {
-	struct container *c = cgroup_reg__data(p->cg, x->cgroup_id);
+	struct container *c = container_at(p, x->cgroup_id);
 	unsigned int status = x->exit_code;
 	uint64_t u, s, rss = x->maxrss_pages * p->page_size;
 
@@ -599,7 +745,7 @@ static int on_oom(struct pipeline *p, const struct ps_oom_event *o, size_t size)
 		p->st.malformed++;
 		return 0;
 	}
-	c = cgroup_reg__data(p->cg, o->cgroup_id);
+	c = container_at(p, o->cgroup_id);
 	if (c)
 		c->n.oom_kills++;
 	p->st.oom_kills++;
@@ -613,7 +759,7 @@ static int on_oom(struct pipeline *p, const struct ps_oom_event *o, size_t size)
 	}
 	ctx.real_ns = timeconv__real_ns(&p->tc, o->hdr.ktime_ns);
 	ctx.start_real_ns = timeconv__real_ns(&p->tc, o->start_ns);
-	ctx.cgroup_path = cgroup_reg__path(p->cg, o->cgroup_id);
+	ctx.cgroup_path = cgroup_path_of(p, o->cgroup_id);
 	ctx.container = ev.container = container_of_cgroup(p, o->cgroup_id, &fc);
 	ev.real_ns = ctx.real_ns;
 	jw_reset(p->jw);
@@ -649,7 +795,7 @@ static int on_proc_exit(struct pipeline *p, const struct ps_exit_event *x, size_
 		c.exec_id = id;
 		c.parent_exec_id = parent ? pid_id : NULL;
 		c.exe = ent ? ent->exe : NULL;
-		c.cgroup_path = cgroup_reg__path(p->cg, x->cgroup_id);
+		c.cgroup_path = cgroup_path_of(p, x->cgroup_id);
 		c.container = ev.container = container_of_cgroup(p, x->cgroup_id, &fc);
 		if (ent && ent->session_pid) {
 			exec_id__make(&p->idc, ent->session_ns, ent->session_pid, sess_id);
@@ -665,6 +811,25 @@ static int on_proc_exit(struct pipeline *p, const struct ps_exit_event *x, size_
 	return err;
 }
 
+/* A new cgroup into the registry. When it is full, the cgroup's events are
+ * still attributed through its path (container_at): that costs a lookup
+ * per event, and is counted and told once. */
+static void cgroup_added(struct pipeline *p, uint64_t id, const char *path, size_t len)
+{
+	char msg[256];
+
+	if (cgroup_reg__add(p->cg, id, path, len) != -ENOSPC)
+		return;
+	p->st.cgroups_untracked++;
+	if (p->registry_full_warned || !p->o.warn)
+		return;
+	p->registry_full_warned = true;
+	snprintf(msg, sizeof(msg), "the cgroup registry is full (%zu cgroups); cgroups made from now on are "
+		 "looked up at each event (podsight_cgroups_untracked_total counts them)",
+		 cgroup_reg__count(p->cg));
+	p->o.warn(p->o.warn_ctx, msg);
+}
+
 static int on_cgroup(struct pipeline *p, const struct ps_cgroup_event *g, size_t size)
 {
 	if (size < sizeof(*g) || sizeof(*g) + (size_t)g->path_len > size) {
@@ -677,11 +842,11 @@ static int on_cgroup(struct pipeline *p, const struct ps_cgroup_event *g, size_t
 		struct io_mkdir m = { p, g->id, (const char *)(g + 1), g->path_len };
 
 		if (g->hdr.type == PS_EV_CGROUP_MKDIR)
-			cgroup_reg__foreach(p->cg, io_match, &m);
+			containers__foreach_live(p->cs, io_match, &m);
 		return 0;
 	}
 	if (g->hdr.type == PS_EV_CGROUP_MKDIR)
-		cgroup_reg__add(p->cg, g->id, (const char *)(g + 1), g->path_len);
+		cgroup_added(p, g->id, (const char *)(g + 1), g->path_len);
 	else
 		cgroup_reg__remove(p->cg, g->id);
 	return 0;

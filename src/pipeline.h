@@ -15,6 +15,7 @@
 struct pipeline;
 struct output;
 struct runtime_paths;
+struct containers_stats;
 
 /* A decoded record, as sinks other than JSON lines see it. */
 struct pipeline_event {
@@ -42,6 +43,9 @@ struct pipeline_opts {
 	size_t max_cgroups;
 	const char *proc_root;		/* "/proc" */
 	bool scan_proc;			/* seed the table from proc_root */
+	/* the walks of cgroups and /proc wait for pipeline__scan() (so that
+	 * the kernel side can be attached first), else pipeline__new does them */
+	bool scan_later;
 	const char *cgroup_mount;	/* NULL: no cgroup paths */
 	unsigned int emit;		/* EMIT_* */
 	struct output *out;		/* JSON lines go here, unless sink */
@@ -68,10 +72,16 @@ struct pipeline_stats {
 	uint64_t table_full;		/* processes not tracked: table full */
 	uint64_t scanned;		/* processes found by the /proc scan */
 	uint64_t oom_kills;
+	uint64_t cgroups_untracked;	/* cgroups made while the registry was full */
 	uint64_t lost[PS_DROP__MAX];	/* kernel-side drops reported so far */
 };
 
 struct pipeline *pipeline__new(const struct pipeline_opts *o);
+/* Walks the cgroup hierarchy and /proc (scan_later): records taken
+ * meanwhile (progress may consume the ring buffer) are handled as they
+ * come; what the walks find that a record knew already is left as the
+ * record left it. */
+void pipeline__scan(struct pipeline *p, void (*progress)(void *ctx), void *ctx);
 void pipeline__free(struct pipeline *p);
 /* Handles one record from the ring buffer. <0 stops the loop (-EPIPE:
  * the reader went away). */
@@ -90,6 +100,15 @@ struct container;
  * c->io). Called at once for the containers known already. */
 void pipeline__set_io(struct pipeline *p, bool (*follow)(void *ctx, struct container *c),
 		      void (*final)(void *ctx, struct container *c), void *ctx);
+/* The set of containers' cgroups the kernel side walks for live accounting:
+ * follow adds a running container's own cgroup (returns whether it did),
+ * forget takes it out when the container ends; pipeline__follow_acct()
+ * adds those not followed yet. */
+void pipeline__set_acct(struct pipeline *p, bool (*follow)(void *ctx, uint64_t cgid),
+			void (*forget)(void *ctx, uint64_t cgid), void *ctx);
+void pipeline__follow_acct(struct pipeline *p);
+/* Containers known to the pipeline (running and finished), for metrics. */
+const struct containers_stats *pipeline__container_stats(const struct pipeline *p);
 /* Live processes' usage (ps_task_acct records of one walk of every task):
  * reset zeroes each running container's live_acct, add adds a task's to
  * its container's. */

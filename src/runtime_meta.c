@@ -723,8 +723,8 @@ static int lookup_containerd(const struct runtime_paths *p, const char *id, cons
 			return err;
 	}
 	d = opendir(p->containerd_task_root);
-	if (!d)
-		return -ENOENT;
+	if (!d)	/* EMFILE and the like are no answer: the caller tries again */
+		return errno == ENOENT || errno == ENOTDIR ? -ENOENT : -errno;
 	err = -ENOENT;
 	while (err == -ENOENT && seen < MAX_NS_SCAN && (de = readdir(d))) {
 		if (de->d_name[0] == '.' || !name_valid(de->d_name, CTR_NS_MAX) ||

@@ -408,6 +408,240 @@ static void test_task_acct(void **state)
 	rm_root();
 }
 
+#define VICTIM "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+#define UID2 "99999999-8888-7777-6666-555555555555"
+#define APP_ANN(ns, pod, uid, cgpath)                                                              \
+	"{\"linux\":{\"cgroupsPath\":\"" cgpath "\"},\"annotations\":{"                            \
+	"\"io.kubernetes.cri.container-type\":\"container\",\"io.kubernetes.cri.sandbox-namespace\":\"" ns "\"," \
+	"\"io.kubernetes.cri.sandbox-name\":\"" pod "\",\"io.kubernetes.cri.sandbox-uid\":\"" uid "\","    \
+	"\"io.kubernetes.cri.container-name\":\"app\"}}"
+
+static void count_rows(void *ctx, struct container *c, const struct fmt_container *fc, bool live)
+{
+	(*(int *)ctx)++;
+}
+
+static json_t *last_exec(void)
+{
+	assert_true(n_events > 0);
+	return events[n_events - 1];
+}
+
+static void free_events(void)
+{
+	for (size_t i = 0; i < n_events; i++)
+		json_decref(events[i]);
+	n_events = 0;
+}
+
+/* A tenant's cgroups below its container's: one container, whatever they
+ * are named, and none of them another container's. */
+static void test_sub_cgroups_belong_to_the_outer_container(void **state)
+{
+	const struct containers_stats *cst;
+	struct runtime_paths rp;
+	struct pipeline *p;
+	char path[512];
+	int rows = 0, i;
+
+	(void)state;
+	strcpy(root, "/tmp/pipeline-XXXXXX");
+	assert_non_null(mkdtemp(root));
+	write_bundle("k8s.io", CID, APP_ANN("team-a", "web-0", UID, "/kubepods/besteffort/pod" UID "/" CID));
+	write_bundle("k8s.io", VICTIM, APP_ANN("kube-system", "coredns", UID2,
+					      "/kubepods/burstable/pod" UID2 "/" VICTIM));
+	p = setup_pipeline(&rp);
+	assert_non_null(p);
+	n_events = 0;
+	mkdir_rec(p, 500, "/kubepods/besteffort/pod" UID "/" CID);
+	mkdir_rec(p, 600, "/kubepods/burstable/pod" UID2 "/" VICTIM);
+	/* below the tenant's container: the victim's name in two runtimes'
+	 * forms, an id no state knows, and a thousand plain ones */
+	mkdir_rec(p, 501, "/kubepods/besteffort/pod" UID "/" CID "/cri-containerd-" VICTIM ".scope");
+	mkdir_rec(p, 502, "/kubepods/besteffort/pod" UID "/" CID "/kubepods/burstable/pod" UID2 "/" VICTIM);
+	mkdir_rec(p, 503, "/kubepods/besteffort/pod" UID "/" CID "/docker/"
+		  "0000000000000000000000000000000000000000000000000000000000000001");
+	for (i = 0; i < 1000; i++) {
+		snprintf(path, sizeof(path), "/kubepods/besteffort/pod" UID "/" CID "/n%d", i);
+		mkdir_rec(p, 1000 + i, path);
+	}
+	pipeline__foreach_container_stats(p, count_rows, &rows);
+	assert_int_equal(rows, 2);
+	cst = pipeline__container_stats(p);
+	assert_int_equal(cst->live, 2);
+	assert_int_equal(cst->claims_refused, 3);
+	for (i = 501; i <= 503; i++) {
+		exec_rec(p, 100 + i, 90, 1000 + i, i, 5, 7, 7, 0, "tenant");
+		assert_string_equal(str_at(last_exec(), "container", "id"), CID);
+		assert_string_equal(str_at(last_exec(), "k8s", "namespace"), "team-a");
+		assert_string_equal(str_at(last_exec(), "k8s", "pod"), "web-0");
+	}
+	exec_rec(p, 900, 90, 5000, 1999, 5, 7, 7, 0, "deep");
+	assert_string_equal(str_at(last_exec(), "container", "id"), CID);
+	/* the victim's own events stay the victim's */
+	exec_rec(p, 950, 90, 6000, 600, 1, 8, 9, 0, "victim");
+	assert_string_equal(str_at(last_exec(), "container", "id"), VICTIM);
+	assert_string_equal(str_at(last_exec(), "k8s", "pod"), "coredns");
+	/* the cgroups go one by one; the container with its own */
+	for (i = 0; i < 1000; i++)
+		cgroup_rec(p, PS_EV_CGROUP_RMDIR, 3, 1000 + i, "/x");
+	for (i = 501; i <= 503; i++)
+		cgroup_rec(p, PS_EV_CGROUP_RMDIR, 3, i, "/x");
+	assert_int_equal(pipeline__container_stats(p)->live, 2);
+	cgroup_rec(p, PS_EV_CGROUP_RMDIR, 3, 500, "/x");
+	assert_int_equal(pipeline__container_stats(p)->live, 1);
+	free_events();
+	pipeline__free(p);
+	free((void *)rp.containerd_task_root);
+	rm_root();
+}
+
+/* A container nested in another one's cgroup is believed when its state
+ * says that is its cgroup (kind, Docker-in-Docker). */
+static void test_nested_container_confirmed_by_its_state(void **state)
+{
+	struct runtime_paths rp;
+	struct pipeline *p;
+
+	(void)state;
+	strcpy(root, "/tmp/pipeline-XXXXXX");
+	assert_non_null(mkdtemp(root));
+	write_bundle("k8s.io", VICTIM, APP_ANN("team-b", "inner", UID2, "/kubepods/burstable/pod" UID2 "/" VICTIM));
+	p = setup_pipeline(&rp);
+	n_events = 0;
+	mkdir_rec(p, 700, "/docker/" CID);
+	mkdir_rec(p, 701, "/docker/" CID "/kubepods/burstable/pod" UID2 "/" VICTIM);
+	exec_rec(p, 100, 90, 1000, 701, 1, 7, 8, 0, "inner");
+	assert_string_equal(str_at(last_exec(), "container", "id"), VICTIM);
+	assert_string_equal(str_at(last_exec(), "k8s", "pod"), "inner");
+	exec_rec(p, 101, 90, 1100, 700, 1, 7, 8, 0, "outer");
+	assert_string_equal(str_at(last_exec(), "container", "id"), CID);
+	assert_int_equal(pipeline__container_stats(p)->claims_refused, 0);
+	free_events();
+	pipeline__free(p);
+	free((void *)rp.containerd_task_root);
+	rm_root();
+}
+
+static json_t *warnings_of(json_t *ev)
+{
+	return json_object_get(json_object_get(ev, "container"), "warnings");
+}
+
+/* Kubernetes names that disagree with the cgroup path, and state that puts
+ * the container elsewhere: not believed, flagged and counted. */
+static void test_inconsistent_metadata_is_rejected(void **state)
+{
+	const struct containers_stats *cst;
+	struct runtime_paths rp;
+	struct pipeline *p;
+	json_t *w;
+
+	(void)state;
+	strcpy(root, "/tmp/pipeline-XXXXXX");
+	assert_non_null(mkdtemp(root));
+	/* claims another pod than the one its cgroup is in */
+	write_bundle("k8s.io", CID, APP_ANN("kube-system", "coredns", UID2, "/kubepods/besteffort/pod" UID "/" CID));
+	/* its state puts it elsewhere */
+	write_bundle("k8s.io", VICTIM, APP_ANN("team-a", "web", UID, "/kubepods/besteffort/pod" UID "/" VICTIM));
+	/* CRI annotations in a ctr container (namespace default) */
+	write_bundle("default", "ctr1", APP_ANN("kube-system", "coredns", UID, "/default/ctr1"));
+	p = setup_pipeline(&rp);
+	n_events = 0;
+	mkdir_rec(p, 800, "/kubepods/besteffort/pod" UID "/" CID);
+	exec_rec(p, 100, 90, 1000, 800, 1, 7, 8, 0, "a");
+	assert_string_equal(str_at(last_exec(), "container", "id"), CID);
+	assert_string_equal(str_at(last_exec(), "k8s", "pod_uid"), UID);	/* the path's */
+	assert_true(json_is_null(json_object_get(json_object_get(last_exec(), "k8s"), "pod")));
+	assert_true(json_is_null(json_object_get(json_object_get(last_exec(), "k8s"), "namespace")));
+	w = warnings_of(last_exec());
+	assert_int_equal(json_array_size(w), 1);
+	assert_string_equal(json_string_value(json_array_get(w, 0)), "k8s_identity_rejected");
+
+	mkdir_rec(p, 801, "/system.slice/cri-containerd-" VICTIM ".scope");
+	exec_rec(p, 101, 90, 1100, 801, 1, 7, 8, 0, "b");
+	assert_string_equal(str_at(last_exec(), "container", "id"), VICTIM);
+	assert_true(json_is_null(json_object_get(last_exec(), "k8s")));
+	assert_true(json_is_null(json_object_get(json_object_get(last_exec(), "container"), "name")));
+	w = warnings_of(last_exec());
+	assert_string_equal(json_string_value(json_array_get(w, 0)), "cgroup_mismatch");
+
+	mkdir_rec(p, 802, "/default/ctr1");
+	exec_rec(p, 102, 90, 1200, 802, 1, 7, 8, 0, "c");
+	assert_string_equal(str_at(last_exec(), "container", "name"), "ctr1");
+	assert_true(json_is_null(json_object_get(last_exec(), "k8s")));
+	assert_string_equal(json_string_value(json_array_get(warnings_of(last_exec()), 0)),
+			    "k8s_identity_rejected");
+	/* counted once per container, whatever its number of events */
+	exec_rec(p, 103, 90, 1300, 800, 2, 7, 7, 0, "d");
+	cst = pipeline__container_stats(p);
+	assert_int_equal(cst->rejected[0], 2);
+	assert_int_equal(cst->rejected[1], 1);
+	free_events();
+	pipeline__free(p);
+	free((void *)rp.containerd_task_root);
+	rm_root();
+}
+
+/* The kernel side's set of containers' cgroups: each followed once, and
+ * forgotten when the container ends, scrapes or not. A container whose
+ * sub-cgroup's rmdir was lost ends with its own cgroup all the same. */
+static int follows, forgets;
+
+static bool acct_follow_cb(void *ctx, uint64_t cgid)
+{
+	follows++;
+	return true;
+}
+
+static void acct_forget_cb(void *ctx, uint64_t cgid)
+{
+	forgets++;
+}
+
+static void test_container_end_forgets_kernel_state(void **state)
+{
+	struct runtime_paths rp;
+	struct pipeline_opts o = { .node = "n1", .max_processes = 100, .runtime_paths = &rp,
+				   .retention_ns = 1, .max_finished = 1 };
+	struct pipeline *p;
+	char path[64];
+	int i, rows;
+
+	(void)state;
+	fresh_root(&rp);
+	p = pipeline__new(&o);
+	assert_non_null(p);
+	follows = forgets = 0;
+	pipeline__set_acct(p, acct_follow_cb, acct_forget_cb, NULL);
+	for (i = 0; i < 50; i++) {
+		snprintf(path, sizeof(path), "/default/c%d", i);
+		mkdir_rec(p, 100 + i, path);
+	}
+	pipeline__follow_acct(p);
+	pipeline__follow_acct(p);
+	assert_int_equal(follows, 50);
+	/* they all end before any scrape */
+	for (i = 0; i < 50; i++)
+		cgroup_rec(p, PS_EV_CGROUP_RMDIR, 3, 100 + i, "/x");
+	assert_int_equal(forgets, 50);
+	/* a sub-cgroup whose rmdir never came */
+	mkdir_rec(p, 300, "/default/lost");
+	mkdir_rec(p, 301, "/default/lost/sub");
+	cgroup_rec(p, PS_EV_CGROUP_RMDIR, 3, 300, "/default/lost");
+	rows = 0;
+	pipeline__foreach_container_stats(p, count_rows, &rows);
+	assert_int_equal(pipeline__container_stats(p)->live, 0);
+	usleep(1000);
+	pipeline__tick(p);	/* past the retention: off the list, kept for its entry */
+	exec_rec(p, 100, 90, 1000, 301, 1, 7, 8, 0, "late");
+	cgroup_rec(p, PS_EV_CGROUP_RMDIR, 3, 301, "/default/lost/sub");
+	free_events();
+	pipeline__free(p);
+	free((void *)rp.containerd_task_root);
+	rm_root();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -415,6 +649,10 @@ int main(void)
 		cmocka_unit_test(test_unknown_container_state),
 		cmocka_unit_test(test_io_cgroup_ids),
 		cmocka_unit_test(test_task_acct),
+		cmocka_unit_test(test_sub_cgroups_belong_to_the_outer_container),
+		cmocka_unit_test(test_nested_container_confirmed_by_its_state),
+		cmocka_unit_test(test_inconsistent_metadata_is_rejected),
+		cmocka_unit_test(test_container_end_forgets_kernel_state),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
