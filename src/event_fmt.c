@@ -248,7 +248,8 @@ void cputime_adjust(uint64_t utime, uint64_t stime, uint64_t rtime, uint64_t *u,
 		*u = 0;
 		*s = rtime;
 	} else {
-		*s = (uint64_t)((unsigned __int128)stime * rtime / (stime + utime));
+		/* the sum in 128 bits: stime + utime may wrap in 64 */
+		*s = (uint64_t)((unsigned __int128)stime * rtime / ((unsigned __int128)stime + utime));
 		if (*s > rtime)
 			*s = rtime;
 		*u = rtime - *s;

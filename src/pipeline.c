@@ -18,6 +18,8 @@
 #include "timeconv.h"
 #include "container_id.h"
 
+#define UNTRACKED_RECENT 256
+
 struct pipeline {
 	struct pipeline_opts o;
 	char node[256];
@@ -44,6 +46,14 @@ struct pipeline {
 	char mnt_path[1024];
 	uint64_t path_id;
 	char path_buf[4096];
+	/* Cgroups made while the registry was full, with the path their mkdir
+	 * record gave, newest last: a short-lived container's cgroup may be
+	 * gone before its events are read (bounded: UNTRACKED_RECENT) */
+	struct {
+		uint64_t id;
+		char *path;
+	} untracked[UNTRACKED_RECENT];
+	unsigned int next_untracked;
 	/* A container the registry had no room for, parsed for one event */
 	struct container loose;
 	bool registry_full_warned;
@@ -303,6 +313,9 @@ static const char *lookup_path(struct pipeline *p, uint64_t cgid)
 
 	if (cgid && cgid == p->path_id)
 		return p->path_buf;
+	for (unsigned int i = 0; cgid && i < UNTRACKED_RECENT; i++)
+		if (p->untracked[i].id == cgid)
+			return p->untracked[i].path;
 	if (p->mnt_fd < 0 || !cgid)
 		return NULL;
 	h.fh.handle_bytes = sizeof(h.id);
@@ -473,12 +486,18 @@ void pipeline__free(struct pipeline *p)
 {
 	if (!p)
 		return;
+	/* The containers end with the registry; the kernel side may be gone
+	 * already, and nothing needs their last figures now. */
+	p->io_final = NULL;
+	p->acct_forget = NULL;
 	proc_table__free(p->pt);
 	cgroup_reg__free(p->cg);
 	containers__free(p->cs);
 	jw_free(p->jw);
 	if (p->mnt_fd >= 0)
 		close(p->mnt_fd);
+	for (unsigned int i = 0; i < UNTRACKED_RECENT; i++)
+		free(p->untracked[i].path);
 	free(p);
 }
 
@@ -818,9 +837,15 @@ static void cgroup_added(struct pipeline *p, uint64_t id, const char *path, size
 {
 	char msg[256];
 
+	unsigned int k;
+
 	if (cgroup_reg__add(p->cg, id, path, len) != -ENOSPC)
 		return;
 	p->st.cgroups_untracked++;
+	k = p->next_untracked++ % UNTRACKED_RECENT;
+	free(p->untracked[k].path);
+	p->untracked[k].path = strndup(path, len);
+	p->untracked[k].id = p->untracked[k].path ? id : 0;
 	if (p->registry_full_warned || !p->o.warn)
 		return;
 	p->registry_full_warned = true;

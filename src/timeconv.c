@@ -35,7 +35,9 @@ void timeconv__sync(struct timeconv *tc)
 
 uint64_t timeconv__real_ns(const struct timeconv *tc, uint64_t boot_ns)
 {
-	return (uint64_t)((int64_t)boot_ns + tc->boot_to_real_ns);
+	/* modulo 2^64, as unsigned: a boot time no kernel gives cannot
+	 * overflow a signed sum */
+	return boot_ns + (uint64_t)tc->boot_to_real_ns;
 }
 
 void timeconv__rfc3339(uint64_t real_ns, char out[TIMECONV_RFC3339_LEN])

@@ -117,7 +117,8 @@ def test_make_run_writes_only_json_to_stdout(workload, tmp_path):
     root = os.path.dirname(os.path.dirname(PODSIGHT))
     out = open(tmp_path / "stdout", "w+b")
     err = open(tmp_path / "stderr", "w+")
-    p = subprocess.Popen(["make", "-C", root, "run"], stdout=out, stderr=err, start_new_session=True)
+    p = subprocess.Popen(["make", "--no-print-directory", "run"], cwd=root, stdout=out, stderr=err,
+                         start_new_session=True)
     try:
         deadline = time.time() + 120
         while time.time() < deadline:
