@@ -5,6 +5,7 @@
 #   make unit       unit tests only (no root needed), also under ASan+UBSan; as root
 #                   each runs with the host's runtime state and cgroupfs hidden
 #   make bench      the benchmark suite (writes BENCHMARKS.md)
+#   make image      the agent's OCI image, build/podsight-image.tar (docs/deploy.md)
 #   V=1             show the commands
 .DELETE_ON_ERROR:
 .SUFFIXES:
@@ -53,7 +54,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 SAN_BINS  := $(patsubst tests/unit/%.c,$(OUTPUT)/san/%,$(UNIT_SRCS))
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-.PHONY: all run check unit unit-san e2e fuzz bench bench-smoke deps test-deps clean fmt
+.PHONY: all run check unit unit-san e2e fuzz bench bench-smoke deps test-deps clean fmt image
 all: $(OUTPUT)/podsight
 
 $(OUTPUT) $(OUTPUT)/obj $(OUTPUT)/tests $(OUTPUT)/san:
@@ -138,6 +139,10 @@ bench: all
 
 bench-smoke: all
 	$(Q)$(PYTHON) bench/run.py --smoke
+
+# Deployment: the image (podman, offline).
+image: all
+	$(Q)./scripts/build-image.sh
 
 clean:
 	$(Q)rm -rf $(OUTPUT)
