@@ -33,6 +33,40 @@ else
 	fail "deploy/kubernetes: schemas and privileges (validate.test.js)"
 fi
 
+# ---- systemd unit ------------------------------------------------------------------
+# verify loads the unit as systemd would and checks that every command it names
+# exists: in a root of its own (systemd's units, kill, the agent at the unit's
+# path), so nothing is installed on this machine. It exits 0 on unknown keys
+# and bad values (they are warnings): any output fails.
+unit=$root/deploy/systemd/podsight.service
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/etc/systemd/system" "$tmp/usr/lib/systemd" "$tmp/usr/bin" "$tmp/usr/local/bin"
+ln -s usr/bin "$tmp/bin"
+cp -a /usr/lib/systemd/system "$tmp/usr/lib/systemd/"
+cp "$(type -P kill)" "$tmp/usr/bin/kill"
+printf '#!/bin/sh\n' >"$tmp/usr/local/bin/podsight"
+chmod +x "$tmp/usr/local/bin/podsight"
+cp "$unit" "$tmp/etc/systemd/system/"
+if out=$(systemd-analyze verify --root="$tmp" podsight.service 2>&1) && [ -z "$out" ]; then
+	ok "deploy/systemd/podsight.service: systemd-analyze verify"
+else
+	fail "deploy/systemd/podsight.service: systemd-analyze verify: $out"
+fi
+# the sandbox as systemd scores it (0 = locked down, 10 = none): an agent that
+# must see every process and load BPF stays above 0, but no setting may slip
+sec=$(systemd-analyze security --offline=yes --root="$tmp" podsight.service 2>&1 || true)
+score=$(sed -n 's/.*Overall exposure level for podsight.service: \([0-9.]*\).*/\1/p' <<<"$sec")
+caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$unit")
+ambient=$(sed -n 's/^AmbientCapabilities=//p' "$unit")
+want="CAP_BPF CAP_PERFMON CAP_SYS_PTRACE CAP_DAC_READ_SEARCH"
+if [ -n "$score" ] && awk -v s="$score" 'BEGIN { exit !(s <= 4.5) }' && [ "$caps" = "$want" ] && [ "$ambient" = "$want" ] &&
+	grep -qx 'NoNewPrivileges=yes' "$unit" && grep -qx 'ProtectSystem=strict' "$unit"; then
+	ok "deploy/systemd/podsight.service: exposure $score, capabilities $want"
+else
+	fail "deploy/systemd/podsight.service: exposure '${score}' (at most 4.5), capabilities '$caps' / '$ambient' (want '$want')"
+fi
+
 # ---- summary ---------------------------------------------------------------------
 echo "deploy-check: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
