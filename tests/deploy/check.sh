@@ -67,6 +67,13 @@ else
 	fail "deploy/systemd/podsight.service: exposure '${score}' (at most 4.5), capabilities '$caps' / '$ambient' (want '$want')"
 fi
 
+# ---- Grafana dashboard -------------------------------------------------------------
+if out=$(python3 "$here/dashboard_queries.py" --check 2>&1); then
+	ok "deploy/grafana/podsight.json: ${out#dashboard: }"
+else
+	fail "deploy/grafana/podsight.json: $out"
+fi
+
 # ---- summary ---------------------------------------------------------------------
 echo "deploy-check: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
