@@ -5,6 +5,8 @@
 #   make unit       unit tests only (no root needed), also under ASan+UBSan; as root
 #                   each runs with the host's runtime state and cgroupfs hidden
 #   make bench      the benchmark suite (writes BENCHMARKS.md)
+#   make image      the agent's OCI image, build/podsight-image.tar (docs/deploy.md)
+#   make deploy-check  the deployment files checked offline (tests/deploy)
 #   V=1             show the commands
 .DELETE_ON_ERROR:
 .SUFFIXES:
@@ -53,7 +55,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 SAN_BINS  := $(patsubst tests/unit/%.c,$(OUTPUT)/san/%,$(UNIT_SRCS))
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-.PHONY: all run check unit unit-san e2e fuzz bench bench-smoke deps test-deps clean fmt
+.PHONY: all run check unit unit-san e2e fuzz bench bench-smoke deps test-deps clean fmt image deploy-check
 all: $(OUTPUT)/podsight
 
 $(OUTPUT) $(OUTPUT)/obj $(OUTPUT)/tests $(OUTPUT)/san:
@@ -128,7 +130,7 @@ check: test-deps
 	$(Q)$(MAKE) --no-print-directory all unit fuzz
 	$(Q)./scripts/prepare-host.sh
 	$(Q)./scripts/install-deps.sh bench
-	$(Q)$(MAKE) --no-print-directory bench-smoke
+	$(Q)$(MAKE) --no-print-directory bench-smoke deploy-check
 	$(Q)$(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e
 
 bench: all
@@ -138,6 +140,14 @@ bench: all
 
 bench-smoke: all
 	$(Q)$(PYTHON) bench/run.py --smoke
+
+# Deployment: the image (podman, offline) and the manifests', unit's and
+# dashboard's checks.
+image: all
+	$(Q)./scripts/build-image.sh
+
+deploy-check:
+	$(Q)./tests/deploy/check.sh
 
 clean:
 	$(Q)rm -rf $(OUTPUT)
