@@ -242,8 +242,6 @@ def test_image_loads_into_podman_and_runs_as_documented(image, testenv):
         a.remove()
 
 
-@pytest.mark.xfail(strict=True, reason="the agent ends with SIGSEGV (exit 139) after its 'stopped:' line "
-                   "when stopped in this container; the same binary and libraries stop cleanly on the host")
 def test_image_agent_stops_cleanly_in_podman(image, testenv):
     """SIGTERM (podman stop): pending events written, exit status 0."""
     a = PodmanAgent(testenv, image, 9112)
