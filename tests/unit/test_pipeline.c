@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -642,6 +643,95 @@ static void test_container_end_forgets_kernel_state(void **state)
 	rm_root();
 }
 
+/* The kernel side is attached before the walks: a record that came first
+ * knows better than what the /proc scan then finds of the same process. */
+static void test_records_before_the_scan_win(void **state)
+{
+	struct runtime_paths rp;
+	struct pipeline_opts o = { .node = "n1", .max_processes = 100, .runtime_paths = &rp,
+				   .emit = EMIT_EXEC, .sink = sink, .scan_proc = true, .scan_later = true };
+	char proc[128], f[256];
+	struct pipeline *p;
+	FILE *fp;
+
+	(void)state;
+	fresh_root(&rp);
+	snprintf(proc, sizeof(proc), "%s/proc", root);
+	o.proc_root = proc;
+	snprintf(f, sizeof(f), "%s/proc/4242", root);
+	assert_int_equal(mkdir(proc, 0755), 0);
+	assert_int_equal(mkdir(f, 0755), 0);
+	snprintf(f, sizeof(f), "%s/proc/4242/stat", root);
+	fp = fopen(f, "w");
+	assert_non_null(fp);
+	fputs("4242 (fromscan) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 12345 1000 100 "
+	      "18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n", fp);
+	fclose(fp);
+	snprintf(f, sizeof(f), "%s/proc/4242/exe", root);
+	assert_int_equal(symlink("/usr/bin/fromscan", f), 0);
+	p = pipeline__new(&o);
+	assert_non_null(p);
+	n_events = 0;
+	exec_rec(p, 4242, 1, 2000, 1, 4242, 7, 7, 0, "fromrecord");	/* exe "/" */
+	pipeline__scan(p, NULL, NULL);
+	assert_int_equal(pipeline__stats(p)->scanned, 0);
+	fork_rec(p, 4243, 4242, 3000, 1);
+	exec_rec(p, 4243, 4242, 3100, 1, 4243, 7, 7, 0, "child");
+	assert_int_equal(n_events, 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(
+		json_object_get(events[1], "process"), "ancestors"), 0), "executable")), "/");
+	free_events();
+	pipeline__free(p);
+	free((void *)rp.containerd_task_root);
+	rm_root();
+}
+
+/* A lookup that failed for want of descriptors (EMFILE) is no answer: it
+ * is said as what it is, and tried again until it works. */
+static void test_runtime_state_after_emfile(void **state)
+{
+	struct runtime_paths rp;
+	struct rlimit old, low;
+	struct pipeline *p;
+	int fds[64], n = 0, fd;
+
+	(void)state;
+	strcpy(root, "/tmp/pipeline-XXXXXX");
+	assert_non_null(mkdtemp(root));
+	write_bundle("k8s.io", CID, APP_ANN("team-a", "web-0", UID, "/kubepods/besteffort/pod" UID "/" CID));
+	p = setup_pipeline(&rp);
+	assert_non_null(p);
+	n_events = 0;
+	warnings = 0;
+	/* no descriptor left */
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	fd = dup(0);
+	assert_true(fd >= 0);
+	close(fd);
+	low = old;
+	low.rlim_cur = (rlim_t)fd + 8;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	while (n < 64 && (fd = dup(0)) >= 0)
+		fds[n++] = fd;
+	assert_int_equal(errno, EMFILE);
+	mkdir_rec(p, 500, "/kubepods/besteffort/pod" UID "/" CID);
+	while (n > 0)
+		close(fds[--n]);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	exec_rec(p, 100, 90, 1000, 500, 1, 7, 8, 0, "a");
+	assert_string_equal(str_at(last_exec(), "container", "id"), CID);
+	assert_true(json_is_null(json_object_get(json_object_get(last_exec(), "k8s"), "pod")));
+	assert_int_equal(warnings, 1);	/* "Too many open files", once */
+	usleep(1100 * 1000);
+	exec_rec(p, 101, 90, 2000, 500, 2, 7, 7, 0, "b");
+	assert_string_equal(str_at(last_exec(), "k8s", "pod"), "web-0");
+	assert_string_equal(str_at(last_exec(), "container", "name"), "app");
+	free_events();
+	pipeline__free(p);
+	free((void *)rp.containerd_task_root);
+	rm_root();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -653,6 +743,8 @@ int main(void)
 		cmocka_unit_test(test_nested_container_confirmed_by_its_state),
 		cmocka_unit_test(test_inconsistent_metadata_is_rejected),
 		cmocka_unit_test(test_container_end_forgets_kernel_state),
+		cmocka_unit_test(test_records_before_the_scan_win),
+		cmocka_unit_test(test_runtime_state_after_emfile),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
