@@ -384,6 +384,7 @@ static void fill_ancestors(struct pipeline *p, uint32_t ppid, struct fmt_exec_ct
 		exec_id__make(&p->idc, a->exec_ns, a->pid, ids[n]);
 		c->ancestors[n] = (struct fmt_ancestor){
 			.pid = a->pid, .exec_id = ids[n], .exe = a->exe, .comm = a->comm,
+			.exe_flags = a->exe_flags,
 		};
 		n++;
 		if (a->ppid == pid)
@@ -506,10 +507,12 @@ static int on_proc_exec(struct pipeline *p, const struct ps_exec_event *e, size_
 		e_ent->session_ns = ss.ns;
 		memcpy(e_ent->comm, e->comm, sizeof(e_ent->comm));
 		e_ent->comm[sizeof(e_ent->comm) - 1] = 0;
-		if (e->flags & PS_EXEC_EXE_FAULT)
+		if (e->flags & PS_EXEC_EXE_FAULT || proc_entry__set_exe(e_ent, pl.exe, pl.exe_len) != 0) {
 			proc_entry__set_exe(e_ent, NULL, 0);
-		else
-			proc_entry__set_exe(e_ent, pl.exe, pl.exe_len);
+			e_ent->exe_flags = 0;
+		} else {
+			e_ent->exe_flags = e->flags & FMT_EXE_FLAGS;
+		}
 	} else {
 		p->st.table_full++;
 	}
@@ -555,6 +558,7 @@ static int on_proc_fork(struct pipeline *p, const struct ps_fork_event *f, size_
 		proc_entry__set_exe(c, parent->exe, parent->exe ? strlen(parent->exe) : 0);
 		if (!parent->exe)
 			proc_entry__set_exe(c, NULL, 0);
+		c->exe_flags = c->exe ? parent->exe_flags : 0;
 	}
 	return 0;
 }
@@ -610,6 +614,7 @@ static int on_oom(struct pipeline *p, const struct ps_oom_event *o, size_t size)
 		exec_id__make(&p->idc, ent->exec_ns, ent->pid, id);
 		ctx.exec_id = id;
 		ctx.exe = ent->exe;
+		ctx.exe_flags = ent->exe_flags;
 	}
 	ctx.real_ns = timeconv__real_ns(&p->tc, o->hdr.ktime_ns);
 	ctx.start_real_ns = timeconv__real_ns(&p->tc, o->start_ns);
@@ -649,6 +654,7 @@ static int on_proc_exit(struct pipeline *p, const struct ps_exit_event *x, size_
 		c.exec_id = id;
 		c.parent_exec_id = parent ? pid_id : NULL;
 		c.exe = ent ? ent->exe : NULL;
+		c.exe_flags = ent ? ent->exe_flags : 0;
 		c.cgroup_path = cgroup_reg__path(p->cg, x->cgroup_id);
 		c.container = ev.container = container_of_cgroup(p, x->cgroup_id, &fc);
 		if (ent && ent->session_pid) {

@@ -14,17 +14,21 @@
  *                                 read them back with O_DIRECT (one request
  *                                 each on the device), print the wall time in
  *                                 ns the 2N took, then sleep MS
+ *   workload spawn PROG ARG...    run PROG with ARG... as a child, wait for it,
+ *                                 exit with its exit code
  *   workload [anything else...]   exit 0 (argv is what the test looks at)
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 
 static double cpu_ms(void)
 {
@@ -95,6 +99,22 @@ static int spin(int n, double ms, int mib, int hold_ms)
 	return 0;
 }
 
+static int spawn(char **argv)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return 98;
+	if (pid == 0) {
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return 97;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 96;
+}
+
 static int dio(const char *path, int n)
 {
 	struct timespec a, b;
@@ -129,6 +149,8 @@ int main(int argc, char **argv)
 			usleep((useconds_t)atoi(argv[4]) * 1000);
 		return rc;
 	}
+	if (argc >= 3 && !strcmp(argv[1], "spawn"))
+		return spawn(argv + 2);
 	if (argc >= 3 && !strcmp(argv[1], "exit"))
 		return atoi(argv[2]);
 	if (argc >= 4 && !strcmp(argv[1], "burn")) {
