@@ -46,14 +46,35 @@ struct {
 	__type(value, struct cgroup_scratch);
 } ps_cg_heap SEC(".maps");
 
+/* A thread group: its pid and its leader's start time, so that a later
+ * process with the same pid never finds what an earlier one left. */
+struct tg_key {
+	__u32 tgid;
+	__u32 _pad;
+	__u64 start_ns;
+};
+
 /* Run-queue delay of threads that ended before their process did: the
- * signal struct keeps sums of most per-thread figures, but not this one. */
+ * signal struct keeps sums of most per-thread figures, but not this one.
+ * LRU: a thread that reaches the exit tracepoint after its process' record
+ * went out leaves an entry nobody deletes; it is recycled. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 32768);
-	__type(key, __u32);
+	__type(key, struct tg_key);
 	__type(value, __u64);
 } ps_tg_delay SEC(".maps");
+
+/* Kernels whose exit tracepoint does not say which thread ended the
+ * process: the thread group's exit record, claimed by the first thread
+ * that inserts its key (an insert with BPF_NOEXIST succeeds once). An
+ * entry only has to outlive its process' last threads by moments. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct tg_key);
+	__type(value, __u8);
+} ps_tg_claim SEC(".maps");
 
 static __always_inline struct exec_scratch *exec_scratch(void)
 {
@@ -447,13 +468,6 @@ int BPF_PROG(ps_fork, struct task_struct *parent, struct task_struct *child)
 }
 
 /*
- * sched_process_exit fires once per thread, after the thread left
- * signal->live. The process ends with its last thread (live == 0), which
- * need not be the leader. Totals: the signal struct's sums of threads
- * already released, plus this thread, plus a leader that exited earlier
- * and waits as a zombie (its figures are not folded into signal yet).
- */
-/*
  * At scrape time: what every live task of a container has used so far, so
  * that a running container's run-queue delay, faults and storage bytes
  * count its live processes too, not only those that ended. A cgroup
@@ -483,15 +497,15 @@ struct {
 static __always_inline void task_figures(struct task_struct *task, struct ps_task_acct *a)
 {
 	struct signal_struct *sig = task->signal;
-	__u32 tgid = task->tgid;
+	struct tg_key key = { .tgid = task->tgid, .start_ns = task->start_boottime };
 	__u64 *acc;
 
-	if (task->pid == tgid && sig && sig->live.counter > 0) {
+	if (task->pid == key.tgid && sig && sig->live.counter > 0) {
 		a->min_flt += sig->min_flt;
 		a->maj_flt += sig->maj_flt;
 		a->read_bytes += sig->ioac.read_bytes;
 		a->write_bytes += sig->ioac.write_bytes;
-		acc = bpf_map_lookup_elem(&ps_tg_delay, &tgid);
+		acc = bpf_map_lookup_elem(&ps_tg_delay, &key);
 		if (acc)
 			a->run_delay_ns += *acc;
 	}
@@ -541,28 +555,56 @@ int ps_task_acct(struct bpf_iter__task *ctx)
 	return 0;
 }
 
+/* The sched_process_exit event of 6.16 and later (its own TRACE_EVENT,
+ * with group_dead): its presence tells the tracepoint passes group_dead. */
+struct trace_event_raw_sched_process_exit___gd {
+	bool group_dead;
+} __attribute__((preserve_access_index));
+
+/*
+ * Whether this thread ends its process. do_exit() decrements signal->live
+ * early, then runs acct_collect(), taskstats_exit() (and before 6.16
+ * exit_mm()) before the tracepoint: threads that exit together can all
+ * find live at 0 here. The one whose decrement reached zero is the last;
+ * 6.16 and later pass that (group_dead) to the tracepoint. Older kernels
+ * do not: of the threads that find live at 0, the first to claim the
+ * thread group's key sends the record.
+ */
+static __always_inline bool exit_is_last(unsigned long long *ctx, struct signal_struct *sig,
+					 struct tg_key *key)
+{
+	__u8 one = 1;
+
+	if (bpf_core_field_exists(struct trace_event_raw_sched_process_exit___gd, group_dead))
+		return (bool)ctx[1];
+	if (BPF_CORE_READ(sig, live.counter) > 0)
+		return false;
+	return bpf_map_update_elem(&ps_tg_claim, key, &one, BPF_NOEXIST) == 0;
+}
+
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(ps_exit, struct task_struct *task)
 {
 	struct task_struct *leader;
 	struct signal_struct *sig;
 	struct ps_exit_event *e;
-	__u32 pid = BPF_CORE_READ(task, tgid);
+	struct tg_key key = { .tgid = BPF_CORE_READ(task, tgid) };
+	__u32 pid = key.tgid;
 	__u64 delay, *acc;
-	int live;
 
 	if (pid == self_tgid)
 		return 0;
+	leader = BPF_CORE_READ(task, group_leader);
+	key.start_ns = task_start_ns(leader);
 	sig = BPF_CORE_READ(task, signal);
-	live = BPF_CORE_READ(sig, live.counter);
 	delay = BPF_CORE_READ(task, sched_info.run_delay);
-	acc = bpf_map_lookup_elem(&ps_tg_delay, &pid);
-	if (live > 0) {
+	acc = bpf_map_lookup_elem(&ps_tg_delay, &key);
+	if (!exit_is_last(ctx, sig, &key)) {
 		/* Not the last thread: keep its run-queue delay for the total. */
 		if (acc) {
 			__sync_fetch_and_add(acc, delay);
-		} else if (bpf_map_update_elem(&ps_tg_delay, &pid, &delay, BPF_NOEXIST) < 0) {
-			acc = bpf_map_lookup_elem(&ps_tg_delay, &pid);
+		} else if (bpf_map_update_elem(&ps_tg_delay, &key, &delay, BPF_NOEXIST) < 0) {
+			acc = bpf_map_lookup_elem(&ps_tg_delay, &key);
 			if (acc)
 				__sync_fetch_and_add(acc, delay);
 			else
@@ -572,10 +614,12 @@ int BPF_PROG(ps_exit, struct task_struct *task)
 	}
 	if (acc) {
 		delay += *acc;
-		bpf_map_delete_elem(&ps_tg_delay, &pid);
+		bpf_map_delete_elem(&ps_tg_delay, &key);
 	}
 
-	leader = BPF_CORE_READ(task, group_leader);
+	/* The process' record. Totals: the signal struct's sums of threads
+	 * already released, plus this thread, plus a leader that exited
+	 * earlier and waits as a zombie (not folded into signal yet). */
 	e = bpf_ringbuf_reserve(&ps_events, sizeof(*e), 0);
 	if (!e) {
 		count_drop(PS_DROP_RB_EXIT);

@@ -17,6 +17,8 @@
 #include "procfs.h"
 #include "timeconv.h"
 
+#define PIPELINE_ENDED 4096
+
 struct pipeline {
 	struct pipeline_opts o;
 	char node[256];
@@ -29,6 +31,13 @@ struct pipeline {
 	struct json_writer *jw;
 	uint64_t page_size;
 	struct pipeline_stats st;
+	/* Processes that ended, a slot per pid modulo PIPELINE_ENDED: the
+	 * kernel side sends one exit record per process, and should it ever
+	 * send a second, the process is not written or counted twice. */
+	struct {
+		uint32_t pid;
+		uint64_t start_ns;
+	} ended[PIPELINE_ENDED];
 	bool (*io_follow)(void *ctx, struct container *c);
 	void (*io_final)(void *ctx, struct container *c);
 	void *io_ctx;
@@ -626,6 +635,18 @@ static int on_oom(struct pipeline *p, const struct ps_oom_event *o, size_t size)
 	return emit(p, &ev);
 }
 
+/* Whether (pid, start) ended already; records that it has. */
+static bool exit_seen(struct pipeline *p, const struct ps_exit_event *x)
+{
+	size_t i = x->pid % PIPELINE_ENDED;
+
+	if (p->ended[i].pid == x->pid && p->ended[i].start_ns == x->start_ns)
+		return true;
+	p->ended[i].pid = x->pid;
+	p->ended[i].start_ns = x->start_ns;
+	return false;
+}
+
 static int on_proc_exit(struct pipeline *p, const struct ps_exit_event *x, size_t size)
 {
 	char id[EXEC_ID_LEN], pid_id[EXEC_ID_LEN], sess_id[EXEC_ID_LEN];
@@ -640,6 +661,8 @@ static int on_proc_exit(struct pipeline *p, const struct ps_exit_event *x, size_
 		p->st.malformed++;
 		return 0;
 	}
+	if (exit_seen(p, x))
+		return 0;
 	ent = proc_table__find(p->pt, x->pid);
 	account_exit(p, x);
 	if (p->o.emit & EMIT_EXIT) {

@@ -1,9 +1,13 @@
 """What an exec event says of its executable beyond the path (a memfd, an
 unlinked file, an overlayfs' upper layer, a path cut short), and that it
-says it again wherever the path appears: ancestors, process_exit."""
+says it again wherever the path appears: ancestors, process_exit. And one
+process_exit per process, however its threads end."""
 import os
 import shutil
+import socket
+import struct
 import subprocess
+import threading
 
 import pytest
 
@@ -181,3 +185,82 @@ def test_truncated_path_stays_marked(agent, workload, tmp_path):
     assert flags(x["process"]) == (False, False, False)
     (cx,) = agent.find("process_exit", c["process"]["pid"])
     assert "incomplete" not in cx["process"]
+
+
+def nla(kind, data):
+    n = 4 + len(data)
+    return struct.pack("HH", n, kind) + data + b"\0" * (-n % 4)
+
+
+def genl(sock, family, cmd, attrs, seq):
+    body = struct.pack("BBH", cmd, 1, 0) + attrs
+    sock.send(struct.pack("IHHII", 16 + len(body), family, 1, seq, 0) + body)  # NLM_F_REQUEST
+
+
+@pytest.fixture
+def taskstats_listener():
+    """A taskstats listener on every CPU: each exiting thread then builds and
+    sends a taskstats message between its signal->live decrement and the
+    sched_process_exit tracepoint, which widens the window where threads
+    ending together all see live at 0 (as a busy machine would)."""
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 16)  # NETLINK_GENERIC
+    sock.bind((0, 0))
+    genl(sock, 0x10, 3, nla(2, b"TASKSTATS\0"), 1)  # GENL_ID_CTRL, CTRL_CMD_GETFAMILY, _NAME
+    reply = sock.recv(65536)
+    family, off = None, 20
+    while off + 4 <= len(reply):
+        n, kind = struct.unpack_from("HH", reply, off)
+        if kind == 1:  # CTRL_ATTR_FAMILY_ID
+            family = struct.unpack_from("H", reply, off + 4)[0]
+        off += (n + 3) & ~3
+    assert family, "no taskstats in this kernel"
+    cpus = b"0-%d\0" % (os.cpu_count() - 1)
+    genl(sock, family, 1, nla(3, cpus), 2)  # TASKSTATS_CMD_GET, _ATTR_REGISTER_CPUMASK
+
+    stop = threading.Event()
+
+    def drain():
+        while not stop.is_set():
+            try:
+                sock.recv(65536)
+            except socket.timeout:
+                pass
+    sock.settimeout(0.1)
+    t = threading.Thread(target=drain)
+    t.start()
+    yield
+    stop.set()
+    t.join()
+    sock.close()
+
+
+def test_threads_ending_together_exit_once(agent, workload, taskstats_listener):
+    """exit_group while every thread runs, on all CPUs: one process_exit per
+    process, with its code."""
+    n, batch = 600, 2 * os.cpu_count()
+    codes = {}
+    running = []
+    for i in range(n):
+        code = i % 200
+        p = subprocess.Popen([workload, "crowd", str(4 + i % 13), str(code)])
+        codes[p.pid] = code
+        running.append(p)
+        if len(running) >= batch:
+            for q in running:
+                assert q.wait() == codes[q.pid]
+            running = []
+    for q in running:
+        assert q.wait() == codes[q.pid]
+    agent.stop()
+
+    exits = {}
+    for x in agent.find("process_exit"):
+        if x["process"]["pid"] in codes:
+            exits.setdefault(x["process"]["pid"], []).append(x)
+    assert not [e for e in agent.events() if e["type"] == "events_lost"]
+    assert sorted(exits) == sorted(codes)
+    twice = {pid: len(v) for pid, v in exits.items() if len(v) != 1}
+    assert not twice, "processes reported more than once: %s" % twice
+    for pid, (x,) in exits.items():
+        assert x["process"]["exit_code"] == codes[pid] and x["process"]["signal"] is None
+        assert x["process"]["name"] == "workload"

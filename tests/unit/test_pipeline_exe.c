@@ -1,6 +1,6 @@
 /* The pipeline keeps what an exec record said of the executable with the
  * process, for every later mention of its path (ancestors, a forked child,
- * process_exit). */
+ * process_exit), and writes and counts a process' exit once. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -143,10 +143,41 @@ static void test_flags_follow_the_path(void **state)
 	pipeline__free(p);
 }
 
+static void test_exit_once(void **state)
+{
+	struct pipeline_opts o = { .node = "n1", .max_processes = 100, .emit = EMIT_EXEC | EMIT_EXIT,
+				   .sink = sink };
+	struct pipeline *p = pipeline__new(&o);
+
+	(void)state;
+	assert_non_null(p);
+	exec_rec(p, 200, 1, 1000, "/bin/a", 0);
+	exit_rec(p, 200, 990, 7);
+	assert_int_equal(n_events, 2);
+	assert_int_equal(json_integer_value(json_object_get(proc_of(1), "exit_code")), 7);
+	/* a second record of the same process: neither written nor counted */
+	exit_rec(p, 200, 990, 7);
+	assert_int_equal(n_events, 2);
+	assert_int_equal(pipeline__stats(p)->emitted, 2);
+	/* the same pid, another process: its own exit */
+	exec_rec(p, 200, 1, 5000, "/bin/b", 0);
+	exit_rec(p, 200, 4990, 0);
+	assert_int_equal(n_events, 4);
+	assert_string_equal(json_string_value(json_object_get(proc_of(3), "executable")), "/bin/b");
+	/* one process is remembered per slot: once a pid 4096 apart has ended,
+	 * a late second record of the first would be written again */
+	exit_rec(p, 200 + 4096, 100, 1);
+	exit_rec(p, 200, 990, 7);
+	assert_int_equal(n_events, 6);
+	reset_events();
+	pipeline__free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flags_follow_the_path),
+		cmocka_unit_test(test_exit_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
