@@ -11,6 +11,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile __u32 args_max = PS_ARGS_DEFAULT;
 
 #define PATH_MAX_DEPTH	128		/* components walked per path */
+#define PATH_MAX_MOUNTS	32		/* mount points crossed per path */
 #define NAME_MAX_LEN	255
 #define SIGNAL_GROUP_EXIT 0x00000004	/* include/linux/sched/signal.h */
 
@@ -45,14 +46,35 @@ struct {
 	__type(value, struct cgroup_scratch);
 } ps_cg_heap SEC(".maps");
 
+/* A thread group: its pid and its leader's start time, so that a later
+ * process with the same pid never finds what an earlier one left. */
+struct tg_key {
+	__u32 tgid;
+	__u32 _pad;
+	__u64 start_ns;
+};
+
 /* Run-queue delay of threads that ended before their process did: the
- * signal struct keeps sums of most per-thread figures, but not this one. */
+ * signal struct keeps sums of most per-thread figures, but not this one.
+ * LRU: a thread that reaches the exit tracepoint after its process' record
+ * went out leaves an entry nobody deletes; it is recycled. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 32768);
-	__type(key, __u32);
+	__type(key, struct tg_key);
 	__type(value, __u64);
 } ps_tg_delay SEC(".maps");
+
+/* Kernels whose exit tracepoint does not say which thread ended the
+ * process: the thread group's exit record, claimed by the first thread
+ * that inserts its key (an insert with BPF_NOEXIST succeeds once). An
+ * entry only has to outlive its process' last threads by moments. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct tg_key);
+	__type(value, __u8);
+} ps_tg_claim SEC(".maps");
 
 static __always_inline struct exec_scratch *exec_scratch(void)
 {
@@ -66,37 +88,20 @@ struct walk_ctx {
 	struct dentry *dentry, *root_dentry;
 	struct vfsmount *vfsmnt, *root_mnt;
 	struct mount *mnt;
+	__u32 ncomp;		/* components written */
+	int done;		/* the walk reached its end: nothing is left above */
 	int trunc;
 	int fault;
+	int fileless;
 };
 
-/* One step up the dentry tree, crossing mount points. bpf_loop() keeps the
- * verifier from walking every depth as its own path (5.17+). */
-static long walk_step(__u32 i, void *data)
+/* Writes the dentry's name before what the walk wrote so far, with a '/'
+ * before it unless @bare. 0, or 1 when the walk has to stop. */
+static __always_inline long walk_put_name(struct walk_ctx *w, struct dentry *dentry, int bare)
 {
-	struct walk_ctx *w = data;
-	struct dentry *dentry = w->dentry, *mnt_root, *parent;
-	struct vfsmount *vfsmnt = w->vfsmnt;
-	struct mount *mnt = w->mnt;
-	struct qstr name;
-	__u64 len, pos;
+	struct qstr name = BPF_CORE_READ(dentry, d_name);
+	__u64 len = name.len, pos;
 
-	if (dentry == w->root_dentry && vfsmnt == w->root_mnt)
-		return 1;
-	mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
-	parent = BPF_CORE_READ(dentry, d_parent);
-	if (dentry == mnt_root || dentry == parent) {
-		struct mount *mparent = BPF_CORE_READ(mnt, mnt_parent);
-
-		if (mnt == mparent)
-			return 1;		/* the real root */
-		w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
-		w->mnt = mparent;
-		w->vfsmnt = (void *)mparent + bpf_core_field_offset(struct mount, mnt);
-		return 0;
-	}
-	name = BPF_CORE_READ(dentry, d_name);
-	len = name.len;
 	if (len > NAME_MAX_LEN)
 		len = NAME_MAX_LEN;
 	if (!w->s) {
@@ -119,7 +124,63 @@ static long walk_step(__u32 i, void *data)
 		return 1;
 	}
 	w->s->path[pos] = '/';
-	w->s->walk_pos = pos;
+	w->s->walk_pos = bare ? pos + 1 : pos;
+	w->ncomp++;
+	return 0;
+}
+
+/* One step up the dentry tree, crossing mount points. bpf_loop() keeps the
+ * verifier from walking every depth as its own path (5.17+). */
+static long walk_step(__u32 i, void *data)
+{
+	struct walk_ctx *w = data;
+	struct dentry *dentry = w->dentry, *mnt_root, *parent;
+	struct vfsmount *vfsmnt = w->vfsmnt;
+	struct mount *mnt = w->mnt, *mparent;
+
+	if (dentry == w->root_dentry && vfsmnt == w->root_mnt) {
+		w->done = 1;
+		return 1;
+	}
+	mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+	parent = BPF_CORE_READ(dentry, d_parent);
+	mparent = BPF_CORE_READ(mnt, mnt_parent);
+	if (dentry == mnt_root) {
+		if (mnt == mparent) {
+			w->done = 1;		/* the real root */
+			return 1;
+		}
+		w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->mnt = mparent;
+		w->vfsmnt = (void *)mparent + bpf_core_field_offset(struct mount, mnt);
+		return 0;
+	}
+	if (dentry == parent) {
+		/*
+		 * Its own parent, yet not the root of its mount: a dentry no
+		 * directory holds. Either a file made by alloc_file_pseudo()
+		 * (memfd_create(): d_name "memfd:NAME" on the kernel's internal
+		 * shmem or hugetlbfs mount), or a disconnected dentry
+		 * (open_by_handle_at()). Its own name is all there is. On a
+		 * mount that is attached nowhere (an internal kern_mount(),
+		 * whose mnt_parent is itself) no path from any root reaches
+		 * it: the file is on no file system. On an attached mount the
+		 * directories between it and the mount are unknown.
+		 */
+		if (mnt == mparent)
+			w->fileless = 1;
+		else
+			w->trunc = 1;
+		walk_put_name(w, dentry, w->fileless);
+		w->done = 1;
+		return 1;
+	}
+	if (w->ncomp >= PATH_MAX_DEPTH) {
+		w->trunc = 1;			/* components left: keep the tail */
+		return 1;
+	}
+	if (walk_put_name(w, dentry, 0))
+		return 1;
 	w->dentry = parent;
 	return 0;
 }
@@ -128,10 +189,12 @@ static long walk_step(__u32 i, void *data)
  * Write the path of @p, as seen from @root, at the end of s->path.
  * Returns the offset of its first byte (the path ends at PS_PATH_SZ), or
  * a negative value when nothing could be read. *trunc is set when the path
- * was deeper or longer than what fits: the tail is kept.
+ * was deeper or longer than what fits: the tail is kept. *fileless is set
+ * when the file has no name in any file system (a memfd): the path is its
+ * bare name then.
  */
 static __always_inline int walk_path(struct exec_scratch *s, struct path *p,
-				     struct path *root, int *trunc)
+				     struct path *root, int *trunc, int *fileless)
 {
 	struct walk_ctx w = {
 		.s = s,
@@ -144,16 +207,21 @@ static __always_inline int walk_path(struct exec_scratch *s, struct path *p,
 	long n;
 
 	*trunc = 0;
+	*fileless = 0;
 	if (!w.dentry)
 		return -1;
 	s->walk_pos = PS_PATH_SZ;
 	w.mnt = (void *)w.vfsmnt - bpf_core_field_offset(struct mount, mnt);
-	n = bpf_loop(PATH_MAX_DEPTH, walk_step, &w, 0);
+	/* PATH_MAX_DEPTH components, the mount points crossed on the way, and
+	 * the step that finds the root: a path of exactly PATH_MAX_DEPTH
+	 * components is whole. */
+	n = bpf_loop(PATH_MAX_DEPTH + PATH_MAX_MOUNTS + 1, walk_step, &w, 0);
 	if (w.fault || n < 0)
 		return -1;
-	if (n == PATH_MAX_DEPTH)
-		w.trunc = 1;
+	if (!w.done)
+		w.trunc = 1;		/* more mount points than steps */
 	*trunc = w.trunc;
+	*fileless = w.fileless;
 	pos = s->walk_pos;
 	if (pos >= PS_PATH_SZ) {
 		pos = PS_PATH_SZ - 1;
@@ -164,10 +232,11 @@ static __always_inline int walk_path(struct exec_scratch *s, struct path *p,
 
 /* Append the path walked into s->path at data[off]; returns its length. */
 static __always_inline __u64 put_path(struct exec_scratch *s, __u64 off, struct path *p,
-				      struct path *root, __u32 trunc_flag, __u32 fault_flag)
+				      struct path *root, __u32 trunc_flag, __u32 fault_flag,
+				      __u32 fileless_flag)
 {
-	int trunc;
-	__s64 pos = walk_path(s, p, root, &trunc);
+	int trunc, fileless;
+	__s64 pos = walk_path(s, p, root, &trunc, &fileless);
 	__u64 len;
 
 	if (pos < 0 || pos >= PS_PATH_SZ) {
@@ -177,6 +246,8 @@ static __always_inline __u64 put_path(struct exec_scratch *s, __u64 off, struct 
 	}
 	if (trunc)
 		s->ev.flags |= trunc_flag;
+	if (fileless)
+		s->ev.flags |= fileless_flag;
 	len = PS_PATH_SZ - pos;
 	barrier_var(off);
 	if (off > PS_PATH_SZ || len > PS_PATH_SZ)
@@ -187,6 +258,75 @@ static __always_inline __u64 put_path(struct exec_scratch *s, __u64 off, struct 
 		return 0;
 	}
 	return len;
+}
+
+/* overlayfs' inode around the VFS one (fs/overlayfs/ovl_entry.h); local
+ * flavours, so that a kernel with overlayfs as a module builds and loads. */
+#define OVERLAYFS_SUPER_MAGIC_	0x794c7630
+
+struct ovl_inode___ps {
+	unsigned long flags;
+	struct inode vfs_inode;
+	struct dentry *__upperdentry;
+} __attribute__((preserve_access_index));
+
+enum ovl_inode_flag___ps {
+	OVL_UPPERDATA___ps = 3,
+};
+
+/*
+ * Whether the executable lives in the writable upper layer of an overlayfs
+ * (a container's own layer): its overlay inode has an upper dentry, and its
+ * data is there too (OVL_UPPERDATA: with metacopy=on a chmod copies only
+ * the metadata up, the content stays the image's). Where overlayfs is a
+ * module not loaded when the agent starts, its types are unknown and this
+ * says false.
+ */
+static __always_inline bool exe_upper_layer(struct dentry *dentry)
+{
+	struct ovl_inode___ps *oi;
+	struct inode *inode;
+	unsigned long flags;
+
+	if (!bpf_core_type_exists(struct ovl_inode___ps) ||
+	    !bpf_core_enum_value_exists(enum ovl_inode_flag___ps, OVL_UPPERDATA___ps))
+		return false;
+	if (BPF_CORE_READ(dentry, d_sb, s_magic) != OVERLAYFS_SUPER_MAGIC_)
+		return false;
+	inode = BPF_CORE_READ(dentry, d_inode);
+	if (!inode)
+		return false;
+	oi = (void *)inode - bpf_core_field_offset(struct ovl_inode___ps, vfs_inode);
+	if (!BPF_CORE_READ(oi, __upperdentry))
+		return false;
+	flags = BPF_CORE_READ(oi, flags);
+	return flags & (1ul << bpf_core_enum_value(enum ovl_inode_flag___ps, OVL_UPPERDATA___ps));
+}
+
+/*
+ * The executable file's state: unlinked (the name it had is kept by its
+ * dentry, which vfs_unlink() only unhashes while the file is open: the
+ * exec holds it), or in an overlayfs' upper layer. A file with no name at
+ * all (fileless, a memfd) has no link count to speak of: it is not said
+ * to be deleted.
+ */
+static __always_inline __u32 exe_state(struct dentry *dentry, __u32 fileless)
+{
+	__u32 flags = 0;
+
+	if (!dentry)
+		return 0;
+	if (!fileless) {
+		/* d_unlinked(): unhashed, and not a root (roots are never hashed) */
+		bool unhashed = !BPF_CORE_READ(dentry, d_hash.pprev) &&
+				BPF_CORE_READ(dentry, d_parent) != dentry;
+
+		if (unhashed || BPF_CORE_READ(dentry, d_inode, i_nlink) == 0)
+			flags |= PS_EXEC_EXE_DELETED;
+	}
+	if (exe_upper_layer(dentry))
+		flags |= PS_EXEC_EXE_UPPER;
+	return flags;
 }
 
 SEC("raw_tp/sched_process_exec")
@@ -256,9 +396,11 @@ int BPF_PROG(ps_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	pwd = BPF_CORE_READ(task, fs, pwd);
 	file = BPF_CORE_READ(bprm, file);
 	exe = BPF_CORE_READ(file, f_path);
-	off = put_path(s, 0, &exe, &root, PS_EXEC_EXE_TRUNCATED, PS_EXEC_EXE_FAULT);
+	off = put_path(s, 0, &exe, &root, PS_EXEC_EXE_TRUNCATED, PS_EXEC_EXE_FAULT,
+		       PS_EXEC_EXE_FILELESS);
 	s->ev.exe_len = off;
-	alen = put_path(s, off, &pwd, &root, PS_EXEC_CWD_TRUNCATED, PS_EXEC_CWD_FAULT);
+	s->ev.flags |= exe_state(exe.dentry, s->ev.flags & PS_EXEC_EXE_FILELESS);
+	alen = put_path(s, off, &pwd, &root, PS_EXEC_CWD_TRUNCATED, PS_EXEC_CWD_FAULT, 0);
 	s->ev.cwd_len = alen;
 	off += alen;
 
@@ -326,13 +468,6 @@ int BPF_PROG(ps_fork, struct task_struct *parent, struct task_struct *child)
 }
 
 /*
- * sched_process_exit fires once per thread, after the thread left
- * signal->live. The process ends with its last thread (live == 0), which
- * need not be the leader. Totals: the signal struct's sums of threads
- * already released, plus this thread, plus a leader that exited earlier
- * and waits as a zombie (its figures are not folded into signal yet).
- */
-/*
  * At scrape time: what every live task of a container has used so far, so
  * that a running container's run-queue delay, faults and storage bytes
  * count its live processes too, not only those that ended. A cgroup
@@ -362,15 +497,15 @@ struct {
 static __always_inline void task_figures(struct task_struct *task, struct ps_task_acct *a)
 {
 	struct signal_struct *sig = task->signal;
-	__u32 tgid = task->tgid;
+	struct tg_key key = { .tgid = task->tgid, .start_ns = task->start_boottime };
 	__u64 *acc;
 
-	if (task->pid == tgid && sig && sig->live.counter > 0) {
+	if (task->pid == key.tgid && sig && sig->live.counter > 0) {
 		a->min_flt += sig->min_flt;
 		a->maj_flt += sig->maj_flt;
 		a->read_bytes += sig->ioac.read_bytes;
 		a->write_bytes += sig->ioac.write_bytes;
-		acc = bpf_map_lookup_elem(&ps_tg_delay, &tgid);
+		acc = bpf_map_lookup_elem(&ps_tg_delay, &key);
 		if (acc)
 			a->run_delay_ns += *acc;
 	}
@@ -420,28 +555,56 @@ int ps_task_acct(struct bpf_iter__task *ctx)
 	return 0;
 }
 
+/* The sched_process_exit event of 6.16 and later (its own TRACE_EVENT,
+ * with group_dead): its presence tells the tracepoint passes group_dead. */
+struct trace_event_raw_sched_process_exit___gd {
+	bool group_dead;
+} __attribute__((preserve_access_index));
+
+/*
+ * Whether this thread ends its process. do_exit() decrements signal->live
+ * early, then runs acct_collect(), taskstats_exit() (and before 6.16
+ * exit_mm()) before the tracepoint: threads that exit together can all
+ * find live at 0 here. The one whose decrement reached zero is the last;
+ * 6.16 and later pass that (group_dead) to the tracepoint. Older kernels
+ * do not: of the threads that find live at 0, the first to claim the
+ * thread group's key sends the record.
+ */
+static __always_inline bool exit_is_last(unsigned long long *ctx, struct signal_struct *sig,
+					 struct tg_key *key)
+{
+	__u8 one = 1;
+
+	if (bpf_core_field_exists(struct trace_event_raw_sched_process_exit___gd, group_dead))
+		return (bool)ctx[1];
+	if (BPF_CORE_READ(sig, live.counter) > 0)
+		return false;
+	return bpf_map_update_elem(&ps_tg_claim, key, &one, BPF_NOEXIST) == 0;
+}
+
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(ps_exit, struct task_struct *task)
 {
 	struct task_struct *leader;
 	struct signal_struct *sig;
 	struct ps_exit_event *e;
-	__u32 pid = BPF_CORE_READ(task, tgid);
+	struct tg_key key = { .tgid = BPF_CORE_READ(task, tgid) };
+	__u32 pid = key.tgid;
 	__u64 delay, *acc;
-	int live;
 
 	if (pid == self_tgid)
 		return 0;
+	leader = BPF_CORE_READ(task, group_leader);
+	key.start_ns = task_start_ns(leader);
 	sig = BPF_CORE_READ(task, signal);
-	live = BPF_CORE_READ(sig, live.counter);
 	delay = BPF_CORE_READ(task, sched_info.run_delay);
-	acc = bpf_map_lookup_elem(&ps_tg_delay, &pid);
-	if (live > 0) {
+	acc = bpf_map_lookup_elem(&ps_tg_delay, &key);
+	if (!exit_is_last(ctx, sig, &key)) {
 		/* Not the last thread: keep its run-queue delay for the total. */
 		if (acc) {
 			__sync_fetch_and_add(acc, delay);
-		} else if (bpf_map_update_elem(&ps_tg_delay, &pid, &delay, BPF_NOEXIST) < 0) {
-			acc = bpf_map_lookup_elem(&ps_tg_delay, &pid);
+		} else if (bpf_map_update_elem(&ps_tg_delay, &key, &delay, BPF_NOEXIST) < 0) {
+			acc = bpf_map_lookup_elem(&ps_tg_delay, &key);
 			if (acc)
 				__sync_fetch_and_add(acc, delay);
 			else
@@ -451,10 +614,12 @@ int BPF_PROG(ps_exit, struct task_struct *task)
 	}
 	if (acc) {
 		delay += *acc;
-		bpf_map_delete_elem(&ps_tg_delay, &pid);
+		bpf_map_delete_elem(&ps_tg_delay, &key);
 	}
 
-	leader = BPF_CORE_READ(task, group_leader);
+	/* The process' record. Totals: the signal struct's sums of threads
+	 * already released, plus this thread, plus a leader that exited
+	 * earlier and waits as a zombie (not folded into signal yet). */
 	e = bpf_ringbuf_reserve(&ps_events, sizeof(*e), 0);
 	if (!e) {
 		count_drop(PS_DROP_RB_EXIT);

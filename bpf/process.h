@@ -52,6 +52,9 @@ enum ps_drop_reason {
 #define PS_EXEC_EXE_FAULT	(1u << 4)
 #define PS_EXEC_CWD_FAULT	(1u << 5)
 #define PS_EXEC_NO_AUID		(1u << 6)	/* kernel without audit: auid unknown */
+#define PS_EXEC_EXE_FILELESS	(1u << 7)	/* on no file system (memfd): exe is its name */
+#define PS_EXEC_EXE_DELETED	(1u << 8)	/* unlinked: exe is the name it had */
+#define PS_EXEC_EXE_UPPER	(1u << 9)	/* in an overlayfs' writable upper layer */
 
 /* Every record starts with this. ktime_ns is CLOCK_BOOTTIME. */
 struct ps_event_header {

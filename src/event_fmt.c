@@ -159,6 +159,35 @@ static void context_objs(struct json_writer *w, const struct fmt_container *c,
 	}
 }
 
+/* What is known of the executable beside its path. A process object
+ * always has the three keys; an ancestor has only those that are true,
+ * which keeps exec lines short (eight ancestors each). */
+static void exe_bools(struct json_writer *w, uint32_t flags, bool always)
+{
+	static const struct { uint32_t flag; const char *key; } keys[] = {
+		{ PS_EXEC_EXE_FILELESS, "executable_fileless" },
+		{ PS_EXEC_EXE_DELETED, "executable_deleted" },
+		{ PS_EXEC_EXE_UPPER, "executable_upper_layer" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (always || (flags & keys[i].flag))
+			jw_kv_bool(w, keys[i].key, flags & keys[i].flag);
+}
+
+/* "incomplete" of a path written again (exit, OOM kill, ancestors): only
+ * the path's own marker applies there. */
+static void exe_incomplete(struct json_writer *w, uint32_t flags)
+{
+	if (!(flags & PS_EXEC_EXE_TRUNCATED))
+		return;
+	jw_key(w, "incomplete");
+	jw_array_start(w);
+	jw_string(w, "executable_truncated");
+	jw_array_end(w);
+}
+
 void event_fmt__exec(struct json_writer *w, const struct ps_exec_event *e,
 		     const struct exec_payload *p, const struct fmt_exec_ctx *c)
 {
@@ -174,6 +203,7 @@ void event_fmt__exec(struct json_writer *w, const struct ps_exec_event *e,
 	jw_kv_string(w, "exec_id", c->exec_id);
 	jw_kv_string(w, "parent_exec_id", c->parent_exec_id);
 	kv_string_or_null(w, "executable", e->flags & PS_EXEC_EXE_FAULT ? NULL : p->exe, p->exe_len);
+	exe_bools(w, e->flags, true);
 	jw_key(w, "args");
 	event_fmt__args(w, p->args, p->args_len);
 	jw_kv_bool(w, "args_truncated", e->flags & (PS_EXEC_ARGS_TRUNCATED | PS_EXEC_ARGS_FAULT));
@@ -226,6 +256,10 @@ void event_fmt__exec(struct json_writer *w, const struct ps_exec_event *e,
 		jw_kv_u64(w, "pid", a->pid);
 		jw_kv_string(w, "exec_id", a->exec_id);
 		jw_kv_string(w, "executable", a->exe);
+		if (a->exe) {
+			exe_bools(w, a->exe_flags, false);
+			exe_incomplete(w, a->exe_flags);
+		}
 		jw_kv_string(w, "name", a->comm);
 		jw_object_end(w);
 	}
@@ -271,6 +305,9 @@ void event_fmt__exit(struct json_writer *w, const struct ps_exit_event *e,
 	jw_kv_string(w, "exec_id", c->exec_id);
 	kv_opt(w, "parent_exec_id", c->parent_exec_id);
 	kv_opt(w, "executable", c->exe);
+	exe_bools(w, c->exe ? c->exe_flags : 0, true);
+	if (c->exe)
+		exe_incomplete(w, c->exe_flags);
 	jw_kv_string(w, "name", comm);
 	kv_time(w, "start_time", c->start_real_ns);
 	if (sig) {
@@ -315,6 +352,9 @@ void event_fmt__oom(struct json_writer *w, const struct ps_oom_event *e, const s
 	jw_kv_u64(w, "pid", e->pid);
 	kv_opt(w, "exec_id", c->exec_id);
 	kv_opt(w, "executable", c->exe);
+	exe_bools(w, c->exe ? c->exe_flags : 0, true);
+	if (c->exe)
+		exe_incomplete(w, c->exe_flags);
 	jw_kv_string(w, "name", comm);
 	jw_kv_u64(w, "uid", e->uid);
 	kv_time(w, "start_time", c->start_real_ns);

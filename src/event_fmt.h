@@ -17,7 +17,13 @@ struct fmt_ancestor {
 	const char *exec_id;
 	const char *exe;	/* may be NULL */
 	const char *comm;
+	uint32_t exe_flags;	/* PS_EXEC_EXE_* of exe (FMT_EXE_FLAGS) */
 };
+
+/* The exec record's flags that describe the executable, kept with its
+ * path wherever the path is written again. */
+#define FMT_EXE_FLAGS (PS_EXEC_EXE_TRUNCATED | PS_EXEC_EXE_FILELESS | PS_EXEC_EXE_DELETED | \
+		       PS_EXEC_EXE_UPPER)
 
 /* Container and pod of an event; NULL strings are written as null. */
 struct fmt_container {
@@ -55,6 +61,7 @@ struct fmt_exit_ctx {
 	const char *exec_id;
 	const char *parent_exec_id;	/* NULL: unknown */
 	const char *exe;		/* NULL: unknown */
+	uint32_t exe_flags;		/* PS_EXEC_EXE_* of exe (FMT_EXE_FLAGS) */
 	const char *cgroup_path;
 	const struct fmt_container *container;
 	const struct fmt_session *session;
@@ -80,6 +87,7 @@ struct fmt_oom_ctx {
 	uint64_t start_real_ns;
 	const char *exec_id;		/* NULL: unknown */
 	const char *exe;		/* NULL: unknown */
+	uint32_t exe_flags;		/* PS_EXEC_EXE_* of exe (FMT_EXE_FLAGS) */
 	const char *cgroup_path;
 	const struct fmt_container *container;
 };

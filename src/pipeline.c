@@ -20,6 +20,8 @@
 
 #define UNTRACKED_RECENT 256
 
+#define PIPELINE_ENDED 4096
+
 struct pipeline {
 	struct pipeline_opts o;
 	char node[256];
@@ -32,6 +34,13 @@ struct pipeline {
 	struct json_writer *jw;
 	uint64_t page_size;
 	struct pipeline_stats st;
+	/* Processes that ended, a slot per pid modulo PIPELINE_ENDED: the
+	 * kernel side sends one exit record per process, and should it ever
+	 * send a second, the process is not written or counted twice. */
+	struct {
+		uint32_t pid;
+		uint64_t start_ns;
+	} ended[PIPELINE_ENDED];
 	bool (*io_follow)(void *ctx, struct container *c);
 	void (*io_final)(void *ctx, struct container *c);
 	void *io_ctx;
@@ -545,6 +554,7 @@ static void fill_ancestors(struct pipeline *p, uint32_t ppid, struct fmt_exec_ct
 		exec_id__make(&p->idc, a->exec_ns, a->pid, ids[n]);
 		c->ancestors[n] = (struct fmt_ancestor){
 			.pid = a->pid, .exec_id = ids[n], .exe = a->exe, .comm = a->comm,
+			.exe_flags = a->exe_flags,
 		};
 		n++;
 		if (a->ppid == pid)
@@ -671,10 +681,12 @@ static int on_proc_exec(struct pipeline *p, const struct ps_exec_event *e, size_
 		e_ent->session_ns = ss.ns;
 		memcpy(e_ent->comm, e->comm, sizeof(e_ent->comm));
 		e_ent->comm[sizeof(e_ent->comm) - 1] = 0;
-		if (e->flags & PS_EXEC_EXE_FAULT)
+		if (e->flags & PS_EXEC_EXE_FAULT || proc_entry__set_exe(e_ent, pl.exe, pl.exe_len) != 0) {
 			proc_entry__set_exe(e_ent, NULL, 0);
-		else
-			proc_entry__set_exe(e_ent, pl.exe, pl.exe_len);
+			e_ent->exe_flags = 0;
+		} else {
+			e_ent->exe_flags = e->flags & FMT_EXE_FLAGS;
+		}
 	} else {
 		p->st.table_full++;
 	}
@@ -720,6 +732,7 @@ static int on_proc_fork(struct pipeline *p, const struct ps_fork_event *f, size_
 		proc_entry__set_exe(c, parent->exe, parent->exe ? strlen(parent->exe) : 0);
 		if (!parent->exe)
 			proc_entry__set_exe(c, NULL, 0);
+		c->exe_flags = c->exe ? parent->exe_flags : 0;
 	}
 	return 0;
 }
@@ -775,6 +788,7 @@ static int on_oom(struct pipeline *p, const struct ps_oom_event *o, size_t size)
 		exec_id__make(&p->idc, ent->exec_ns, ent->pid, id);
 		ctx.exec_id = id;
 		ctx.exe = ent->exe;
+		ctx.exe_flags = ent->exe_flags;
 	}
 	ctx.real_ns = timeconv__real_ns(&p->tc, o->hdr.ktime_ns);
 	ctx.start_real_ns = timeconv__real_ns(&p->tc, o->start_ns);
@@ -784,6 +798,18 @@ static int on_oom(struct pipeline *p, const struct ps_oom_event *o, size_t size)
 	jw_reset(p->jw);
 	event_fmt__oom(p->jw, o, &ctx);
 	return emit(p, &ev);
+}
+
+/* Whether (pid, start) ended already; records that it has. */
+static bool exit_seen(struct pipeline *p, const struct ps_exit_event *x)
+{
+	size_t i = x->pid % PIPELINE_ENDED;
+
+	if (p->ended[i].pid == x->pid && p->ended[i].start_ns == x->start_ns)
+		return true;
+	p->ended[i].pid = x->pid;
+	p->ended[i].start_ns = x->start_ns;
+	return false;
 }
 
 static int on_proc_exit(struct pipeline *p, const struct ps_exit_event *x, size_t size)
@@ -800,6 +826,8 @@ static int on_proc_exit(struct pipeline *p, const struct ps_exit_event *x, size_
 		p->st.malformed++;
 		return 0;
 	}
+	if (exit_seen(p, x))
+		return 0;
 	ent = proc_table__find(p->pt, x->pid);
 	account_exit(p, x);
 	if (p->o.emit & EMIT_EXIT) {
@@ -814,6 +842,7 @@ static int on_proc_exit(struct pipeline *p, const struct ps_exit_event *x, size_
 		c.exec_id = id;
 		c.parent_exec_id = parent ? pid_id : NULL;
 		c.exe = ent ? ent->exe : NULL;
+		c.exe_flags = ent ? ent->exe_flags : 0;
 		c.cgroup_path = cgroup_path_of(p, x->cgroup_id);
 		c.container = ev.container = container_of_cgroup(p, x->cgroup_id, &fc);
 		if (ent && ent->session_pid) {

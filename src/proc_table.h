@@ -28,6 +28,10 @@ struct proc_entry {
 	uint32_t session_pid;
 	uint32_t session_tty;
 	uint64_t session_ns;
+	/* What the exec record said of exe: PS_EXEC_EXE_TRUNCATED,
+	 * _FILELESS, _DELETED, _UPPER (bpf/process.h), so that every later
+	 * mention of the path (ancestors, exit, OOM kill) says it too. */
+	uint32_t exe_flags;
 };
 
 struct proc_table;

@@ -14,17 +14,25 @@
  *                                 read them back with O_DIRECT (one request
  *                                 each on the device), print the wall time in
  *                                 ns the 2N took, then sleep MS
+ *   workload crowd N CODE         N threads, half spinning in user space, half in
+ *                                 getppid() calls; once all run, exit_group with
+ *                                 CODE: every thread exits at the same moment
+ *   workload spawn PROG ARG...    run PROG with ARG... as a child, wait for it,
+ *                                 exit with its exit code
  *   workload [anything else...]   exit 0 (argv is what the test looks at)
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 
 static double cpu_ms(void)
 {
@@ -95,6 +103,55 @@ static int spin(int n, double ms, int mib, int hold_ms)
 	return 0;
 }
 
+static pthread_barrier_t g_crowd;
+
+static void *crowd_thread(void *arg)
+{
+	long i = (long)arg;
+
+	pthread_barrier_wait(&g_crowd);
+	for (;;) {
+		if (i % 2)
+			syscall(SYS_getppid);
+		else
+			for (volatile int k = 0; k < 1000; k++)
+				;
+	}
+	return NULL;
+}
+
+/* Every thread waits at a barrier until all exist, then runs; the main
+ * thread lets them run a moment and ends the process under them. */
+static int crowd(int n, int code)
+{
+	pthread_t t;
+
+	if (n < 1 || n > 64 || pthread_barrier_init(&g_crowd, NULL, n + 1))
+		return 99;
+	for (long i = 0; i < n; i++)
+		if (pthread_create(&t, NULL, crowd_thread, (void *)i))
+			return 98;
+	pthread_barrier_wait(&g_crowd);
+	burn(0.2);
+	exit(code);
+}
+
+static int spawn(char **argv)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return 98;
+	if (pid == 0) {
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return 97;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 96;
+}
+
 static int dio(const char *path, int n)
 {
 	struct timespec a, b;
@@ -129,6 +186,10 @@ int main(int argc, char **argv)
 			usleep((useconds_t)atoi(argv[4]) * 1000);
 		return rc;
 	}
+	if (argc >= 4 && !strcmp(argv[1], "crowd"))
+		return crowd(atoi(argv[2]), atoi(argv[3]));
+	if (argc >= 3 && !strcmp(argv[1], "spawn"))
+		return spawn(argv + 2);
 	if (argc >= 3 && !strcmp(argv[1], "exit"))
 		return atoi(argv[2]);
 	if (argc >= 4 && !strcmp(argv[1], "burn")) {

@@ -207,6 +207,140 @@ static void test_exit_json(void **state)
 	jw_free(w);
 }
 
+/* One process object of a JSON line, parsed. */
+static json_t *parse(struct json_writer *w)
+{
+	json_error_t err;
+	json_t *j;
+
+	assert_int_equal(jw_error(w), 0);
+	j = json_loadb(jw_data(w), jw_len(w), 0, &err);
+	assert_non_null(j);
+	return j;
+}
+
+static void test_exe_flags_json(void **state)
+{
+	char buf[512];
+	struct ps_exec_event *e;
+	struct exec_payload p;
+	struct json_writer *w = jw_new();
+	struct fmt_exec_ctx c = {
+		.node = "n", .exec_id = "aWQ=", .parent_exec_id = "cGlk", .n_ancestors = 3,
+		.ancestors = {
+			{ .pid = 7, .exec_id = "YQ==", .exe = "/deep/tail", .comm = "a",
+			  .exe_flags = PS_EXEC_EXE_TRUNCATED | PS_EXEC_EXE_DELETED },
+			{ .pid = 6, .exec_id = "Yg==", .exe = "memfd:x", .comm = "b",
+			  .exe_flags = PS_EXEC_EXE_FILELESS },
+			{ .pid = 1, .exec_id = "Yw==", .exe = NULL, .comm = "init", .exe_flags = PS_EXEC_EXE_UPPER },
+		},
+	};
+	struct ps_exit_event x = { .hdr = { PS_EV_EXIT, sizeof(x), 3500000000ull } };
+	struct fmt_exit_ctx xc = { .node = "n", .exec_id = "aWQ=", .page_size = 4096, .exe = "/deep/tail",
+				   .exe_flags = PS_EXEC_EXE_TRUNCATED | PS_EXEC_EXE_UPPER };
+	struct ps_oom_event o = { .hdr = { PS_EV_OOM, sizeof(o), 1 }, .pid = 9 };
+	struct fmt_oom_ctx oc = { .node = "n", .exec_id = "aWQ=", .exe = "memfd:x", .exe_flags = PS_EXEC_EXE_FILELESS };
+	json_t *j, *proc, *anc;
+	char *s;
+
+	(void)state;
+	make_exec(buf, &e);
+	assert_int_equal(exec_payload__parse(e, e->hdr.size, &p), 0);
+
+	/* A process object always says all three; none set here. */
+	event_fmt__exec(w, e, &p, &c);
+	j = parse(w);
+	proc = json_object_get(j, "process");
+	assert_true(json_is_false(json_object_get(proc, "executable_fileless")));
+	assert_true(json_is_false(json_object_get(proc, "executable_deleted")));
+	assert_true(json_is_false(json_object_get(proc, "executable_upper_layer")));
+	assert_null(json_object_get(proc, "incomplete"));
+	/* An ancestor says what is true of its executable, and nothing of an
+	 * executable it does not know. */
+	anc = json_object_get(proc, "ancestors");
+	s = json_dumps(json_array_get(anc, 0), JSON_PRESERVE_ORDER | JSON_COMPACT);
+	assert_string_equal(s, "{\"pid\":7,\"exec_id\":\"YQ==\",\"executable\":\"/deep/tail\","
+			       "\"executable_deleted\":true,\"incomplete\":[\"executable_truncated\"],\"name\":\"a\"}");
+	free(s);
+	s = json_dumps(json_array_get(anc, 1), JSON_PRESERVE_ORDER | JSON_COMPACT);
+	assert_string_equal(s, "{\"pid\":6,\"exec_id\":\"Yg==\",\"executable\":\"memfd:x\","
+			       "\"executable_fileless\":true,\"name\":\"b\"}");
+	free(s);
+	s = json_dumps(json_array_get(anc, 2), JSON_PRESERVE_ORDER | JSON_COMPACT);
+	assert_string_equal(s, "{\"pid\":1,\"exec_id\":\"Yw==\",\"executable\":null,\"name\":\"init\"}");
+	free(s);
+	json_decref(j);
+
+	/* The exec record's own bits. */
+	jw_reset(w);
+	e->flags = PS_EXEC_EXE_FILELESS | PS_EXEC_EXE_UPPER | PS_EXEC_EXE_TRUNCATED;
+	event_fmt__exec(w, e, &p, &c);
+	j = parse(w);
+	proc = json_object_get(j, "process");
+	assert_true(json_is_true(json_object_get(proc, "executable_fileless")));
+	assert_true(json_is_false(json_object_get(proc, "executable_deleted")));
+	assert_true(json_is_true(json_object_get(proc, "executable_upper_layer")));
+	assert_int_equal(json_array_size(json_object_get(proc, "incomplete")), 1);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(proc, "incomplete"), 0)),
+			    "executable_truncated");
+	json_decref(j);
+	jw_reset(w);
+	e->flags = PS_EXEC_EXE_DELETED;
+	event_fmt__exec(w, e, &p, &c);
+	j = parse(w);
+	proc = json_object_get(j, "process");
+	assert_true(json_is_false(json_object_get(proc, "executable_fileless")));
+	assert_true(json_is_true(json_object_get(proc, "executable_deleted")));
+	assert_true(json_is_false(json_object_get(proc, "executable_upper_layer")));
+	json_decref(j);
+
+	/* process_exit: from the process table's entry. */
+	jw_reset(w);
+	x.start_ns = 1000000000ull;
+	event_fmt__exit(w, &x, &xc);
+	j = parse(w);
+	proc = json_object_get(j, "process");
+	assert_string_equal(json_string_value(json_object_get(proc, "executable")), "/deep/tail");
+	assert_true(json_is_false(json_object_get(proc, "executable_fileless")));
+	assert_true(json_is_false(json_object_get(proc, "executable_deleted")));
+	assert_true(json_is_true(json_object_get(proc, "executable_upper_layer")));
+	s = json_dumps(json_object_get(proc, "incomplete"), JSON_COMPACT);
+	assert_string_equal(s, "[\"executable_truncated\"]");
+	free(s);
+	json_decref(j);
+	/* an unknown executable: null, nothing claimed of it */
+	jw_reset(w);
+	xc.exe = NULL;
+	event_fmt__exit(w, &x, &xc);
+	j = parse(w);
+	proc = json_object_get(j, "process");
+	assert_true(json_is_null(json_object_get(proc, "executable")));
+	assert_true(json_is_false(json_object_get(proc, "executable_upper_layer")));
+	assert_null(json_object_get(proc, "incomplete"));
+	json_decref(j);
+
+	/* oom_kill */
+	jw_reset(w);
+	event_fmt__oom(w, &o, &oc);
+	j = parse(w);
+	proc = json_object_get(j, "process");
+	assert_string_equal(json_string_value(json_object_get(proc, "executable")), "memfd:x");
+	assert_true(json_is_true(json_object_get(proc, "executable_fileless")));
+	assert_true(json_is_false(json_object_get(proc, "executable_deleted")));
+	assert_true(json_is_false(json_object_get(proc, "executable_upper_layer")));
+	assert_null(json_object_get(proc, "incomplete"));
+	json_decref(j);
+	jw_reset(w);
+	oc.exe_flags = PS_EXEC_EXE_TRUNCATED;
+	event_fmt__oom(w, &o, &oc);
+	j = parse(w);
+	s = json_dumps(json_object_get(json_object_get(j, "process"), "incomplete"), JSON_COMPACT);
+	assert_string_equal(s, "[\"executable_truncated\"]");
+	free(s);
+	json_decref(j);
+	jw_free(w);
+}
+
 static void test_cputime_adjust(void **state)
 {
 	uint64_t u, s;
@@ -307,6 +441,7 @@ int main(void)
 		cmocka_unit_test(test_payload_validation),
 		cmocka_unit_test(test_exec_json),
 		cmocka_unit_test(test_exit_json),
+		cmocka_unit_test(test_exe_flags_json),
 		cmocka_unit_test(test_cputime_adjust),
 		cmocka_unit_test(test_helpers),
 		cmocka_unit_test(test_exec_id),
