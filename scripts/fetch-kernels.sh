@@ -17,7 +17,7 @@
 set -euo pipefail
 
 # What this script needs from the machine's own packages (installed if missing).
-DEPS=(apt dpkg debian-archive-keyring)
+DEPS=(apt dpkg debian-archive-keyring busybox-static)
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=${PODSIGHT_KERNELS:-$ROOT/build/kernels}
@@ -134,6 +134,7 @@ fetch_kernel() {
 	[ "$arch" = aarch64 ] && arch=arm64
 	link=$CACHE/$ver-$arch
 	if [ -z "$UPDATE" ] && [ -e "$link/vmlinuz" ]; then
+		[ -e "$link/modules/modules.dep" ] || depmod_tree "$link"
 		say "$ver-$arch: cached ($(readlink "$link"))"
 		return 0
 	fi
@@ -172,8 +173,20 @@ fetch_kernel() {
 	dpkg-deb -f "$deb" Version >"$dst/version"
 	echo "$arch" >"$dst/arch"
 	rm -rf "$tmp"
+	depmod_tree "$dst"
 	ln -sfn "$rel" "$link"
 	say "$ver-$arch: $rel ($(cat "$dst/version")) in $dst"
+}
+
+# The packages leave modules.dep to their postinst (depmod): make it here, with
+# busybox's depmod (reads .ko.xz too; the machine need not have kmod).
+depmod_tree() {
+	local dir=$1 mods base rel
+	mods=$(cd "$dir" && readlink modules)
+	rel=$(basename "$mods")
+	base=$dir/${mods%lib/modules/"$rel"}
+	say "$rel: depmod"
+	busybox depmod -b "$base" "$rel" || die "$rel: depmod failed"
 }
 
 # busybox-static for arm64 guests: their initramfs and the commands they can run.
