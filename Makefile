@@ -154,3 +154,9 @@ clean:
 
 fmt:
 	$(Q)clang-format -i src/*.c src/*.h bpf/*.c bpf/*.h tests/unit/*.c
+
+# Debian's 5.10, 6.1 and 6.12 kernels for tests/vm/run, into build/kernels/
+# (tests/vm/README.md); a second run costs nothing.
+.PHONY: kernels-fetch
+kernels-fetch:
+	$(Q)./scripts/fetch-kernels.sh
