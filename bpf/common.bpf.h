@@ -16,9 +16,31 @@
 
 /* Load-time configuration (set by user space before load). */
 const volatile __u32 self_tgid = 0;		/* the agent itself: ignored */
+const volatile __u32 self_pidns = 0;		/* else: its pid namespace's inode, */
+const volatile __u32 self_nspid = 0;		/* and its pid there */
 const volatile __u32 cgroup_v1_subsys = 0;	/* 1: take ids from a v1 hierarchy */
 const volatile __u32 cgroup_hierarchy_id = 0;	/* hierarchy reported by cgroup_mkdir */
 const volatile __u32 io_hierarchy_id = 0;	/* v1 blkio hierarchy, also reported; 0: none */
+
+/*
+ * Whether the process of task (tgid) is the agent itself. tgid is the
+ * initial pid namespace's; when the agent cannot learn its own pid there
+ * (it runs in a pid namespace of its own and /proc shows only that one),
+ * its pid in its own namespace is compared instead. self_pidns is
+ * constant at load: the verifier drops the branch not taken.
+ */
+static __always_inline bool is_self(struct task_struct *task, __u32 tgid)
+{
+	struct pid *p;
+	unsigned int level;
+
+	if (!self_pidns)
+		return tgid == self_tgid;
+	p = BPF_CORE_READ(task, group_leader, thread_pid);
+	level = BPF_CORE_READ(p, level);
+	return BPF_CORE_READ(p, numbers[level & 31].nr) == self_nspid &&
+	       BPF_CORE_READ(p, numbers[level & 31].ns, ns.inum) == self_pidns;
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -342,7 +342,7 @@ int BPF_PROG(ps_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	__u64 off, alen, amax, size;	/* 64-bit: no zero-extended copies for the verifier to lose */
 	unsigned int level;
 
-	if (pid == self_tgid)
+	if (is_self(task, pid))
 		return 0;
 	s = exec_scratch();
 	if (!s) {
@@ -447,7 +447,7 @@ int BPF_PROG(ps_fork, struct task_struct *parent, struct task_struct *child)
 	__u32 ppid = BPF_CORE_READ(parent, tgid);
 
 	/* A new thread is no new process. */
-	if (pid == ppid || ppid == self_tgid)
+	if (pid == ppid || is_self(parent, ppid))
 		return 0;
 	e = bpf_ringbuf_reserve(&ps_events, sizeof(*e), 0);
 	if (!e) {
@@ -545,7 +545,7 @@ int ps_task_acct(struct bpf_iter__task *ctx)
 	struct task_struct *task = ctx->task;
 	struct ps_task_acct a = {};
 
-	if (!task || task->tgid == self_tgid)
+	if (!task || is_self(task, task->tgid))
 		return 0;
 	task_figures(task, &a);
 	if (!(a.run_delay_ns | a.min_flt | a.maj_flt | a.read_bytes | a.write_bytes))
@@ -592,7 +592,7 @@ int BPF_PROG(ps_exit, struct task_struct *task)
 	__u32 pid = key.tgid;
 	__u64 delay, *acc;
 
-	if (pid == self_tgid)
+	if (is_self(task, pid))
 		return 0;
 	leader = BPF_CORE_READ(task, group_leader);
 	key.start_ns = task_start_ns(leader);

@@ -7,10 +7,14 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
 #include "loader.h"
+#include "mountinfo.h"
+#include "procfs.h"
+#include "selfid.h"
 #include "process.skel.h"
 
 struct loader {
@@ -76,38 +80,19 @@ int loader__preflight(char *errbuf, size_t errlen)
 
 int loader__detect_cgroup(struct loader_config *cfg, char *mnt, size_t mntlen)
 {
+	struct cgmounts cm;
 	char line[4096];
 	FILE *f;
-	bool v1_memory = false, v2 = false;
-	char v1mnt[1024] = "", v2mnt[1024] = "";
+	bool v1_memory, v2;
+	int err;
 
-	f = fopen("/proc/self/mountinfo", "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		char mp[1024], fstype[64], opts[1024];
-		char *sep = strstr(line, " - ");
-
-		if (!sep || sscanf(line, "%*s %*s %*s %*s %1023s", mp) != 1 ||
-		    sscanf(sep + 3, "%63s %*s %1023s", fstype, opts) != 2)
-			continue;
-		if (!strcmp(fstype, "cgroup")) {
-			char *o, *save = NULL;
-
-			for (o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
-				if (!strcmp(o, "memory") && !v1_memory) {
-					v1_memory = true;
-					snprintf(v1mnt, sizeof(v1mnt), "%s", mp);
-				} else if (!strcmp(o, "blkio") && !cfg->io_mount[0]) {
-					snprintf(cfg->io_mount, sizeof(cfg->io_mount), "%.255s", mp);
-				}
-			}
-		} else if (!strcmp(fstype, "cgroup2") && !v2) {
-			v2 = true;
-			snprintf(v2mnt, sizeof(v2mnt), "%s", mp);
-		}
-	}
-	fclose(f);
+	err = mountinfo_cgroups_read(&cm);
+	if (err)
+		return err;
+	v1_memory = cm.m[CGMNT_MEMORY].found;
+	v2 = cm.m[CGMNT_V2].found;
+	if (cm.m[CGMNT_BLKIO].found)
+		snprintf(cfg->io_mount, sizeof(cfg->io_mount), "%s", cm.m[CGMNT_BLKIO].path);
 	cfg->cgroup_v1 = v1_memory;
 	cfg->cgroup_hierarchy_id = 0;
 	cfg->io_hierarchy_id = 0;
@@ -134,13 +119,44 @@ int loader__detect_cgroup(struct loader_config *cfg, char *mnt, size_t mntlen)
 			cfg->io_hierarchy_id = 0;
 		if (!cfg->io_hierarchy_id)
 			cfg->io_mount[0] = 0;
-		snprintf(mnt, mntlen, "%s", v1mnt);
+		snprintf(mnt, mntlen, "%s", cm.m[CGMNT_MEMORY].path);
 	} else if (v2) {
 		cfg->io_mount[0] = 0;	/* v2: the io controller is on the tracked hierarchy */
-		snprintf(mnt, mntlen, "%s", v2mnt);
+		snprintf(mnt, mntlen, "%s", cm.m[CGMNT_V2].path);
 	} else {
 		return -ENOENT;
 	}
+	return 0;
+}
+
+int loader__detect_self(struct loader_config *cfg, struct self_id *id)
+{
+	struct self_id mine;
+	struct stat st;
+	char *status;
+	size_t len;
+	bool proc_is_init;
+	int err;
+
+	if (!id)
+		id = &mine;
+	if (stat("/proc/self/ns/pid", &st) != 0)
+		return -errno;
+	/* pid 2 of the initial pid namespace is kthreadd: a /proc whose pid 2
+	 * is a kernel thread is that namespace's */
+	status = NULL;
+	proc_is_init = procfs_read_file("/proc/2/stat", PROCFS_STAT_MAX, &status, &len, NULL) == 0 &&
+		       self_id_stat_is_kthread(status);
+	free(status);
+	if (procfs_read_file("/proc/self/status", 1 << 16, &status, &len, NULL) != 0)
+		status = NULL;
+	err = self_id_choose((uint32_t)st.st_ino, getpid(), status, proc_is_init, id);
+	free(status);
+	if (err)
+		return err;
+	cfg->self_tgid = id->tgid;
+	cfg->self_pidns = id->pidns;
+	cfg->self_nspid = id->nspid;
 	return 0;
 }
 
@@ -220,7 +236,9 @@ static int open_and_load(struct loader *l, const struct loader_config *cfg, bool
 		snprintf(errbuf, errlen, "cannot open BPF object: %s", strerror(errno));
 		return err;
 	}
-	l->skel->rodata->self_tgid = getpid();
+	l->skel->rodata->self_tgid = cfg->self_tgid;
+	l->skel->rodata->self_pidns = cfg->self_pidns;
+	l->skel->rodata->self_nspid = cfg->self_nspid;
 	l->skel->rodata->args_max = cfg->args_max;
 	l->skel->rodata->cgroup_v1_subsys = cfg->cgroup_v1;
 	l->skel->rodata->cgroup_hierarchy_id = cfg->cgroup_hierarchy_id;

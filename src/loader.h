@@ -16,6 +16,11 @@ struct loader_config {
 	char io_mount[256];		/* and its mount point */
 	uint32_t max_io_cgroups;	/* containers whose block I/O is timed; 0: 4096 */
 	const char *cgroup_mount;	/* the tracked hierarchy's mount; NULL: none */
+	/* the agent itself, whose records the kernel side drops: its tgid in
+	 * the initial pid namespace, or when unknown (0) its pid namespace's
+	 * inode and pid there (loader__detect_self()) */
+	uint32_t self_tgid;
+	uint32_t self_pidns, self_nspid;
 };
 
 /* Called for every record taken from the ring buffer. Return <0 to stop. */
@@ -66,7 +71,11 @@ int loader__acct_forget(struct loader *l, uint64_t cgid);
 /* Checks before loading: root/capabilities and BTF. 0 or -errno + message. */
 int loader__preflight(char *errbuf, size_t errlen);
 /* Fills cgroup_v1, cgroup_hierarchy_id and the io hierarchy from the
- * host's cgroup mounts. */
+ * host's cgroup mounts (mountinfo_cgroups() chooses among several). */
 int loader__detect_cgroup(struct loader_config *cfg, char *mnt, size_t mntlen);
+struct self_id;
+/* Fills self_tgid, or self_pidns and self_nspid, from /proc/self; *id
+ * (may be NULL) says which. 0 or -errno. */
+int loader__detect_self(struct loader_config *cfg, struct self_id *id);
 
 #endif

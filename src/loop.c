@@ -17,8 +17,10 @@
 #include "containers.h"
 #include "http.h"
 #include "loader.h"
+#include "mountinfo.h"
 #include "output.h"
 #include "pipeline.h"
+#include "selfid.h"
 
 #define TRACEFS_MAGIC_NR 0x74726163
 #define DRAIN_MS 50
@@ -97,6 +99,8 @@ int runtime_start(const struct kernel_opts *k, struct pipeline_opts *po,
 		.ringbuf_bytes = k->ringbuf_bytes,
 	};
 	struct loader_prog_state progs[LOADER_MAX_PROGS];
+	struct self_id self;
+	struct cgmounts cm;
 	char err[512];
 	size_t i, n, attached = 0;
 	int rc;
@@ -114,6 +118,39 @@ int runtime_start(const struct kernel_opts *k, struct pipeline_opts *po,
 		log_warn("cannot find a cgroup hierarchy: %s; cgroup paths stay unknown", strerror(-rc));
 		cgmnt[0] = 0;
 	}
+	/* Which mount of each hierarchy is read, and its root when that is
+	 * not the whole hierarchy: a container may see several. */
+	if (mountinfo_cgroups_read(&cm) == 0) {
+		char buf[1024];
+		size_t off = 0;
+		int kind;
+
+		buf[0] = 0;
+		for (kind = 0; kind < CGMNT__MAX; kind++) {
+			const struct cgmnt *m = &cm.m[kind];
+
+			if (!m->found)
+				continue;
+			if (off < sizeof(buf))
+				off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s at %s (root %s)",
+							off ? ", " : "", cgmnt_name(kind), m->path, m->root);
+			if (m->depth > 0)
+				log_warn("the %s cgroup mount at %s shows only '%s' of the hierarchy: containers outside it have no cgroup path (mount the host's /sys/fs/cgroup)",
+					 cgmnt_name(kind), m->path, m->root);
+		}
+		log_info("cgroup mounts used: %s", buf[0] ? buf : "none");
+	}
+	rc = loader__detect_self(&lc, &self);
+	if (rc) {
+		log_err("cannot tell the agent's own pid namespace from /proc/self: %s", strerror(-rc));
+		return EXIT_RUNTIME;
+	}
+	if (!self.host_pidns && self.tgid)
+		log_info("podsight runs in a pid namespace of its own with the host's /proc: own records told apart by pid %u",
+			 self.tgid);
+	else if (!self.host_pidns)
+		log_warn("podsight runs outside the host's pid namespace: the /proc scan at start sees only its own container's processes and pids differ from the events' (run it in the host's pid namespace: hostPID, --pid host); own records told apart by pid %u in pid namespace %u",
+			 self.nspid, self.pidns);
 	po->cgroup_mount = cgmnt[0] ? cgmnt : NULL;
 	{
 		static char io_mount[sizeof(lc.io_mount)];	/* outlives this call, as po */

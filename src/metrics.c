@@ -16,40 +16,28 @@
 #include "containers.h"
 #include "event_fmt.h"
 #include "metrics.h"
+#include "mountinfo.h"
 #include "pipeline.h"
 #include "prom.h"
 #include "timeconv.h"
 
 int cgfs__detect(struct cgfs *m)
 {
-	char line[4096];
-	FILE *f = fopen("/proc/self/mountinfo", "re");
+	struct cgmounts cm;
+	int err;
 
 	memset(m, 0, sizeof(*m));
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		char mp[256], fstype[64], opts[1024], *sep = strstr(line, " - "), *o, *save = NULL;
-
-		if (!sep || sscanf(line, "%*s %*s %*s %*s %255s", mp) != 1 ||
-		    sscanf(sep + 3, "%63s %*s %1023s", fstype, opts) != 2)
-			continue;
-		if (!strcmp(fstype, "cgroup2") && !m->unified[0]) {
-			snprintf(m->unified, sizeof(m->unified), "%s", mp);
-			continue;
-		}
-		if (strcmp(fstype, "cgroup"))
-			continue;
-		for (o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
-			if (!strcmp(o, "memory") && !m->memory[0])
-				snprintf(m->memory, sizeof(m->memory), "%s", mp);
-			else if (!strcmp(o, "cpuacct") && !m->cpuacct[0])
-				snprintf(m->cpuacct, sizeof(m->cpuacct), "%s", mp);
-			else if (!strcmp(o, "cpu") && !m->cpu[0])
-				snprintf(m->cpu, sizeof(m->cpu), "%s", mp);
-		}
-	}
-	fclose(f);
+	err = mountinfo_cgroups_read(&cm);
+	if (err)
+		return err;
+	if (cm.m[CGMNT_V2].found)
+		snprintf(m->unified, sizeof(m->unified), "%s", cm.m[CGMNT_V2].path);
+	if (cm.m[CGMNT_MEMORY].found)
+		snprintf(m->memory, sizeof(m->memory), "%s", cm.m[CGMNT_MEMORY].path);
+	if (cm.m[CGMNT_CPUACCT].found)
+		snprintf(m->cpuacct, sizeof(m->cpuacct), "%s", cm.m[CGMNT_CPUACCT].path);
+	if (cm.m[CGMNT_CPU].found)
+		snprintf(m->cpu, sizeof(m->cpu), "%s", cm.m[CGMNT_CPU].path);
 	m->v2 = !m->memory[0];
 	return m->v2 && !m->unified[0] ? -ENOENT : 0;
 }
