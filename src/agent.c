@@ -224,8 +224,10 @@ int cmd_agent(int argc, char **argv)
 		runtime_report(l, p);
 	}
 	http__free(sc.http);
-	loader__free(l);
+	/* The pipeline goes first: freeing it ends the containers still
+	 * running, whose last I/O figures io_final reads from the loader. */
 	pipeline__free(p);
+	loader__free(l);
 	output__free(out);
 	return rc;
 }

@@ -377,7 +377,7 @@ cleanup:
 		close(tfd);
 	free(t.rows);
 	free(t.prev);
+	pipeline__free(t.p);	/* before the loader, as in cmd_agent */
 	loader__free(l);
-	pipeline__free(t.p);
 	return rc;
 }

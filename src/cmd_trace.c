@@ -182,8 +182,8 @@ static int cmd_trace_exec(int argc, char **argv)
 	rc = runtime_start(&k, &po, &p, &l, cgmnt, sizeof(cgmnt));
 	if (rc == EXIT_OK)
 		rc = runtime_loop(l, p, t.out, NULL);
+	pipeline__free(p);	/* before the loader, as in cmd_agent */
 	loader__free(l);
-	pipeline__free(p);
 	output__free(t.out);
 	return rc;
 }

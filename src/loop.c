@@ -290,13 +290,14 @@ cleanup:
 void runtime_report(struct loader *l, struct pipeline *p)
 {
 	const struct pipeline_stats *s = pipeline__stats(p);
-	uint64_t d[PS_DROP__MAX], lost = 0;
+	uint64_t d[PS_DROP__MAX] = { 0 }, lost = 0;
 	unsigned int r;
 
-	if (loader__drops(l, d) == 0)
-		for (r = 0; r < PS_DROP__MAX; r++)
-			if (ps_drop_is_loss(r))
-				lost += d[r];
+	if (loader__drops(l, d) != 0)
+		memset(d, 0, sizeof(d));	/* it may have filled part of d */
+	for (r = 0; r < PS_DROP__MAX; r++)
+		if (ps_drop_is_loss(r))
+			lost += d[r];
 	log_info("stopped: %llu records, %llu events written, %llu lost, %llu malformed, %llu untracked (process table full)",
 		 (unsigned long long)s->records, (unsigned long long)s->emitted,
 		 (unsigned long long)lost, (unsigned long long)s->malformed,
