@@ -18,6 +18,7 @@ struct scrape_ctx {
 	struct pipeline *p;
 	struct loader *l;
 	struct http *http;
+	struct output *out;
 	struct cgfs fs;
 	bool io_full_warned;
 };
@@ -96,6 +97,7 @@ static int render_metrics(void *ctx, char **body, size_t *len)
 	self_usage(&h.self_cpu_seconds, &h.self_rss_bytes);
 	http__stats(s->http, &hs);
 	h.http_requests = hs.requests;
+	h.output_lost = output__lost(s->out);
 	pipeline__foreach_container_stats(s->p, io_refresh, s);
 	/* live processes' run-queue delay, faults and storage bytes so far */
 	runtime_live_acct(s->l, s->p);
@@ -149,7 +151,7 @@ int cmd_agent(int argc, char **argv)
 	struct scrape_ctx sc = { 0 };
 	uint64_t retention = 300, max_finished = 1000;
 	char cgmnt[1024], err[512];
-	int opt, rc;
+	int opt, rc, err_no;
 
 	kernel_opts_default(&k);
 	optind = 1;
@@ -203,11 +205,16 @@ int cmd_agent(int argc, char **argv)
 	po.retention_ns = retention * 1000000000ull;
 	po.max_finished = max_finished;
 	rc = runtime_start(&k, &po, &p, &l, cgmnt, sizeof(cgmnt));
+	if (rc == EXIT_OK && output__set_node(out, pipeline__node(p)) != 0) {
+		log_err("cannot set up the output: %s", strerror(ENOMEM));
+		rc = EXIT_RUNTIME;
+	}
 	if (rc == EXIT_OK && strcmp(listen, "none")) {
 		struct http_opts ho = { .listen = listen, .metrics = render_metrics, .ctx = &sc };
 
 		sc.p = p;
 		sc.l = l;
+		sc.out = out;
 		pipeline__set_io(p, io_follow, io_final, &sc);
 		if (cgfs__detect(&sc.fs) != 0)
 			log_warn("cannot find the cgroup controllers' mounts; live container figures are off");
@@ -221,7 +228,13 @@ int cmd_agent(int argc, char **argv)
 	}
 	if (rc == EXIT_OK) {
 		rc = runtime_loop(l, p, out, sc.http);
+		err_no = output__finish(out);
+		if (err_no && err_no != -EPIPE)
+			log_warn("cannot write the last events to '%s': %s", output__path(out), strerror(-err_no));
 		runtime_report(l, p);
+		if (output__lost(out))
+			log_warn("%llu events could not be written to '%s' (events_lost, reason output_error)",
+				 (unsigned long long)output__lost(out), output__path(out));
 	}
 	http__free(sc.http);
 	/* The pipeline goes first: freeing it ends the containers still

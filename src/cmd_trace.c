@@ -181,6 +181,8 @@ static int cmd_trace_exec(int argc, char **argv)
 	po.sink_ctx = &t;
 	rc = runtime_start(&k, &po, &p, &l, cgmnt, sizeof(cgmnt));
 	if (rc == EXIT_OK)
+		output__set_node(t.out, pipeline__node(p));	/* else the host name */
+	if (rc == EXIT_OK)
 		rc = runtime_loop(l, p, t.out, NULL);
 	pipeline__free(p);	/* before the loader, as in cmd_agent */
 	loader__free(l);

@@ -134,16 +134,33 @@ void runtime_live_acct(struct loader *l, struct pipeline *p)
 	loader__task_acct(l, acct_add, p);
 }
 
+/* Writes what the output holds. A failing write (a full disk) is logged
+ * when it starts and when it ends; in between the output keeps what it can
+ * and counts what it drops. Only a reader that went away ends the loop:
+ * -EPIPE then. */
+static int flush_out(struct output *out, int *failing, uint64_t *lost0)
+{
+	int err = output__flush(out);
+
+	if (err == -EPIPE)
+		return err;
+	if (err && !*failing) {
+		*lost0 = output__lost(out);
+		log_warn("cannot write events to '%s': %s; keeping up to %u MiB of them, trying again every %u ms",
+			 output__path(out), strerror(-err), OUTPUT_MAX_PENDING >> 20, OUTPUT_RETRY_MS);
+	} else if (!err && *failing) {
+		log_info("writing events to '%s' again; %llu could not be kept (events_lost, reason output_error)",
+			 output__path(out), (unsigned long long)(output__lost(out) - *lost0));
+	}
+	*failing = err;
+	return 0;
+}
+
 static int drain(struct loader *l, struct pipeline *p, struct output *out, bool *closed)
 {
-	int n = loader__consume(l), err;
+	int n = loader__consume(l);
 
 	if (n == -EPIPE) {
-		*closed = true;
-		return 0;
-	}
-	err = output__flush(out);
-	if (err == -EPIPE) {
 		*closed = true;
 		return 0;
 	}
@@ -151,8 +168,6 @@ static int drain(struct loader *l, struct pipeline *p, struct output *out, bool 
 		log_err("reading the ring buffer failed: %s", strerror(-n));
 		return -1;
 	}
-	if (err)
-		log_warn("writing events to '%s' failed: %s", output__path(out), strerror(-err));
 	return 0;
 }
 
@@ -170,7 +185,8 @@ int runtime_loop(struct loader *l, struct pipeline *p, struct output *out, struc
 	struct itimerspec it = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
 	struct epoll_event ev, evs[8];
 	sigset_t mask;
-	int ep = -1, sfd = -1, tfd = -1, rc = EXIT_RUNTIME;
+	int ep = -1, sfd = -1, tfd = -1, rc = EXIT_RUNTIME, out_err = 0;
+	uint64_t out_lost0 = 0;
 	bool closed = false;
 
 	sigemptyset(&mask);
@@ -179,6 +195,7 @@ int runtime_loop(struct loader *l, struct pipeline *p, struct output *out, struc
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);	/* a closed reader shows as EPIPE */
+	signal(SIGXFSZ, SIG_IGN);	/* a file size limit shows as EFBIG */
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	ep = epoll_create1(EPOLL_CLOEXEC);
@@ -245,10 +262,8 @@ int runtime_loop(struct loader *l, struct pipeline *p, struct output *out, struc
 						continue;
 					}
 					/* SIGINT, SIGTERM: take what is left, then stop. */
-					if (drain(l, p, out, &closed) == 0 && !closed) {
+					if (drain(l, p, out, &closed) == 0 && !closed)
 						check_drops(l, p);
-						output__flush(out);
-					}
 					rc = EXIT_OK;
 					goto cleanup;
 				}
@@ -270,7 +285,7 @@ int runtime_loop(struct loader *l, struct pipeline *p, struct output *out, struc
 				goto cleanup;
 			}
 		}
-		if (output__flush(out) == -EPIPE) {
+		if (flush_out(out, &out_err, &out_lost0) == -EPIPE) {
 			rc = EXIT_OK;
 			goto cleanup;
 		}

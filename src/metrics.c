@@ -636,11 +636,13 @@ static void health(struct prom_buf *b, struct pipeline *p, const struct metrics_
 	prom_family(b, "podsight_records_total", PROM_COUNTER, "Records the kernel side delivered");
 	prom_sample_u64(b, "podsight_records_total", NULL, 0, st->records);
 	prom_family(b, "podsight_events_lost_total", PROM_COUNTER,
-		    "Records the kernel side could not deliver, by reason; reads that failed inside a delivered record");
+		    "Records the kernel side could not deliver, by reason; reads that failed inside a delivered record; events the output could not write (output_error)");
 	for (r = 0; r < PS_DROP__MAX; r++) {
 		l[0] = (struct prom_label){ "reason", ps_drop_reason_name(r) };
 		prom_sample_u64(b, "podsight_events_lost_total", l, 1, h->drops[r]);
 	}
+	l[0] = (struct prom_label){ "reason", "output_error" };
+	prom_sample_u64(b, "podsight_events_lost_total", l, 1, h->output_lost);
 	prom_family(b, "podsight_malformed_records_total", PROM_COUNTER, "Records that failed validation");
 	prom_sample_u64(b, "podsight_malformed_records_total", NULL, 0, st->malformed);
 	prom_family(b, "podsight_bpf_program_attached", PROM_GAUGE, "1 when the BPF program is attached");

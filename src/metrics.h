@@ -43,6 +43,7 @@ struct metrics_health {
 	double self_cpu_seconds;
 	uint64_t self_rss_bytes;
 	uint64_t http_requests;
+	uint64_t output_lost;	/* events the output could not write (output__lost) */
 };
 
 /* Renders the whole exposition into a malloc'd *body. 0 or -errno. */
