@@ -18,6 +18,7 @@
 #include "loader.h"
 #include "output.h"
 #include "pipeline.h"
+#include "timeconv.h"
 
 #define TRACEFS_MAGIC_NR 0x74726163
 #define DRAIN_MS 50
@@ -156,7 +157,7 @@ static int flush_out(struct output *out, int *failing, uint64_t *lost0)
 	return 0;
 }
 
-static int drain(struct loader *l, struct pipeline *p, struct output *out, bool *closed)
+static int drain(struct loader *l, bool *closed)
 {
 	int n = loader__consume(l);
 
@@ -169,6 +170,11 @@ static int drain(struct loader *l, struct pipeline *p, struct output *out, bool 
 		return -1;
 	}
 	return 0;
+}
+
+static uint64_t mono_ms(void)
+{
+	return timeconv__mono_ns() / 1000000;
 }
 
 static int check_drops(struct loader *l, struct pipeline *p)
@@ -186,7 +192,7 @@ int runtime_loop(struct loader *l, struct pipeline *p, struct output *out, struc
 	struct epoll_event ev, evs[8];
 	sigset_t mask;
 	int ep = -1, sfd = -1, tfd = -1, rc = EXIT_RUNTIME, out_err = 0;
-	uint64_t out_lost0 = 0;
+	uint64_t out_lost0 = 0, next_drain;
 	bool closed = false;
 
 	sigemptyset(&mask);
@@ -219,11 +225,17 @@ int runtime_loop(struct loader *l, struct pipeline *p, struct output *out, struc
 			goto fail_ctl;
 	}
 
+	next_drain = mono_ms() + DRAIN_MS;
 	for (;;) {
 		/* The kernel side wakes us only when the ring buffer fills up
-		 * (see rb_flags()): drain it every DRAIN_MS in any case. */
-		int i, n, wait_ms = DRAIN_MS;
+		 * (see rb_flags()): it is drained every DRAIN_MS in any case,
+		 * on a deadline of its own, so that other fds that keep the
+		 * loop busy (an HTTP client sending a byte at a time) cannot
+		 * hold the events back. */
+		int i, n, wait_ms;
+		uint64_t now = mono_ms();
 
+		wait_ms = next_drain > now ? (int)(next_drain - now) : 0;
 		if (http) {
 			int t = http__timeout_ms(http);
 
@@ -238,8 +250,12 @@ int runtime_loop(struct loader *l, struct pipeline *p, struct output *out, struc
 			log_err("epoll_wait failed: %s", strerror(errno));
 			goto cleanup;
 		}
-		if (n == 0 && drain(l, p, out, &closed) != 0)
-			goto cleanup;
+		now = mono_ms();
+		if (now >= next_drain) {
+			if (drain(l, &closed) != 0)
+				goto cleanup;
+			next_drain = now + DRAIN_MS;
+		}
 		if (http)
 			http__run(http);	/* per-connection deadlines */
 		if (closed) {
@@ -262,7 +278,7 @@ int runtime_loop(struct loader *l, struct pipeline *p, struct output *out, struc
 						continue;
 					}
 					/* SIGINT, SIGTERM: take what is left, then stop. */
-					if (drain(l, p, out, &closed) == 0 && !closed)
+					if (drain(l, &closed) == 0 && !closed)
 						check_drops(l, p);
 					rc = EXIT_OK;
 					goto cleanup;
@@ -277,7 +293,7 @@ int runtime_loop(struct loader *l, struct pipeline *p, struct output *out, struc
 				pipeline__tick(p);
 			} else if (http && fd == http__epoll_fd(http)) {
 				http__run(http);
-			} else if (drain(l, p, out, &closed) != 0) {
+			} else if (drain(l, &closed) != 0) {
 				goto cleanup;
 			}
 			if (closed) {

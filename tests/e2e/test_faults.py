@@ -148,3 +148,38 @@ def test_disk_full_then_freed(agent_factory, workload, small_fs):
     # is in the file (the report says how many), the rest are in the count
     written = int(re.search(r"stopped: \d+ records, (\d+) events written", agent.stderr()).group(1))
     assert len(events) - len(reports) == written
+
+
+def test_trickling_client_does_not_hold_events_back(agent, workload):
+    """A client sending one byte every 30 ms keeps the agent's loop busy:
+    the ring buffer is drained on its own clock all the same, and each exec
+    reaches the output within half a second."""
+    stop = threading.Event()
+
+    def trickle():
+        s = socket.create_connection(("127.0.0.1", 9101), timeout=10)
+        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        while not stop.is_set():
+            try:
+                s.send(b"a")
+            except OSError:
+                break
+            time.sleep(0.03)
+        s.close()
+
+    t = threading.Thread(target=trickle)
+    t.start()
+    late = []
+    try:
+        time.sleep(0.3)
+        for i in range(6):
+            mark = b"trickle-%d" % i
+            t0 = time.monotonic()
+            subprocess.run([workload, mark], check=True)
+            assert wait_for(lambda: mark in open(agent.out, "rb").read(), 3), mark
+            late.append(time.monotonic() - t0)
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        t.join()
+    assert max(late) < 0.5, late
