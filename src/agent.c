@@ -13,6 +13,7 @@
 #include "metrics.h"
 #include "output.h"
 #include "pipeline.h"
+#include "timeconv.h"
 
 struct scrape_ctx {
 	struct pipeline *p;
@@ -21,6 +22,10 @@ struct scrape_ctx {
 	struct output *out;
 	struct cgfs fs;
 	bool io_full_warned;
+	/* the last body rendered, served again until cache_until_ns */
+	char *cache;
+	size_t cache_len;
+	uint64_t cache_until_ns;
 };
 
 /* Block I/O latency: the kernel side times the requests of the containers
@@ -79,9 +84,8 @@ static void self_usage(double *cpu, uint64_t *rss)
 	}
 }
 
-static int render_metrics(void *ctx, char **body, size_t *len)
+static int render_fresh(struct scrape_ctx *s, char **body, size_t *len)
 {
-	struct scrape_ctx *s = ctx;
 	struct metrics_health h = { 0 };
 	struct loader_prog_state progs[LOADER_MAX_PROGS];
 	struct http_stats hs;
@@ -102,6 +106,53 @@ static int render_metrics(void *ctx, char **body, size_t *len)
 	/* live processes' run-queue delay, faults and storage bytes so far */
 	runtime_live_acct(s->l, s->p);
 	return metrics__render(s->p, &s->fs, &h, body, len);
+}
+
+/*
+ * A render runs in the loop that takes the events, and takes time in
+ * proportion to the containers (about 0.1 s at several thousand). The ring
+ * buffer is drained right before and right after it, so that the events
+ * wait one render at most; and a body that took long to render is served
+ * again, for ten times its render time (at most 1 s), to the scrapes that
+ * come meanwhile (two Prometheus replicas, a client that hammers
+ * /metrics): the loop then spends at most about a tenth of its time
+ * rendering, however often it is scraped. A body rendered in under 5 ms
+ * is not kept: small nodes always get fresh figures.
+ */
+#define RENDER_CACHE_MIN_NS	(5 * 1000000ull)
+#define RENDER_CACHE_MAX_NS	(1000 * 1000000ull)
+
+static int render_metrics(void *ctx, char **body, size_t *len)
+{
+	struct scrape_ctx *s = ctx;
+	uint64_t t0 = timeconv__mono_ns(), took;
+	int err;
+
+	if (s->cache && t0 < s->cache_until_ns) {
+		*body = malloc(s->cache_len + 1);
+		if (!*body)
+			return -ENOMEM;
+		memcpy(*body, s->cache, s->cache_len + 1);
+		*len = s->cache_len;
+		return 0;
+	}
+	free(s->cache);
+	s->cache = NULL;
+	loader__consume(s->l);	/* -EPIPE stays with the output: the loop sees it */
+	err = render_fresh(s, body, len);
+	loader__consume(s->l);
+	took = timeconv__mono_ns() - t0;
+	if (err || took < RENDER_CACHE_MIN_NS)
+		return err;
+	s->cache = malloc(*len + 1);
+	if (s->cache) {
+		memcpy(s->cache, *body, *len);
+		s->cache[*len] = 0;
+		s->cache_len = *len;
+		s->cache_until_ns = timeconv__mono_ns() +
+				    (took * 10 < RENDER_CACHE_MAX_NS ? took * 10 : RENDER_CACHE_MAX_NS);
+	}
+	return 0;
 }
 
 static void agent_usage(FILE *f)
@@ -237,6 +288,7 @@ int cmd_agent(int argc, char **argv)
 				 (unsigned long long)output__lost(out), output__path(out));
 	}
 	http__free(sc.http);
+	free(sc.cache);
 	/* The pipeline goes first: freeing it ends the containers still
 	 * running, whose last I/O figures io_final reads from the loader. */
 	pipeline__free(p);

@@ -183,3 +183,67 @@ def test_trickling_client_does_not_hold_events_back(agent, workload):
         stop.set()
         t.join()
     assert max(late) < 0.5, late
+
+
+@pytest.fixture
+def many_containers():
+    """1500 cgroups that name Docker containers (no runtime): a render of
+    /metrics that takes a while."""
+    top = os.path.join(CG, "memory", "podsight-many-%s" % uuid.uuid4().hex[:8])
+    made = []
+    os.makedirs(os.path.join(top, "docker"))
+    try:
+        for _ in range(1500):
+            d = os.path.join(top, "docker", uuid.uuid4().hex * 2)
+            os.mkdir(d)
+            made.append(d)
+        yield len(made)
+    finally:
+        for d in made:
+            os.rmdir(d)
+        os.rmdir(os.path.join(top, "docker"))
+        os.rmdir(top)
+
+
+def cpu_seconds(pid):
+    f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_hammered_metrics_leave_time_for_events(many_containers, agent, workload):
+    """Clients that scrape /metrics without pause: a body that took long to
+    render is served again for a while, so the agent does not spend its
+    time rendering, and execs still reach the output at once."""
+    t0 = time.monotonic()
+    first = scrape()
+    took = time.monotonic() - t0
+    assert sample(first, "podsight_containers", '{state="running"}') >= many_containers
+    stop = threading.Event()
+    count = [0]
+
+    def hammer():
+        while not stop.is_set():
+            scrape()
+            count[0] += 1
+
+    threads = [threading.Thread(target=hammer) for _ in range(3)]
+    cpu0, w0 = cpu_seconds(agent.proc.pid), time.monotonic()
+    for t in threads:
+        t.start()
+    late = []
+    try:
+        for i in range(5):
+            mark = b"hammer-%d" % i
+            t1 = time.monotonic()
+            subprocess.run([workload, mark], check=True)
+            assert wait_for(lambda: mark in open(agent.out, "rb").read(), 3), mark
+            late.append(time.monotonic() - t1)
+            time.sleep(0.3)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    busy = (cpu_seconds(agent.proc.pid) - cpu0) / (time.monotonic() - w0)
+    assert count[0] >= 10, count
+    assert max(late) < 0.5, (late, took)
+    assert busy < 0.5, (busy, count, took)  # rendering without pause is 1.0 or more
