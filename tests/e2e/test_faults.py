@@ -247,3 +247,33 @@ def test_hammered_metrics_leave_time_for_events(many_containers, agent, workload
     assert count[0] >= 10, count
     assert max(late) < 0.5, (late, took)
     assert busy < 0.5, (busy, count, took)  # rendering without pause is 1.0 or more
+
+
+def test_two_clients_cannot_lock_out_a_scraper(agent):
+    """40 idle connections from each of two addresses: each gets its few
+    slots, and a scrape from a third address is answered."""
+    held = []
+    try:
+        for src in ("127.0.0.2", "127.0.0.3"):
+            for _ in range(40):
+                s = socket.socket()
+                s.bind((src, 0))
+                s.connect(("127.0.0.1", 9101))
+                held.append(s)
+        s = socket.socket()
+        s.bind(("127.0.0.9", 0))
+        s.settimeout(10)
+        s.connect(("127.0.0.1", 9101))
+        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        got = b""
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            got += b
+        s.close()
+    finally:
+        for h in held:
+            h.close()
+    assert got.startswith(b"HTTP/1.1 200 "), got[:200]
+    assert b"\npodsight_events_total " in got
