@@ -21,6 +21,7 @@ struct scrape_ctx {
 	struct http *http;
 	struct output *out;
 	struct cgfs fs;
+	size_t max_series;
 	bool io_full_warned;
 	/* the last body rendered, served again until cache_until_ns */
 	char *cache;
@@ -102,6 +103,7 @@ static int render_fresh(struct scrape_ctx *s, char **body, size_t *len)
 	http__stats(s->http, &hs);
 	h.http_requests = hs.requests;
 	h.output_lost = output__lost(s->out);
+	h.max_series = s->max_series;
 	pipeline__foreach_container_stats(s->p, io_refresh, s);
 	/* live processes' run-queue delay, faults and storage bytes so far */
 	runtime_live_acct(s->l, s->p);
@@ -172,6 +174,9 @@ static void agent_usage(FILE *f)
 		"      --retention SECONDS  how long a finished container's final figures stay\n"
 		"                           in /metrics (default 300)\n"
 		"      --max-finished N     finished containers kept at most (default 1000)\n"
+		"      --max-series N       per-container series in /metrics at most (default\n"
+		"                           50000); past it the containers that ended longest ago\n"
+		"                           are left out first, counted in podsight_series_dropped\n"
 		"  -q, --quiet              log only warnings and errors to stderr\n"
 		"  -h, --help               show this help\n\n"
 		"Lost events are never silent: each loss is written as an events_lost record\n"
@@ -182,12 +187,13 @@ static void agent_usage(FILE *f)
 
 int cmd_agent(int argc, char **argv)
 {
-	enum { OPT_RETENTION = 2000, OPT_MAX_FINISHED };
+	enum { OPT_RETENTION = 2000, OPT_MAX_FINISHED, OPT_MAX_SERIES };
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "retention", required_argument, NULL, OPT_RETENTION },
 		{ "max-finished", required_argument, NULL, OPT_MAX_FINISHED },
+		{ "max-series", required_argument, NULL, OPT_MAX_SERIES },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		KERNEL_LONG_OPTS,
@@ -200,7 +206,7 @@ int cmd_agent(int argc, char **argv)
 	struct output *out = NULL;
 	const char *path = NULL, *listen = "127.0.0.1:9101";
 	struct scrape_ctx sc = { 0 };
-	uint64_t retention = 300, max_finished = 1000;
+	uint64_t retention = 300, max_finished = 1000, max_series = METRICS_MAX_SERIES;
 	char cgmnt[1024], err[512];
 	int opt, rc, err_no;
 
@@ -228,6 +234,10 @@ int cmd_agent(int argc, char **argv)
 		case OPT_MAX_FINISHED:
 			if (parse_u64(optarg, &max_finished) || max_finished > 1000000)
 				return usage_error("agent", "--max-finished takes 0 to 1000000, not '%s'", optarg);
+			break;
+		case OPT_MAX_SERIES:
+			if (parse_u64(optarg, &max_series) || max_series < 1 || max_series > 10000000)
+				return usage_error("agent", "--max-series takes 1 to 10000000, not '%s'", optarg);
 			break;
 		case 'q':
 			log_set_quiet(true);
@@ -266,6 +276,7 @@ int cmd_agent(int argc, char **argv)
 		sc.p = p;
 		sc.l = l;
 		sc.out = out;
+		sc.max_series = (size_t)max_series;
 		pipeline__set_io(p, io_follow, io_final, &sc);
 		if (cgfs__detect(&sc.fs) != 0)
 			log_warn("cannot find the cgroup controllers' mounts; live container figures are off");
