@@ -17,6 +17,11 @@ import pytest
 CG = "/sys/fs/cgroup"
 
 
+def serving(agent):
+    """The agent logs "attached" before it binds its port."""
+    assert wait_for(lambda: "serving metrics" in agent.stderr(), 10), agent.stderr()
+
+
 def scrape():
     with urllib.request.urlopen("http://127.0.0.1:9101/metrics", timeout=10) as r:
         assert r.status == 200
@@ -108,6 +113,7 @@ def test_disk_full_then_freed(agent_factory, workload, small_fs):
     out = small_fs / "events.json"
     agent = agent_factory("--output", str(out), "--args-max", "128K", "--ringbuf-size", "64M")
     agent.out = str(out)
+    serving(agent)
     subprocess.run([workload, "before-full"], check=True)
     assert wait_for(lambda: b"before-full" in out.read_bytes(), 5)
     fill(small_fs / "filler")
@@ -155,6 +161,7 @@ def test_trickling_client_does_not_hold_events_back(agent, workload):
     the ring buffer is drained on its own clock all the same, and each exec
     reaches the output within half a second."""
     stop = threading.Event()
+    serving(agent)
 
     def trickle():
         s = socket.create_connection(("127.0.0.1", 9101), timeout=10)
@@ -205,29 +212,28 @@ def many_containers():
         os.rmdir(top)
 
 
-def cpu_seconds(pid):
-    f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
-    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def test_hammered_metrics_leave_time_for_events(many_containers, agent, workload):
     """Clients that scrape /metrics without pause: a body that took long to
-    render is served again for a while, so the agent does not spend its
-    time rendering, and execs still reach the output at once."""
+    render is served again for a while, so the agent renders a few times,
+    not once per scrape, and execs still reach the output at once."""
+    serving(agent)
     t0 = time.monotonic()
     first = scrape()
     took = time.monotonic() - t0
     assert sample(first, "podsight_containers", '{state="running"}') >= many_containers
     stop = threading.Event()
     count = [0]
+    renders = set()
 
     def hammer():
         while not stop.is_set():
-            scrape()
+            # each render has its own request count: a body served again
+            # has that of the render
+            renders.add(sample(scrape(), "podsight_http_requests_total"))
             count[0] += 1
 
     threads = [threading.Thread(target=hammer) for _ in range(3)]
-    cpu0, w0 = cpu_seconds(agent.proc.pid), time.monotonic()
+    w0 = time.monotonic()
     for t in threads:
         t.start()
     late = []
@@ -243,16 +249,19 @@ def test_hammered_metrics_leave_time_for_events(many_containers, agent, workload
         stop.set()
         for t in threads:
             t.join()
-    busy = (cpu_seconds(agent.proc.pid) - cpu0) / (time.monotonic() - w0)
+    wall = time.monotonic() - w0
+    # a render of some 0.1 s is served again for up to a second: a few
+    # renders, not one per scrape
     assert count[0] >= 10, count
+    assert len(renders) <= wall + 3 and len(renders) * 3 <= count[0], (len(renders), count, wall, took)
     assert max(late) < 0.5, (late, took)
-    assert busy < 0.5, (busy, count, took)  # rendering without pause is 1.0 or more
 
 
 def test_two_clients_cannot_lock_out_a_scraper(agent):
     """40 idle connections from each of two addresses: each gets its few
     slots, and a scrape from a third address is answered."""
     held = []
+    serving(agent)
     try:
         for src in ("127.0.0.2", "127.0.0.3"):
             for _ in range(40):
