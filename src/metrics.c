@@ -917,7 +917,8 @@ int metrics__render(struct pipeline *p, const struct cgfs *fs, const struct metr
 	rs.finished = rs.n - rs.live;
 	fold(&rs);
 	read_rows(&rs);
-	qsort(rs.v, rs.n, sizeof(*rs.v), cmp_value);
+	if (rs.n > 1)	/* rs.v is NULL with no containers */
+		qsort(rs.v, rs.n, sizeof(*rs.v), cmp_value);
 	for (i = 0, keep = 0; i < rs.n; i++) {
 		rs.v[i].series = row_series(&rs.v[i]);
 		total += rs.v[i].series;

@@ -332,6 +332,10 @@ static void test_same_labels_once(void **state)
 	(void)state;
 	p = bare_pipeline(&rp, task, sizeof(task));
 	assert_non_null(p);
+	/* no container at all: the agent's own series */
+	assert_int_equal(metrics__render(p, &fs, &h, &body, &len), 0);
+	eq(sample(body, "podsight_series_dropped"), 0, 0);
+	free(body);
 	/* one Docker id at two places: two container objects */
 	mkdir_rec(p, PS_EV_CGROUP_MKDIR, 1001, "/docker/" DUP);
 	mkdir_rec(p, PS_EV_CGROUP_MKDIR, 1002, "/nested/docker/" DUP);
