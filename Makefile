@@ -4,6 +4,8 @@
 #   make check      install what is missing, build, run every test
 #   make unit       unit tests only (no root needed), also under ASan+UBSan; as root
 #                   each runs with the host's runtime state and cgroupfs hidden
+#   make e2e-asan   the agent itself under ASan+UBSan (build/asan/podsight), run
+#                   against a few end-to-end tests
 #   make bench      the benchmark suite (writes BENCHMARKS.md)
 #   make image      the agent's OCI image, build/podsight-image.tar (docs/deploy.md)
 #   make deploy-check  the deployment files checked offline (tests/deploy)
@@ -54,11 +56,18 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 SAN_BINS  := $(patsubst tests/unit/%.c,$(OUTPUT)/san/%,$(UNIT_SRCS))
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ASAN_OBJS := $(patsubst src/%.c,$(OUTPUT)/asan/obj/%.o,$(AGENT_SRCS))
+# The end-to-end tests the sanitized agent runs: events, a closed reader,
+# a full disk, a container running at shutdown, hostile HTTP clients.
+E2E_ASAN  ?= tests/e2e/test_process.py::test_exec_and_exit_every_field \
+	tests/e2e/test_cli.py::test_closed_reader_ends_quietly \
+	tests/e2e/test_faults.py
 
-.PHONY: all run check unit unit-san e2e fuzz bench bench-smoke deps test-deps clean fmt image deploy-check
+.PHONY: all run check unit unit-san e2e e2e-asan fuzz bench bench-smoke deps test-deps clean fmt image \
+	deploy-check
 all: $(OUTPUT)/podsight
 
-$(OUTPUT) $(OUTPUT)/obj $(OUTPUT)/tests $(OUTPUT)/san:
+$(OUTPUT) $(OUTPUT)/obj $(OUTPUT)/tests $(OUTPUT)/san $(OUTPUT)/asan/obj:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/vmlinux.h: | $(OUTPUT)
@@ -80,6 +89,15 @@ $(OUTPUT)/obj/%.o: src/%.c $(wildcard src/*.h) $(wildcard bpf/*.h) $(SKELS) | $(
 $(OUTPUT)/podsight: $(AGENT_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LDLIBS) -o $@
+
+# The agent under ASan+UBSan, for e2e-asan.
+$(OUTPUT)/asan/obj/%.o: src/%.c $(wildcard src/*.h) $(wildcard bpf/*.h) $(SKELS) | $(OUTPUT)/asan/obj
+	$(call msg,CC-SAN,$@)
+	$(Q)$(CC) $(filter-out -O2,$(ALL_CFLAGS)) $(SAN_FLAGS) -c $< -o $@
+
+$(OUTPUT)/asan/podsight: $(ASAN_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(filter-out -O2,$(ALL_CFLAGS)) $(SAN_FLAGS) $^ $(LDLIBS) -o $@
 
 # Unit tests: each tests/unit/test_X.c links against the pure-logic sources.
 $(OUTPUT)/tests/%: tests/unit/%.c $(LIB_SRCS) $(wildcard src/*.h) $(wildcard tests/unit/*.h) | $(OUTPUT)/tests
@@ -111,6 +129,17 @@ unit: $(UNIT_BINS) $(SAN_BINS)
 e2e: all
 	$(Q)$(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e
 
+# A memory error, undefined behaviour or a leak ends the agent with exit
+# status 99, which the tests see. Leaks whose allocation is inside libbpf are
+# suppressed (tests/e2e/lsan.supp): the links of programs attached one by one
+# are kept until exit, when the kernel detaches them.
+e2e-asan: all $(OUTPUT)/asan/podsight
+	$(Q)PODSIGHT_BIN=$(abspath $(OUTPUT)/asan/podsight) \
+		ASAN_OPTIONS=detect_leaks=1:exitcode=99 \
+		LSAN_OPTIONS=suppressions=$(abspath tests/e2e/lsan.supp):print_suppressions=0 \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		$(PYTHON) -m pytest -q -p no:cacheprovider $(E2E_ASAN)
+
 # The two commands of the README.
 deps:
 	$(Q)./scripts/install-deps.sh build
@@ -132,6 +161,7 @@ check: test-deps
 	$(Q)./scripts/install-deps.sh bench
 	$(Q)$(MAKE) --no-print-directory bench-smoke deploy-check
 	$(Q)$(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e
+	$(Q)$(MAKE) --no-print-directory e2e-asan
 
 bench: all
 	$(Q)./scripts/install-deps.sh bench

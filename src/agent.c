@@ -13,13 +13,20 @@
 #include "metrics.h"
 #include "output.h"
 #include "pipeline.h"
+#include "timeconv.h"
 
 struct scrape_ctx {
 	struct pipeline *p;
 	struct loader *l;
 	struct http *http;
+	struct output *out;
 	struct cgfs fs;
+	size_t max_series;
 	bool io_full_warned;
+	/* the last body rendered, served again until cache_until_ns */
+	char *cache;
+	size_t cache_len;
+	uint64_t cache_until_ns;
 };
 
 /* Block I/O latency: the kernel side times the requests of the containers
@@ -78,9 +85,8 @@ static void self_usage(double *cpu, uint64_t *rss)
 	}
 }
 
-static int render_metrics(void *ctx, char **body, size_t *len)
+static int render_fresh(struct scrape_ctx *s, char **body, size_t *len)
 {
-	struct scrape_ctx *s = ctx;
 	struct metrics_health h = { 0 };
 	struct loader_prog_state progs[LOADER_MAX_PROGS];
 	struct http_stats hs;
@@ -96,10 +102,59 @@ static int render_metrics(void *ctx, char **body, size_t *len)
 	self_usage(&h.self_cpu_seconds, &h.self_rss_bytes);
 	http__stats(s->http, &hs);
 	h.http_requests = hs.requests;
+	h.output_lost = output__lost(s->out);
+	h.max_series = s->max_series;
 	pipeline__foreach_container_stats(s->p, io_refresh, s);
 	/* live processes' run-queue delay, faults and storage bytes so far */
 	runtime_live_acct(s->l, s->p);
 	return metrics__render(s->p, &s->fs, &h, body, len);
+}
+
+/*
+ * A render runs in the loop that takes the events, and takes time in
+ * proportion to the containers (about 0.1 s at several thousand). The ring
+ * buffer is drained right before and right after it, so that the events
+ * wait one render at most; and a body that took long to render is served
+ * again, for ten times its render time (at most 1 s), to the scrapes that
+ * come meanwhile (two Prometheus replicas, a client that hammers
+ * /metrics): the loop then spends at most about a tenth of its time
+ * rendering, however often it is scraped. A body rendered in under 5 ms
+ * is not kept: small nodes always get fresh figures.
+ */
+#define RENDER_CACHE_MIN_NS	(5 * 1000000ull)
+#define RENDER_CACHE_MAX_NS	(1000 * 1000000ull)
+
+static int render_metrics(void *ctx, char **body, size_t *len)
+{
+	struct scrape_ctx *s = ctx;
+	uint64_t t0 = timeconv__mono_ns(), took;
+	int err;
+
+	if (s->cache && t0 < s->cache_until_ns) {
+		*body = malloc(s->cache_len + 1);
+		if (!*body)
+			return -ENOMEM;
+		memcpy(*body, s->cache, s->cache_len + 1);
+		*len = s->cache_len;
+		return 0;
+	}
+	free(s->cache);
+	s->cache = NULL;
+	loader__consume(s->l);	/* -EPIPE stays with the output: the loop sees it */
+	err = render_fresh(s, body, len);
+	loader__consume(s->l);
+	took = timeconv__mono_ns() - t0;
+	if (err || took < RENDER_CACHE_MIN_NS)
+		return err;
+	s->cache = malloc(*len + 1);
+	if (s->cache) {
+		memcpy(s->cache, *body, *len);
+		s->cache[*len] = 0;
+		s->cache_len = *len;
+		s->cache_until_ns = timeconv__mono_ns() +
+				    (took * 10 < RENDER_CACHE_MAX_NS ? took * 10 : RENDER_CACHE_MAX_NS);
+	}
+	return 0;
 }
 
 static void agent_usage(FILE *f)
@@ -119,6 +174,9 @@ static void agent_usage(FILE *f)
 		"      --retention SECONDS  how long a finished container's final figures stay\n"
 		"                           in /metrics (default 300)\n"
 		"      --max-finished N     finished containers kept at most (default 1000)\n"
+		"      --max-series N       per-container series in /metrics at most (default\n"
+		"                           50000); past it the containers that ended longest ago\n"
+		"                           are left out first, counted in podsight_series_dropped\n"
 		"  -q, --quiet              log only warnings and errors to stderr\n"
 		"  -h, --help               show this help\n\n"
 		"Lost events are never silent: each loss is written as an events_lost record\n"
@@ -129,12 +187,13 @@ static void agent_usage(FILE *f)
 
 int cmd_agent(int argc, char **argv)
 {
-	enum { OPT_RETENTION = 2000, OPT_MAX_FINISHED };
+	enum { OPT_RETENTION = 2000, OPT_MAX_FINISHED, OPT_MAX_SERIES };
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "retention", required_argument, NULL, OPT_RETENTION },
 		{ "max-finished", required_argument, NULL, OPT_MAX_FINISHED },
+		{ "max-series", required_argument, NULL, OPT_MAX_SERIES },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		KERNEL_LONG_OPTS,
@@ -147,9 +206,9 @@ int cmd_agent(int argc, char **argv)
 	struct output *out = NULL;
 	const char *path = NULL, *listen = "127.0.0.1:9101";
 	struct scrape_ctx sc = { 0 };
-	uint64_t retention = 300, max_finished = 1000;
+	uint64_t retention = 300, max_finished = 1000, max_series = METRICS_MAX_SERIES;
 	char cgmnt[1024], err[512];
-	int opt, rc;
+	int opt, rc, err_no;
 
 	kernel_opts_default(&k);
 	optind = 1;
@@ -175,6 +234,10 @@ int cmd_agent(int argc, char **argv)
 		case OPT_MAX_FINISHED:
 			if (parse_u64(optarg, &max_finished) || max_finished > 1000000)
 				return usage_error("agent", "--max-finished takes 0 to 1000000, not '%s'", optarg);
+			break;
+		case OPT_MAX_SERIES:
+			if (parse_u64(optarg, &max_series) || max_series < 1 || max_series > 10000000)
+				return usage_error("agent", "--max-series takes 1 to 10000000, not '%s'", optarg);
 			break;
 		case 'q':
 			log_set_quiet(true);
@@ -203,11 +266,17 @@ int cmd_agent(int argc, char **argv)
 	po.retention_ns = retention * 1000000000ull;
 	po.max_finished = max_finished;
 	rc = runtime_start(&k, &po, &p, &l, cgmnt, sizeof(cgmnt));
+	if (rc == EXIT_OK && output__set_node(out, pipeline__node(p)) != 0) {
+		log_err("cannot set up the output: %s", strerror(ENOMEM));
+		rc = EXIT_RUNTIME;
+	}
 	if (rc == EXIT_OK && strcmp(listen, "none")) {
 		struct http_opts ho = { .listen = listen, .metrics = render_metrics, .ctx = &sc };
 
 		sc.p = p;
 		sc.l = l;
+		sc.out = out;
+		sc.max_series = (size_t)max_series;
 		pipeline__set_io(p, io_follow, io_final, &sc);
 		if (cgfs__detect(&sc.fs) != 0)
 			log_warn("cannot find the cgroup controllers' mounts; live container figures are off");
@@ -221,11 +290,20 @@ int cmd_agent(int argc, char **argv)
 	}
 	if (rc == EXIT_OK) {
 		rc = runtime_loop(l, p, out, sc.http);
+		err_no = output__finish(out);
+		if (err_no && err_no != -EPIPE)
+			log_warn("cannot write the last events to '%s': %s", output__path(out), strerror(-err_no));
 		runtime_report(l, p);
+		if (output__lost(out))
+			log_warn("%llu events could not be written to '%s' (events_lost, reason output_error)",
+				 (unsigned long long)output__lost(out), output__path(out));
 	}
 	http__free(sc.http);
-	loader__free(l);
+	free(sc.cache);
+	/* The pipeline goes first: freeing it ends the containers still
+	 * running, whose last I/O figures io_final reads from the loader. */
 	pipeline__free(p);
+	loader__free(l);
 	output__free(out);
 	return rc;
 }

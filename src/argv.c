@@ -141,9 +141,10 @@ static bool needs_quotes(const unsigned char *a, size_t n)
 	return false;
 }
 
-static void emit_arg(struct sink *s, const unsigned char *a, size_t n)
+/* One argument (shell: quoted as a shell would need it) or plain text. */
+static void emit_text(struct sink *s, const unsigned char *a, size_t n, bool shell)
 {
-	bool q = needs_quotes(a, n);
+	bool q = shell && needs_quotes(a, n);
 	size_t j = 0, k;
 	uint32_t cp;
 
@@ -158,7 +159,7 @@ static void emit_arg(struct sink *s, const unsigned char *a, size_t n)
 		} else if (c == '\n') {
 			emit(s, "\\n", 2);
 			j++;
-		} else if (c == '\'') {	/* always inside quotes */
+		} else if (c == '\'' && shell) {	/* always inside quotes */
 			emit(s, "'\\''", 4);
 			j++;
 		} else if (c >= 0x20 && c < 0x7f) {
@@ -179,6 +180,38 @@ static void emit_arg(struct sink *s, const unsigned char *a, size_t n)
 		emit(s, "'", 1);
 }
 
+/* Ends the line: NUL-terminated, or cut with "..." where it fits. */
+static int finish(struct sink *s, char *out, size_t outsz, size_t *needed)
+{
+	if (needed)
+		*needed = s->need;
+	if (outsz && s->need <= outsz - 1) {
+		out[s->pos] = 0;
+		return 0;
+	}
+	if (outsz >= 4) {
+		memcpy(out + s->safe, "...", 3);
+		out[s->safe + 3] = 0;
+	} else if (outsz) {
+		memset(out, '.', outsz - 1);
+		out[outsz - 1] = 0;
+	}
+	return 1;
+}
+
+int text_display(const char *t, size_t n, char *out, size_t outsz, size_t *needed)
+{
+	struct sink s = { .out = out, .sz = outsz, .full = outsz == 0 };
+
+	if (needed)
+		*needed = 0;
+	if ((!t && n) || (!out && outsz))
+		return -EINVAL;
+	if (n)
+		emit_text(&s, (const unsigned char *)t, n, false);
+	return finish(&s, out, outsz, needed);
+}
+
 int argv_join_display(const struct argv_list *l, char *out, size_t outsz, size_t *needed)
 {
 	struct sink s = { .out = out, .sz = outsz, .full = outsz == 0 };
@@ -191,20 +224,7 @@ int argv_join_display(const struct argv_list *l, char *out, size_t outsz, size_t
 	for (i = 0; i < l->argc; i++) {
 		if (i)
 			emit(&s, " ", 1);
-		emit_arg(&s, (const unsigned char *)l->argv[i], l->lens[i]);
+		emit_text(&s, (const unsigned char *)l->argv[i], l->lens[i], true);
 	}
-	if (needed)
-		*needed = s.need;
-	if (outsz && s.need <= outsz - 1) {
-		out[s.pos] = 0;
-		return 0;
-	}
-	if (outsz >= 4) {
-		memcpy(out + s.safe, "...", 3);
-		out[s.safe + 3] = 0;
-	} else if (outsz) {
-		memset(out, '.', outsz - 1);
-		out[outsz - 1] = 0;
-	}
-	return 1;
+	return finish(&s, out, outsz, needed);
 }

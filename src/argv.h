@@ -45,4 +45,14 @@ void argv_list_free(struct argv_list *l);
  */
 int argv_join_display(const struct argv_list *l, char *out, size_t outsz, size_t *needed);
 
+/*
+ * Text a tenant chooses (a namespace, pod or container name, a path) for a
+ * terminal, as ls and ps show names: the escapes of argv_join_display (a
+ * backslash \\, a newline \n, other control bytes, DEL, bytes that are
+ * not UTF-8 and code points that steer a terminal \xNN per byte), without
+ * its quoting. n bytes of t (NULs included). Same output, cut and return
+ * rules as argv_join_display; -EINVAL for a NULL t with n > 0.
+ */
+int text_display(const char *t, size_t n, char *out, size_t outsz, size_t *needed);
+
 #endif

@@ -16,6 +16,7 @@
 #include "loader.h"
 #include "metrics.h"
 #include "pipeline.h"
+#include "argv.h"
 #include "strutil.h"
 
 enum sort_key { SORT_CPU, SORT_MEM, SORT_RUNQ, SORT_EXEC };
@@ -58,6 +59,7 @@ static void add_row(void *ctx, struct container *c, const struct fmt_container *
 	struct top *t = ctx;
 	struct top_row *r = NULL;
 	struct live l;
+	char raw[sizeof(r->name)];
 	uint64_t key;
 	size_t i;
 
@@ -84,11 +86,12 @@ static void add_row(void *ctx, struct container *c, const struct fmt_container *
 		memset(r, 0, sizeof(*r));
 		r->key = key;
 		if (fc->kube && fc->k8s_pod && *fc->k8s_pod)
-			snprintf(r->name, sizeof(r->name), "%s/%s%s%s", fc->k8s_namespace ? fc->k8s_namespace : "?",
+			snprintf(raw, sizeof(raw), "%s/%s%s%s", fc->k8s_namespace ? fc->k8s_namespace : "?",
 				 fc->k8s_pod, t->pods ? "" : "/",
 				 t->pods ? "" : fc->sandbox ? "POD" : fc->k8s_container ? fc->k8s_container : "?");
 		else
-			snprintf(r->name, sizeof(r->name), "%s", fc->name && *fc->name ? fc->name : fc->id);
+			snprintf(raw, sizeof(raw), "%s", fc->name && *fc->name ? fc->name : fc->id);
+		snprintf(r->name, sizeof(r->name), "%s", raw);
 	}
 	r->cpu_ns += l.cpu_ns;
 	r->mem += l.mem_ws;
@@ -168,7 +171,7 @@ static const char *const sort_names[] = { "cpu", "mem", "runq", "exec" };
 /* One frame as lines of text: the same for the screen and --batch. */
 static void frame(struct top *t, int width, int height, void (*line)(void *ctx, const char *s), void *ctx)
 {
-	char buf[256], mem[16];
+	char buf[256], mem[16], name[96];
 	int namew = width - 40, shown = 0;
 	size_t i;
 
@@ -186,7 +189,10 @@ static void frame(struct top *t, int width, int height, void (*line)(void *ctx, 
 		const struct top_row *r = &t->rows[i];
 
 		fmt_bytes(r->mem, mem, sizeof(mem));
-		snprintf(buf, sizeof(buf), "%-*.*s %6.1f %7s %7.2f %7.1f %5llu", namew, namew, r->name,
+		/* the tenant's names, escaped so that they cannot steer the
+		 * terminal, and cut to the column with "..." between escapes */
+		text_display(r->name, strlen(r->name), name, (size_t)namew + 1 < sizeof(name) ? (size_t)namew + 1 : sizeof(name), NULL);
+		snprintf(buf, sizeof(buf), "%-*.*s %6.1f %7s %7.2f %7.1f %5llu", namew, namew, name,
 			 r->cpu * 100, mem, r->runq * 100, r->execs, (unsigned long long)r->procs);
 		line(ctx, buf);
 	}
@@ -377,7 +383,7 @@ cleanup:
 		close(tfd);
 	free(t.rows);
 	free(t.prev);
+	pipeline__free(t.p);	/* before the loader, as in cmd_agent */
 	loader__free(l);
-	pipeline__free(t.p);
 	return rc;
 }

@@ -42,18 +42,23 @@ static bool wanted(const struct trace_ctx *t, const struct fmt_container *c)
 }
 
 /* Where a process runs, for the table: namespace/pod/container in
- * Kubernetes, the container's name (or short id) elsewhere, "-" on the host. */
+ * Kubernetes, the container's name (or short id) elsewhere, "-" on the host.
+ * The names are the tenant's: escaped, so that they cannot steer the
+ * terminal. */
 static void where(const struct fmt_container *c, char *buf, size_t len)
 {
+	char raw[1024];
+
 	if (!c)
-		snprintf(buf, len, "-");
+		snprintf(raw, sizeof(raw), "-");
 	else if (c->kube && c->k8s_pod && *c->k8s_pod)
-		snprintf(buf, len, "%s/%s/%s", c->k8s_namespace ? c->k8s_namespace : "?", c->k8s_pod,
+		snprintf(raw, sizeof(raw), "%s/%s/%s", c->k8s_namespace ? c->k8s_namespace : "?", c->k8s_pod,
 			 c->sandbox ? "(sandbox)" : c->k8s_container && *c->k8s_container ? c->k8s_container : "?");
 	else if (c->name && *c->name)
-		snprintf(buf, len, "%s", c->name);
+		snprintf(raw, sizeof(raw), "%s", c->name);
 	else
-		snprintf(buf, len, "%.12s", c->id ? c->id : "?");
+		snprintf(raw, sizeof(raw), "%.12s", c->id ? c->id : "?");
+	text_display(raw, strlen(raw), buf, len, NULL);
 }
 
 static int trace_sink(void *ctx, const struct pipeline_event *ev)
@@ -81,12 +86,15 @@ static int trace_sink(void *ctx, const struct pipeline_event *ev)
 		argv_join_display(&al, cmd, sizeof(cmd), &need);
 		argv_list_free(&al);
 	}
-	if (!cmd[0])	/* no argv (unreadable): show the executable */
-		snprintf(cmd, sizeof(cmd), "[%.*s]", (int)ev->payload->exe_len, ev->payload->exe);
+	if (!cmd[0]) {	/* no argv (unreadable): show the executable */
+		cmd[0] = '[';
+		text_display(ev->payload->exe, ev->payload->exe_len, cmd + 1, sizeof(cmd) - 2, NULL);
+		strcat(cmd, "]");
+	}
 	sec = (time_t)(ev->real_ns / 1000000000ull);
 	localtime_r(&sec, &tm);
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
-	where(ev->container, loc, sizeof(loc));
+	where(ev->container, loc, 24 + 1);	/* the column: cut whole escapes, with "..." */
 	n = snprintf(line, sizeof(line), "%-8s %7u %7u %5u %-24.24s %c %s%s\n", when, ev->exec->pid,
 		     ev->exec->ppid, ev->exec->uid, loc,
 		     !ev->session ? ' ' : ev->session->tty ? '*' : '+', cmd,
@@ -181,9 +189,11 @@ static int cmd_trace_exec(int argc, char **argv)
 	po.sink_ctx = &t;
 	rc = runtime_start(&k, &po, &p, &l, cgmnt, sizeof(cgmnt));
 	if (rc == EXIT_OK)
+		output__set_node(t.out, pipeline__node(p));	/* else the host name */
+	if (rc == EXIT_OK)
 		rc = runtime_loop(l, p, t.out, NULL);
+	pipeline__free(p);	/* before the loader, as in cmd_agent */
 	loader__free(l);
-	pipeline__free(p);
 	output__free(t.out);
 	return rc;
 }

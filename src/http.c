@@ -5,7 +5,13 @@
  * libmicrohttpd's own connection timeout counts idle time only, so a client
  * sending one byte a second would hold a slot for ever; each connection
  * here also has a deadline for its current request, and a connection past
- * it is shut down (MHD then sees the hang-up and frees it). */
+ * it is shut down (MHD then sees the hang-up and frees it).
+ *
+ * Slots are shared so that a scraper always gets in: one client (an IPv4
+ * address, or an IPv6 /64, which one host usually holds whole) gets a few
+ * at most, and when every slot is taken a newcomer from another client
+ * takes the place of the oldest idle connection of the client holding the
+ * most. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +29,7 @@
 #include "timeconv.h"
 
 #define HTTP_MAX_CONN_DEFAULT	64
+#define HTTP_PER_CLIENT		4
 #define HTTP_TIMEOUT_DEFAULT	10
 /* Per-connection pool: the request line and headers must fit (a Prometheus
  * scrape sends well under 1 KiB); more is answered 431 by libmicrohttpd. */
@@ -36,6 +43,8 @@ struct http_conn {
 	struct sockaddr_storage peer;
 	int fd;
 	bool shut;
+	bool busy;		/* a request reached the handler, its answer is not sent */
+	uint64_t seq;		/* order of arrival */
 	unsigned int done;	/* requests that reached the handler and ended */
 	uint64_t deadline_ms;
 };
@@ -48,6 +57,8 @@ struct http {
 	int port;
 	struct http_conn *conns;
 	unsigned int nconns;
+	uint64_t seq;
+	bool evicted;		/* a connection was shut: MHD must run again */
 	struct http_stats st;
 };
 
@@ -138,40 +149,81 @@ int http__parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *le
 	return parse_listen(s, ss, len, false);
 }
 
-static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+bool http__same_client(const struct sockaddr *a, const struct sockaddr *b)
 {
-	if (a->ss_family != b->ss_family)
+	const struct sockaddr_in6 *a6 = (const void *)a, *b6 = (const void *)b;
+	bool am, bm;
+
+	if (!a || !b || a->sa_family != b->sa_family)
 		return false;
-	if (a->ss_family == AF_INET)
+	if (a->sa_family == AF_INET)
 		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
 		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	if (a->ss_family == AF_INET6)
-		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-			      &((const struct sockaddr_in6 *)b)->sin6_addr,
-			      sizeof(struct in6_addr)) == 0;
-	return false;
+	if (a->sa_family != AF_INET6)
+		return false;
+	/* an IPv4 client of a dual-stack listener is its IPv4 address */
+	am = IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr);
+	bm = IN6_IS_ADDR_V4MAPPED(&b6->sin6_addr);
+	if (am || bm)
+		return am && bm && !memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof(a6->sin6_addr));
+	return !memcmp(&a6->sin6_addr, &b6->sin6_addr, 8);	/* the /64 */
 }
 
-/* The limits are ours: libmicrohttpd's, set one higher as a backstop, would
+static unsigned int client_conns(const struct http *h, const struct sockaddr_storage *peer)
+{
+	const struct http_conn *c;
+	unsigned int n = 0;
+
+	for (c = h->conns; c; c = c->next)
+		if (!c->shut && http__same_client((const void *)&c->peer, (const void *)peer))
+			n++;
+	return n;
+}
+
+/* Every slot is taken: shuts the oldest idle connection of the client that
+ * holds the most. false when every connection is busy answering. */
+static bool evict(struct http *h)
+{
+	struct http_conn *c, *victim = NULL;
+	unsigned int most = 0, n;
+
+	for (c = h->conns; c; c = c->next) {
+		if (c->shut || c->busy || c->fd < 0)
+			continue;
+		n = client_conns(h, &c->peer);
+		if (n > most || (n == most && victim && c->seq < victim->seq)) {
+			most = n;
+			victim = c;
+		}
+	}
+	if (!victim)
+		return false;
+	shutdown(victim->fd, SHUT_RDWR);
+	victim->shut = true;
+	h->evicted = true;
+	h->st.errors++;
+	return true;
+}
+
+/* The limits are ours: libmicrohttpd's, set higher as a backstop, would
  * refuse without telling (or leave clients waiting in the backlog). A
  * refused client sees its connection closed at once. */
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
 	struct http *h = cls;
 	struct sockaddr_storage peer = { 0 };
-	struct http_conn *c;
-	unsigned int same = 0;
+	const struct http_conn *c;
+	unsigned int live = 0;
 
-	if (h->nconns >= h->max_conn)
-		goto reject;
 	if (addr && addrlen <= sizeof(peer)) {
 		memcpy(&peer, addr, addrlen);
-		for (c = h->conns; c; c = c->next)
-			if (same_host(&c->peer, &peer))
-				same++;
-		if (same >= h->per_ip)
+		if (client_conns(h, &peer) >= h->per_ip)
 			goto reject;
 	}
+	for (c = h->conns; c; c = c->next)
+		live += !c->shut;
+	if (live >= h->max_conn && !evict(h))
+		goto reject;
 	return MHD_YES;
 reject:
 	h->st.rejected++;
@@ -201,6 +253,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 				memcpy(&c->peer, ci->client_addr, sizeof(struct sockaddr_in6));
 		}
 		c->deadline_ms = now_ms() + (uint64_t)h->timeout_s * 1000;
+		c->seq = h->seq++;
 		c->next = h->conns;
 		if (h->conns)
 			h->conns->prev = c;
@@ -242,6 +295,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (!c)
 		return;
 	c->done++;
+	c->busy = false;
 	if (!c->shut)
 		c->deadline_ms = now_ms() + (uint64_t)h->timeout_s * 1000;
 }
@@ -356,9 +410,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				  void **con_cls)
 {
 	struct http *h = cls;
+	const union MHD_ConnectionInfo *ci;
 	char *body = NULL;
 	size_t len = 0;
 	int err;
+
+	/* answering: not a connection to give to a newcomer */
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (ci && ci->socket_context)
+		((struct http_conn *)ci->socket_context)->busy = true;
 
 	/* Answered on the first call, before any body is read: libmicrohttpd
 	 * then closes the connection instead of reading the body. */
@@ -434,7 +494,9 @@ struct http *http__new(const struct http_opts *o, char *err, size_t errlen)
 	h->metrics = o->metrics;
 	h->ctx = o->ctx;
 	h->max_conn = o->max_connections ? o->max_connections : HTTP_MAX_CONN_DEFAULT;
-	h->per_ip = h->max_conn > 1 ? h->max_conn / 2 : 1;
+	h->per_ip = h->max_conn / 2 < HTTP_PER_CLIENT ? h->max_conn / 2 : HTTP_PER_CLIENT;
+	if (!h->per_ip)
+		h->per_ip = 1;
 	h->timeout_s = o->timeout_s ? o->timeout_s : HTTP_TIMEOUT_DEFAULT;
 
 	if (ss.ss_family == AF_INET6 &&
@@ -468,9 +530,11 @@ struct http *http__new(const struct http_opts *o, char *err, size_t errlen)
 	h->d = MHD_start_daemon(MHD_USE_EPOLL | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 				0, on_accept, h, on_request, h,
 				MHD_OPTION_LISTEN_SOCKET, fd,
-				/* one above ours, which count what they refuse */
-				MHD_OPTION_CONNECTION_LIMIT, h->max_conn + 1,
-				MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->per_ip + 1,
+				/* above ours, which count what they refuse: room
+				 * for connections shut (evicted, past their
+				 * deadline) that libmicrohttpd has not freed yet */
+				MHD_OPTION_CONNECTION_LIMIT, h->max_conn * 2 + 1,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->per_ip * 2 + 1,
 				MHD_OPTION_CONNECTION_TIMEOUT, h->timeout_s,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
 				/* e.g. a 1.1 request without Host is a 400 */
@@ -549,8 +613,9 @@ int http__run(struct http *h)
 	if (MHD_run(h->d) != MHD_YES)
 		return -EIO;
 	/* MHD sees the hang-ups at once; its epoll is edge-triggered */
-	if (expire(h) && MHD_run(h->d) != MHD_YES)
+	if ((expire(h) || h->evicted) && MHD_run(h->d) != MHD_YES)
 		return -EIO;
+	h->evicted = false;
 	return 0;
 }
 

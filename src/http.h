@@ -3,6 +3,7 @@
 #ifndef PODSIGHT_HTTP_H
 #define PODSIGHT_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -19,7 +20,11 @@ struct http_opts {
 	const char *listen;
 	http_render_fn metrics;		/* NULL: /metrics answers 500 */
 	void *ctx;
-	unsigned int max_connections;	/* 0: 64; one address gets half */
+	/* 0: 64. One client (an IPv4 address, an IPv6 /64) gets 4 of them at
+	 * most (half when fewer than 8); when all are taken, a newcomer from
+	 * another client takes the place of the oldest idle connection of the
+	 * client holding the most. */
+	unsigned int max_connections;
 	/* 0: 10. A request must arrive and its answer leave within this many
 	 * seconds, and an idle connection is closed after it: a client that
 	 * trickles one byte a second is dropped all the same. */
@@ -54,13 +59,17 @@ int http__run(struct http *h);
 int http__timeout_ms(struct http *h);
 /* The bound port (useful after port 0). */
 int http__port(const struct http *h);
+/* Whether two peers count as one client for the connection limits: the
+ * same IPv4 address (an IPv4-mapped IPv6 one too), or the same IPv6 /64. */
+bool http__same_client(const struct sockaddr *a, const struct sockaddr *b);
 
 struct http_stats {
 	uint64_t requests;	/* requests answered, any status */
 	/* 4xx/5xx answers of ours, requests that failed midway, and
 	 * connections that ended with no request handled (malformed or
 	 * oversized requests libmicrohttpd answered itself, clients that
-	 * left early, clients dropped for being too slow) */
+	 * left early, clients dropped for being too slow, idle connections
+	 * shut to make room for another client) */
 	uint64_t errors;
 	uint64_t rejected;	/* connections refused over the limits */
 };

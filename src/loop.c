@@ -21,6 +21,7 @@
 #include "output.h"
 #include "pipeline.h"
 #include "selfid.h"
+#include "timeconv.h"
 
 #define TRACEFS_MAGIC_NR 0x74726163
 #define DRAIN_MS 50
@@ -212,16 +213,33 @@ void runtime_live_acct(struct loader *l, struct pipeline *p)
 	loader__task_acct(l, acct_add, p);
 }
 
-static int drain(struct loader *l, struct pipeline *p, struct output *out, bool *closed)
+/* Writes what the output holds. A failing write (a full disk) is logged
+ * when it starts and when it ends; in between the output keeps what it can
+ * and counts what it drops. Only a reader that went away ends the loop:
+ * -EPIPE then. */
+static int flush_out(struct output *out, int *failing, uint64_t *lost0)
 {
-	int n = loader__consume(l), err;
+	int err = output__flush(out);
+
+	if (err == -EPIPE)
+		return err;
+	if (err && !*failing) {
+		*lost0 = output__lost(out);
+		log_warn("cannot write events to '%s': %s; keeping up to %u MiB of them, trying again every %u ms",
+			 output__path(out), strerror(-err), OUTPUT_MAX_PENDING >> 20, OUTPUT_RETRY_MS);
+	} else if (!err && *failing) {
+		log_info("writing events to '%s' again; %llu could not be kept (events_lost, reason output_error)",
+			 output__path(out), (unsigned long long)(output__lost(out) - *lost0));
+	}
+	*failing = err;
+	return 0;
+}
+
+static int drain(struct loader *l, bool *closed)
+{
+	int n = loader__consume(l);
 
 	if (n == -EPIPE) {
-		*closed = true;
-		return 0;
-	}
-	err = output__flush(out);
-	if (err == -EPIPE) {
 		*closed = true;
 		return 0;
 	}
@@ -229,9 +247,12 @@ static int drain(struct loader *l, struct pipeline *p, struct output *out, bool 
 		log_err("reading the ring buffer failed: %s", strerror(-n));
 		return -1;
 	}
-	if (err)
-		log_warn("writing events to '%s' failed: %s", output__path(out), strerror(-err));
 	return 0;
+}
+
+static uint64_t mono_ms(void)
+{
+	return timeconv__mono_ns() / 1000000;
 }
 
 static int check_drops(struct loader *l, struct pipeline *p)
@@ -248,7 +269,8 @@ int runtime_loop(struct loader *l, struct pipeline *p, struct output *out, struc
 	struct itimerspec it = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
 	struct epoll_event ev, evs[8];
 	sigset_t mask;
-	int ep = -1, sfd = -1, tfd = -1, rc = EXIT_RUNTIME;
+	int ep = -1, sfd = -1, tfd = -1, rc = EXIT_RUNTIME, out_err = 0;
+	uint64_t out_lost0 = 0, next_drain;
 	bool closed = false;
 
 	sigemptyset(&mask);
@@ -257,6 +279,7 @@ int runtime_loop(struct loader *l, struct pipeline *p, struct output *out, struc
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);	/* a closed reader shows as EPIPE */
+	signal(SIGXFSZ, SIG_IGN);	/* a file size limit shows as EFBIG */
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	ep = epoll_create1(EPOLL_CLOEXEC);
@@ -280,11 +303,17 @@ int runtime_loop(struct loader *l, struct pipeline *p, struct output *out, struc
 			goto fail_ctl;
 	}
 
+	next_drain = mono_ms() + DRAIN_MS;
 	for (;;) {
 		/* The kernel side wakes us only when the ring buffer fills up
-		 * (see rb_flags()): drain it every DRAIN_MS in any case. */
-		int i, n, wait_ms = DRAIN_MS;
+		 * (see rb_flags()): it is drained every DRAIN_MS in any case,
+		 * on a deadline of its own, so that other fds that keep the
+		 * loop busy (an HTTP client sending a byte at a time) cannot
+		 * hold the events back. */
+		int i, n, wait_ms;
+		uint64_t now = mono_ms();
 
+		wait_ms = next_drain > now ? (int)(next_drain - now) : 0;
 		if (http) {
 			int t = http__timeout_ms(http);
 
@@ -299,8 +328,12 @@ int runtime_loop(struct loader *l, struct pipeline *p, struct output *out, struc
 			log_err("epoll_wait failed: %s", strerror(errno));
 			goto cleanup;
 		}
-		if (n == 0 && drain(l, p, out, &closed) != 0)
-			goto cleanup;
+		now = mono_ms();
+		if (now >= next_drain) {
+			if (drain(l, &closed) != 0)
+				goto cleanup;
+			next_drain = now + DRAIN_MS;
+		}
 		if (http)
 			http__run(http);	/* per-connection deadlines */
 		if (closed) {
@@ -323,10 +356,8 @@ int runtime_loop(struct loader *l, struct pipeline *p, struct output *out, struc
 						continue;
 					}
 					/* SIGINT, SIGTERM: take what is left, then stop. */
-					if (drain(l, p, out, &closed) == 0 && !closed) {
+					if (drain(l, &closed) == 0 && !closed)
 						check_drops(l, p);
-						output__flush(out);
-					}
 					rc = EXIT_OK;
 					goto cleanup;
 				}
@@ -340,7 +371,7 @@ int runtime_loop(struct loader *l, struct pipeline *p, struct output *out, struc
 				pipeline__tick(p);
 			} else if (http && fd == http__epoll_fd(http)) {
 				http__run(http);
-			} else if (drain(l, p, out, &closed) != 0) {
+			} else if (drain(l, &closed) != 0) {
 				goto cleanup;
 			}
 			if (closed) {
@@ -348,7 +379,7 @@ int runtime_loop(struct loader *l, struct pipeline *p, struct output *out, struc
 				goto cleanup;
 			}
 		}
-		if (output__flush(out) == -EPIPE) {
+		if (flush_out(out, &out_err, &out_lost0) == -EPIPE) {
 			rc = EXIT_OK;
 			goto cleanup;
 		}
@@ -368,13 +399,14 @@ cleanup:
 void runtime_report(struct loader *l, struct pipeline *p)
 {
 	const struct pipeline_stats *s = pipeline__stats(p);
-	uint64_t d[PS_DROP__MAX], lost = 0;
+	uint64_t d[PS_DROP__MAX] = { 0 }, lost = 0;
 	unsigned int r;
 
-	if (loader__drops(l, d) == 0)
-		for (r = 0; r < PS_DROP__MAX; r++)
-			if (ps_drop_is_loss(r))
-				lost += d[r];
+	if (loader__drops(l, d) != 0)
+		memset(d, 0, sizeof(d));	/* it may have filled part of d */
+	for (r = 0; r < PS_DROP__MAX; r++)
+		if (ps_drop_is_loss(r))
+			lost += d[r];
 	log_info("stopped: %llu records, %llu events written, %llu lost, %llu malformed, %llu untracked (process table full)",
 		 (unsigned long long)s->records, (unsigned long long)s->emitted,
 		 (unsigned long long)lost, (unsigned long long)s->malformed,

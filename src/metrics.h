@@ -43,9 +43,20 @@ struct metrics_health {
 	double self_cpu_seconds;
 	uint64_t self_rss_bytes;
 	uint64_t http_requests;
+	uint64_t output_lost;	/* events the output could not write (output__lost) */
+	size_t max_series;	/* per-container series at most; 0: METRICS_MAX_SERIES */
 };
 
-/* Renders the whole exposition into a malloc'd *body. 0 or -errno. */
+/* Per-container series a scrape holds at most (some 10 MiB with Kubernetes
+ * labels; the exposition is capped at PROM_BUF_DEFAULT_MAX_SIZE): past it,
+ * the finished containers that ended longest ago are left out first, then
+ * running ones, whole, and podsight_series_dropped says how many series. */
+#define METRICS_MAX_SERIES 50000
+
+/* Renders the whole exposition into a malloc'd *body. Rows with the same
+ * labels are folded into one series. The agent's own series are always
+ * there; containers are left out over h->max_series or the size cap.
+ * 0 or -errno. */
 int metrics__render(struct pipeline *p, const struct cgfs *fs, const struct metrics_health *h,
 		    char **body, size_t *len);
 

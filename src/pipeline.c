@@ -533,11 +533,18 @@ static int emit(struct pipeline *p, struct pipeline_event *ev)
 		return 0;	/* counted by the caller as malformed */
 	ev->json = jw_data(p->jw);
 	ev->json_len = jw_len(p->jw);
-	p->st.emitted++;
 	if (p->o.sink)
-		return p->o.sink(p->o.sink_ctx, ev);
-	err = output__write(p->o.out, ev->json, ev->json_len);
-	return err;
+		err = p->o.sink(p->o.sink_ctx, ev);
+	else
+		err = output__write(p->o.out, ev->json, ev->json_len);
+	/* A line the output could not take is counted there (events_lost,
+	 * output_error): the records go on. Only a reader that went away
+	 * stops the loop. */
+	if (err == -EPIPE)
+		return err;
+	if (!err)
+		p->st.emitted++;
+	return 0;
 }
 
 static void fill_ancestors(struct pipeline *p, uint32_t ppid, struct fmt_exec_ctx *c,

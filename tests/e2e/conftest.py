@@ -11,7 +11,8 @@ import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.path.join(ROOT, "build")
-PODSIGHT = os.path.join(BUILD, "podsight")
+# PODSIGHT_BIN: another build of the agent to test (make e2e-asan)
+PODSIGHT = os.path.abspath(os.environ.get("PODSIGHT_BIN") or os.path.join(BUILD, "podsight"))
 SCHEMA = json.load(open(os.path.join(ROOT, "docs", "events.schema.json")))
 VALIDATOR = jsonschema.Draft7Validator(SCHEMA)
 
@@ -20,7 +21,7 @@ def pytest_configure(config):
     if os.geteuid() != 0:
         raise pytest.UsageError("the end-to-end tests need root (they load BPF programs)")
     if not os.path.exists(PODSIGHT):
-        raise pytest.UsageError("build/podsight is missing: run 'make' first")
+        raise pytest.UsageError("%s is missing: run 'make' first" % PODSIGHT)
 
 
 @pytest.fixture(scope="session")

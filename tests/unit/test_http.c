@@ -149,6 +149,35 @@ static size_t read_to_close(int fd, char *buf, size_t cap)
 	return got;
 }
 
+/* A connection from a loopback address of our choosing (127.0.0.0/8 is
+ * all local). */
+static int dial_from(int port, const char *src)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	struct sockaddr_in b = { .sin_family = AF_INET };
+	struct timeval tv = { .tv_sec = 15 };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(inet_pton(AF_INET, src, &b.sin_addr), 1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&b, sizeof(b)), 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+/* Whether the server closed the connection (EOF or a reset pending). */
+static bool closed_by_server(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN | POLLRDHUP };
+	char c;
+
+	if (poll(&p, 1, 0) <= 0)
+		return false;
+	return recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) <= 0;
+}
+
 struct answer {
 	int status;
 	char head[4096];
@@ -174,6 +203,28 @@ static void ask_raw(int port, const char *req, size_t len, struct answer *a)
 	assert_non_null(sep);
 	assert_true((size_t)(sep - buf) < sizeof(a->head));
 	memcpy(a->head, buf, (size_t)(sep - buf) + 2);
+	a->body_len = strlen(sep + 4);
+	assert_true(a->body_len < sizeof(a->body));
+	memcpy(a->body, sep + 4, a->body_len);
+}
+
+static void ask_from(int port, const char *src, const char *path, struct answer *a)
+{
+	static char buf[16384];
+	char req[256], *sep;
+	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: localhost\r\n"
+			 "Connection: close\r\n\r\n", path);
+	int fd = dial_from(port, src);
+
+	send_all(fd, req, (size_t)n);
+	read_to_close(fd, buf, sizeof(buf));
+	close(fd);
+	memset(a, 0, sizeof(*a));
+	a->status = -1;
+	if (sscanf(buf, "HTTP/1.%*d %d ", &a->status) != 1)
+		return;
+	sep = strstr(buf, "\r\n\r\n");
+	assert_non_null(sep);
 	a->body_len = strlen(sep + 4);
 	assert_true(a->body_len < sizeof(a->body));
 	memcpy(a->body, sep + 4, a->body_len);
@@ -527,14 +578,141 @@ static void test_many_connections(void **state)
 	for (i = 0; i < NCLIENTS; i++)
 		close(fds[i]);
 	srv_stop(&s, &st);
-	/* 32 from one address at a time, each round: the first 32 closed by
-	 * the client, the second 32 dropped at the deadline, both without a
+	/* 4 from one address at a time, each round: the first 4 closed by
+	 * the client, the second 4 dropped at the deadline, both without a
 	 * request (more when a slot freed up while the first round was
 	 * still queued). The rest were refused, or never left the kernel's
 	 * accept queue (128) before the client gave up. */
-	assert_in_range(st.errors, 64, 2 * NCLIENTS);
-	assert_true(st.rejected >= 2 * (128 - 32));
+	assert_in_range(st.errors, 8, 2 * NCLIENTS);
+	assert_true(st.rejected >= 2 * (128 - 4));
 	assert_int_equal(st.requests, 2);
+}
+
+#define NIDLE 40
+
+/* Two addresses open 40 idle connections each, more than every slot: each
+ * gets 4, the rest are refused, and a scraper from a third gets in. */
+static void test_two_clients_cannot_lock_out(void **state)
+{
+	static const char *const src[2] = { "127.0.0.2", "127.0.0.3" };
+	struct http_stats st;
+	struct answer a;
+	struct srv s;
+	int fds[2][NIDLE], i, k, port, open_[2] = { 0, 0 };
+
+	srv_start(&s, render_ok, 0, 30);
+	port = http__port(s.h);
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < NIDLE; i++)
+			fds[k][i] = dial_from(port, src[k]);
+	ask_from(port, "127.0.0.9", "/metrics", &a);
+	assert_int_equal(a.status, 200);
+	assert_string_equal(a.body, METRICS_BODY);
+	usleep(100 * 1000);
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < NIDLE; i++)
+			open_[k] += !closed_by_server(fds[k][i]);
+	assert_int_equal(open_[0], 4);
+	assert_int_equal(open_[1], 4);
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < NIDLE; i++)
+			close(fds[k][i]);
+	srv_stop(&s, &st);
+	assert_int_equal(st.rejected, 2 * (NIDLE - 4));
+	assert_int_equal(st.requests, 1);
+}
+
+/* Every slot taken (8: 4 each from two addresses): a scraper from a third
+ * takes the place of the oldest idle connection of the address holding the
+ * most; when all are taken again, the next scraper takes that of the other
+ * address, which then holds the most. */
+static void test_full_evicts_fairly(void **state)
+{
+	static const char *const src[2] = { "127.0.0.2", "127.0.0.3" };
+	struct http_stats st;
+	struct answer a;
+	struct srv s;
+	int fds[2][4], i, k, port, idle;
+
+	srv_start(&s, render_ok, 8, 30);
+	port = http__port(s.h);
+	for (k = 0; k < 2; k++) {
+		for (i = 0; i < 4; i++)
+			fds[k][i] = dial_from(port, src[k]);
+		usleep(50 * 1000);	/* accepted in this order */
+	}
+	usleep(100 * 1000);
+	ask_from(port, "127.0.0.9", "/metrics", &a);
+	assert_int_equal(a.status, 200);
+	usleep(100 * 1000);
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < 4; i++)
+			assert_int_equal(closed_by_server(fds[k][i]), k == 0 && i == 0);
+	/* the slot freed is taken again; 3, 4 and 1 */
+	idle = dial_from(port, "127.0.0.9");
+	usleep(100 * 1000);
+	ask_from(port, "127.0.0.10", "/metrics", &a);
+	assert_int_equal(a.status, 200);
+	usleep(100 * 1000);
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < 4; i++)
+			assert_int_equal(closed_by_server(fds[k][i]), i == 0);
+	assert_false(closed_by_server(idle));
+	close(idle);
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < 4; i++)
+			close(fds[k][i]);
+	srv_stop(&s, &st);
+	assert_int_equal(st.rejected, 0);
+	assert_int_equal(st.requests, 2);
+}
+
+static void set4(struct sockaddr_storage *ss, const char *a)
+{
+	struct sockaddr_in *s = (struct sockaddr_in *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	s->sin_family = AF_INET;
+	assert_int_equal(inet_pton(AF_INET, a, &s->sin_addr), 1);
+}
+
+static void set6(struct sockaddr_storage *ss, const char *a)
+{
+	struct sockaddr_in6 *s = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	s->sin6_family = AF_INET6;
+	assert_int_equal(inet_pton(AF_INET6, a, &s->sin6_addr), 1);
+}
+
+static void test_same_client(void **state)
+{
+	struct sockaddr_storage a, b;
+#define SAME(x, y) http__same_client((struct sockaddr *)(x), (struct sockaddr *)(y))
+
+	set4(&a, "10.0.0.1");
+	set4(&b, "10.0.0.1");
+	assert_true(SAME(&a, &b));
+	set4(&b, "10.0.0.2");
+	assert_false(SAME(&a, &b));
+	/* IPv6: one /64 is one client */
+	set6(&a, "2001:db8:1:2:aaaa::1");
+	set6(&b, "2001:db8:1:2:ffff:1:2:3");
+	assert_true(SAME(&a, &b));
+	set6(&b, "2001:db8:1:3::1");
+	assert_false(SAME(&a, &b));
+	/* IPv4 clients of a dual-stack listener: their address, whole */
+	set6(&a, "::ffff:10.0.0.1");
+	set6(&b, "::ffff:10.0.0.2");
+	assert_false(SAME(&a, &b));
+	set6(&b, "::ffff:10.0.0.1");
+	assert_true(SAME(&a, &b));
+	set6(&b, "::ffff:0:0");
+	assert_false(SAME(&a, &b));
+	set4(&b, "10.0.0.1");
+	assert_false(SAME(&a, &b));	/* families differ: never one listener */
+	assert_false(SAME(&a, NULL));
+#undef SAME
 }
 
 int main(void)
@@ -547,6 +725,9 @@ int main(void)
 		cmocka_unit_test(test_render_error),
 		cmocka_unit_test(test_slow_client),
 		cmocka_unit_test(test_many_connections),
+		cmocka_unit_test(test_two_clients_cannot_lock_out),
+		cmocka_unit_test(test_full_evicts_fairly),
+		cmocka_unit_test(test_same_client),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

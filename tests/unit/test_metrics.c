@@ -193,10 +193,176 @@ static void test_render_many(void **state)
 	assert_int_equal(system(task), 0);
 }
 
+/* Series lines (not comments) of body holding needle. */
+static size_t count_lines(const char *body, const char *needle)
+{
+	const char *p = body, *nl;
+	size_t n = 0;
+
+	for (; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		assert_non_null(nl);
+		if (*p != '#' && (!needle || memmem(p, (size_t)(nl - p), needle, strlen(needle))))
+			n++;
+	}
+	return n;
+}
+
+/* The value of the sample line that starts with head, or -1. */
+static double sample(const char *body, const char *head)
+{
+	char key[256];
+	const char *at;
+
+	snprintf(key, sizeof(key), "\n%s ", head);
+	at = strstr(body, key);
+	return at ? strtod(at + strlen(key), NULL) : -1;
+}
+
+static struct pipeline *bare_pipeline(struct runtime_paths *rp, char *task, size_t tlen)
+{
+	struct pipeline_opts o = { .node = "n1", .max_processes = 100, .runtime_paths = rp };
+
+	strcpy(root, "/tmp/metrics-XXXXXX");
+	assert_non_null(mkdtemp(root));
+	make_dir("%s/task/default%.0d", 0);
+	snprintf(task, tlen, "%s/task", root);
+	runtime_paths_default(rp);
+	rp->containerd_task_root = task;
+	rp->containers_storage_root = NULL;
+	rp->containers_storage_lib = NULL;
+	rp->docker_root = NULL;
+	return pipeline__new(&o);
+}
+
+static void rm_root(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* More containers than the series budget: the scrape succeeds, the
+ * finished containers are left out first, then running ones whole, the
+ * series left out are counted, and the agent's own series are there. */
+static void test_series_budget(void **state)
+{
+	struct runtime_paths rp;
+	struct metrics_health h = { 0 };
+	struct cgfs fs = { .v2 = true };	/* no cgroupfs: counters only */
+	struct pipeline *p;
+	char task[128], path[64], key[64], *body = NULL;
+	size_t len, per[20], total = 0, kept = 0, shown = 0;
+	int i;
+
+	(void)state;
+	p = bare_pipeline(&rp, task, sizeof(task));
+	assert_non_null(p);
+	for (i = 0; i < 20; i++) {
+		snprintf(path, sizeof(path), "/default/c%d", i);
+		mkdir_rec(p, PS_EV_CGROUP_MKDIR, 1000 + i, path);
+	}
+	for (i = 0; i < 5; i++) {	/* c0..c4 end */
+		snprintf(path, sizeof(path), "/default/c%d", i);
+		mkdir_rec(p, PS_EV_CGROUP_RMDIR, 1000 + i, path);
+	}
+	/* no budget to speak of: every series, none dropped */
+	assert_int_equal(metrics__render(p, &fs, &h, &body, &len), 0);
+	for (i = 0; i < 20; i++) {
+		snprintf(key, sizeof(key), "container=\"c%d\",", i);
+		per[i] = count_lines(body, key);
+		assert_true(per[i] > 10);
+		total += per[i];
+	}
+	eq(sample(body, "podsight_series_dropped"), 0, 0);
+	eq(sample(body, "podsight_series_max"), METRICS_MAX_SERIES, 0);
+	free(body);
+
+	h.max_series = 5 * per[5] + per[5] / 2;	/* five running containers and a half */
+	assert_int_equal(metrics__render(p, &fs, &h, &body, &len), 0);
+	for (i = 0; i < 20; i++) {
+		size_t n;
+
+		snprintf(key, sizeof(key), "container=\"c%d\",", i);
+		n = count_lines(body, key);
+		assert_true(n == 0 || n == per[i]);	/* whole containers */
+		if (n) {
+			assert_true(i >= 5);		/* running ones kept */
+			kept += n;
+			shown++;
+		}
+	}
+	assert_int_equal(shown, 5);
+	assert_true(kept <= h.max_series);
+	eq(sample(body, "podsight_series_dropped"), (double)(total - kept), 0);
+	eq(sample(body, "podsight_series_max"), (double)h.max_series, 0);
+	eq(sample(body, "podsight_containers{state=\"running\"}"), 15, 0);
+	eq(sample(body, "podsight_containers{state=\"finished\"}"), 5, 0);
+	eq(sample(body, "podsight_events_total"), 0, 0);
+	assert_non_null(strstr(body, "\npodsight_build_info{version="));
+	free(body);
+
+	/* a budget below one container: the agent's own series only */
+	h.max_series = 1;
+	assert_int_equal(metrics__render(p, &fs, &h, &body, &len), 0);
+	assert_int_equal(count_lines(body, "container=\""), 0);
+	eq(sample(body, "podsight_series_dropped"), (double)total, 0);
+	assert_non_null(strstr(body, "\npodsight_events_total 0\n"));
+	free(body);
+	pipeline__free(p);
+	rm_root();
+}
+
+/* Two container objects with the same labels (a sub-cgroup of a container
+ * taken for a container of its own) give one series each, not two: their
+ * counters folded into one. */
+#define DUP "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static void test_same_labels_once(void **state)
+{
+	struct runtime_paths rp;
+	struct metrics_health h = { 0 };
+	struct cgfs fs = { .v2 = true };
+	struct pipeline *p;
+	char task[128], *body = NULL;
+	const char *line, *next;
+	size_t len;
+
+	(void)state;
+	p = bare_pipeline(&rp, task, sizeof(task));
+	assert_non_null(p);
+	/* no container at all: the agent's own series */
+	assert_int_equal(metrics__render(p, &fs, &h, &body, &len), 0);
+	eq(sample(body, "podsight_series_dropped"), 0, 0);
+	free(body);
+	/* one Docker id at two places: two container objects */
+	mkdir_rec(p, PS_EV_CGROUP_MKDIR, 1001, "/docker/" DUP);
+	mkdir_rec(p, PS_EV_CGROUP_MKDIR, 1002, "/nested/docker/" DUP);
+	mkdir_rec(p, PS_EV_CGROUP_MKDIR, 1003, "/default/solo");
+	assert_int_equal(metrics__render(p, &fs, &h, &body, &len), 0);
+	eq(sample(body, "podsight_containers{state=\"running\"}"), 3, 0);
+	assert_int_equal(count_lines(body, "podsight_container_running{container=\"" DUP), 1);
+	assert_int_equal(count_lines(body, "podsight_container_running{container=\"solo\""), 1);
+	assert_int_equal(count_lines(body, "podsight_container_info{container=\"" DUP), 1);
+	assert_int_equal(count_lines(body, "podsight_container_exits_total{container=\"" DUP), 3);
+	/* no line twice, anywhere */
+	for (line = body; *line; line = next) {
+		next = strchr(line, '\n') + 1;
+		if (*line != '#')
+			assert_null(memmem(next, strlen(next), line, (size_t)(next - line)));
+	}
+	free(body);
+	pipeline__free(p);
+	rm_root();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_render_many),
+		cmocka_unit_test(test_series_budget),
+		cmocka_unit_test(test_same_labels_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
