@@ -61,6 +61,28 @@ static void where(const struct fmt_container *c, char *buf, size_t len)
 	text_display(raw, strlen(raw), buf, len, NULL);
 }
 
+/* Cuts escaped text to at most w bytes as the WHERE column does (plainly,
+ * as ps does), but never inside an escape or a UTF-8 character. */
+static void cut_escaped(char *s, size_t w)
+{
+	size_t i = 0, n = strlen(s), next;
+
+	if (n <= w)
+		return;
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '\\')
+			next = i + (s[i + 1] == 'x' ? 4 : 2);
+		else
+			next = i + (c < 0xc0 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4);
+		if (next > w)
+			break;
+		i = next;
+	}
+	s[i] = 0;
+}
+
 static int trace_sink(void *ctx, const struct pipeline_event *ev)
 {
 	struct trace_ctx *t = ctx;
@@ -94,7 +116,8 @@ static int trace_sink(void *ctx, const struct pipeline_event *ev)
 	sec = (time_t)(ev->real_ns / 1000000000ull);
 	localtime_r(&sec, &tm);
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
-	where(ev->container, loc, 24 + 1);	/* the column: cut whole escapes, with "..." */
+	where(ev->container, loc, sizeof(loc));
+	cut_escaped(loc, 24);	/* the column */
 	n = snprintf(line, sizeof(line), "%-8s %7u %7u %5u %-24.24s %c %s%s\n", when, ev->exec->pid,
 		     ev->exec->ppid, ev->exec->uid, loc,
 		     !ev->session ? ' ' : ev->session->tty ? '*' : '+', cmd,

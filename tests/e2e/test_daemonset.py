@@ -411,8 +411,10 @@ def test_without_sys_ptrace_scanned_processes_lack_executables(ds_env, full_run)
     assert len(shell) == 1
     anc = [a for a in shell[0]["process"]["ancestors"] if a["name"].startswith("containerd-shim")]
     assert len(anc) == 1 and anc[0]["executable"] is None, shell[0]["process"]["ancestors"]
-    # runc, which exec'd after the agent started, keeps its path
-    assert shell[0]["process"]["ancestors"][0]["executable"] == "/usr/sbin/runc"
+    # runc, which exec'd after the agent started, keeps its path (whether
+    # it is still the shell's ancestor when the shell execs is a race)
+    assert all(a["executable"] == "/usr/sbin/runc" for a in shell[0]["process"]["ancestors"]
+               if a["name"] == "runc"), shell[0]["process"]["ancestors"]
     # new processes' paths come from the kernel side
     assert inner[0]["process"]["executable"] == BIN
 

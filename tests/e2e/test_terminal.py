@@ -17,9 +17,9 @@ from conftest import PODSIGHT
 CG = "/sys/fs/cgroup"
 DOCKER = "/var/lib/docker/containers"
 NS, POD, CTR = "ns\x1b[2K", "pod\x1b]0;owned\x07", "c\x1b[1A\r"
-# cut to the column (24 in trace exec, 40 in top at 80 columns) between
-# escapes, with "..."
-TRACE_SHOWN = b"ns\\x1b[2K/pod\\x1b]0;o..."
+# cut to the column, never inside an escape: plainly in trace exec (24, as
+# ps cuts), with "..." in top (40 at 80 columns)
+TRACE_SHOWN = b"ns\\x1b[2K/pod\\x1b]0;owne"
 TOP_SHOWN = b"ns\\x1b[2K/pod\\x1b]0;owned\\x07/c\\x1b[1..."
 
 
@@ -30,15 +30,18 @@ def evil_container():
     if not os.path.isdir(os.path.join(CG, "memory")):
         pytest.skip("needs the v1 memory hierarchy")
     cid = uuid.uuid4().hex * 2
+    uid = str(uuid.uuid4())
     made_docker = not os.path.exists("/var/lib/docker")
     state = os.path.join(DOCKER, cid)
     os.makedirs(state)
+    # the name cri-dockerd gives, and the pod's cgroup as the kubelet's
+    # cgroupfs driver makes it: the Kubernetes names are believed
     with open(os.path.join(state, "config.v2.json"), "w") as f:
-        json.dump({"Name": "/k8s_x", "Config": {"Image": "busybox", "Labels": {
-            "io.kubernetes.pod.name": POD, "io.kubernetes.pod.namespace": NS,
+        json.dump({"Name": "/k8s_%s_%s_%s_%s_0" % (CTR, POD, NS, uid), "Config": {"Image": "busybox", "Labels": {
+            "io.kubernetes.pod.name": POD, "io.kubernetes.pod.namespace": NS, "io.kubernetes.pod.uid": uid,
             "io.kubernetes.container.name": CTR, "io.kubernetes.docker.type": "container"}}}, f)
     top = os.path.join(CG, "memory", "podsight-term-%s" % cid[:8])
-    cg = os.path.join(top, "docker", cid)
+    cg = os.path.join(top, "kubepods", "besteffort", "pod" + uid, cid)
     os.makedirs(cg)
     try:
         yield cg
@@ -51,8 +54,9 @@ def evil_container():
                 break
             except OSError:
                 time.sleep(0.1)
-        os.rmdir(os.path.join(top, "docker"))
-        os.rmdir(top)
+        for d in (os.path.dirname(cg), os.path.join(top, "kubepods", "besteffort"),
+                  os.path.join(top, "kubepods"), top):
+            os.rmdir(d)
         shutil.rmtree("/var/lib/docker" if made_docker else state)
 
 
