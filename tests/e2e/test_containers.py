@@ -207,7 +207,7 @@ def test_podman_container(agent, testenv):
     assert evs[0]["k8s"] is None and evs[0]["session"] is None
 
 
-def test_ps_lists_containers(testenv, agent_factory):
+def test_ps_lists_containers(testenv, agent_factory, cgroups):
     name = "podsight-test-ps-%s" % uuid.uuid4().hex[:8]
     sh(testenv, "ctr", "-n", "default", "run", "-d", testenv["PODSIGHT_TEST_IMAGE"], name, BIN, "sleep", "600000")
     try:
@@ -217,7 +217,7 @@ def test_ps_lists_containers(testenv, agent_factory):
         rows = [json.loads(l) for l in r.stdout.splitlines()]
         mine = [x for x in rows if x["id"] == name]
         assert len(mine) == 1
-        ino = os.stat("/sys/fs/cgroup/memory/default/" + name).st_ino
+        ino = cgroups.inode("/default/" + name)
         assert mine[0]["cgroup_id"] == ino and mine[0]["runtime"] == "containerd"
         assert mine[0]["cgroup_path"] == "/default/" + name
     finally:
