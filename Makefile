@@ -9,6 +9,9 @@
 #   make bench      the benchmark suite (writes BENCHMARKS.md)
 #   make image      the agent's OCI image, build/podsight-image.tar (docs/deploy.md)
 #   make deploy-check  the deployment files checked offline (tests/deploy)
+#   make kernels    the end-to-end checks on Debian's 5.10, 6.1, 6.12 (x86-64, v2 and
+#                   hybrid cgroups; arm64) in VMs and on this kernel: build/kernels/results.json
+#   make kernels-doc  docs/kernels.md from build/kernels/results.json
 #   V=1             show the commands
 .DELETE_ON_ERROR:
 .SUFFIXES:
@@ -190,3 +193,14 @@ fmt:
 .PHONY: kernels-fetch
 kernels-fetch:
 	$(Q)./scripts/fetch-kernels.sh
+
+# The proof that podsight runs on the nodes people have (tests/vm/kernels.py):
+# exits non-zero when a check fails that is not a declared known limitation.
+.PHONY: kernels kernels-doc
+kernels: all
+	$(Q)./scripts/fetch-kernels.sh >&2
+	$(Q)$(PYTHON) tests/vm/kernels.py
+
+kernels-doc:
+	$(Q)$(PYTHON) tests/vm/kernels.py --markdown $(OUTPUT)/kernels/results.json > docs/kernels.md.tmp
+	$(Q)mv docs/kernels.md.tmp docs/kernels.md

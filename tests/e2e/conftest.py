@@ -2,6 +2,8 @@
 this machine's kernel, and a static workload binary it watches."""
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import time
@@ -27,11 +29,105 @@ def pytest_configure(config):
 @pytest.fixture(scope="session")
 def workload(tmp_path_factory):
     """build/tests/workload: static, so each run is exactly one exec."""
+    return build_workload()
+
+
+def build_workload():
     out = os.path.join(BUILD, "tests", "workload")
+    src = os.path.join(ROOT, "tests", "e2e", "workload.c")
     os.makedirs(os.path.dirname(out), exist_ok=True)
-    subprocess.run(["gcc", "-O1", "-static", "-pthread", "-o", out,
-                    os.path.join(ROOT, "tests", "e2e", "workload.c")], check=True)
+    # rebuilt when older than its source or this file (its flags): a VM
+    # guest (tests/vm/kernels.py) takes the host's, gcc takes a minute there
+    if not os.path.exists(out) or os.path.getmtime(out) < max(os.path.getmtime(src), os.path.getmtime(__file__)):
+        subprocess.run(["gcc", "-O1", "-static", "-pthread", "-o", out, src], check=True)
     return out
+
+
+def cgroup_mounts():
+    """The cgroup file systems mounted here, from /proc/self/mountinfo:
+    ({v1 controller: its mount point}, cgroup2's mount point or None). The
+    first mount of each wins, as in the agent (src/loader.c, src/metrics.c)."""
+    v1, v2 = {}, None
+    for line in open("/proc/self/mountinfo"):
+        left, right = line.split(" - ", 1)
+        mnt = left.split()[4].replace("\\040", " ")
+        fstype, _, opts = right.split()[:3]
+        if fstype == "cgroup":
+            for o in opts.split(","):
+                v1.setdefault(o, mnt)
+        elif fstype == "cgroup2":
+            v2 = v2 or mnt
+    return v1, v2
+
+
+class Cgroups:
+    """The cgroup layout of this host as the agent reads it: it tracks the
+    v1 memory controller's hierarchy on hybrid hosts, else cgroup2's, and
+    reads a container's figures from the v1 controllers' files (cpuacct.*,
+    cpu.stat, memory.usage_in_bytes) in the first case, from cgroup2's
+    (cpu.stat in microseconds, memory.current) in the second. Paths are
+    cgroup paths as events carry them ("/default/NAME")."""
+
+    def __init__(self):
+        self.v1_mounts, self.v2_mount = cgroup_mounts()
+        self.v1 = "memory" in self.v1_mounts
+        self.tracked = self.v1_mounts["memory"] if self.v1 else self.v2_mount
+        assert self.tracked, "no cgroup hierarchy: neither a v1 memory controller nor cgroup2 is mounted"
+
+    def dir(self, path, controller="memory"):
+        """The directory of cgroup path in the hierarchy of controller (v1),
+        or in cgroup2."""
+        return (self.v1_mounts[controller] if self.v1 else self.v2_mount) + path
+
+    def own(self, pid="self"):
+        """(path, id) of the cgroup of process pid in the tracked hierarchy:
+        the path as /proc/PID/cgroup has it, the id its directory's inode."""
+        for line in open("/proc/%s/cgroup" % pid):
+            hid, ctrls, path = line.rstrip("\n").split(":", 2)
+            if ("memory" in ctrls.split(",")) if self.v1 else (hid == "0" and ctrls == ""):
+                return path, self.inode(path)
+        raise AssertionError("process %s is in no cgroup of %s" % (pid, self.tracked))
+
+    def inode(self, path):
+        """The id of a cgroup: its directory's inode in the tracked hierarchy."""
+        return os.stat(self.tracked + path).st_ino
+
+    def procs(self, path):
+        return [int(p) for p in open(os.path.join(self.dir(path), "cgroup.procs")).read().split()]
+
+    def _keys(self, f):
+        return {k: int(v) for k, v in (l.split() for l in open(f) if l.strip())}
+
+    def cpu_usage(self, path):
+        """{usage, user, system} in ns: v1 cpuacct.usage and the user and
+        system columns of cpuacct.usage_all summed over CPUs; v2 cpu.stat's
+        usage_usec, user_usec, system_usec."""
+        if self.v1:
+            d = self.dir(path, "cpuacct")
+            rows = open(os.path.join(d, "cpuacct.usage_all")).read().split("\n")[1:]
+            return {"usage": int(open(os.path.join(d, "cpuacct.usage")).read()),
+                    "user": sum(int(l.split()[1]) for l in rows if l),
+                    "system": sum(int(l.split()[2]) for l in rows if l)}
+        st = self._keys(os.path.join(self.dir(path), "cpu.stat"))
+        return {"usage": st["usage_usec"] * 1000, "user": st["user_usec"] * 1000,
+                "system": st["system_usec"] * 1000}
+
+    def cpu_throttling(self, path):
+        """{nr_periods, nr_throttled, throttled} from cpu.stat, throttled in ns
+        (v1 throttled_time, v2 throttled_usec)."""
+        st = self._keys(os.path.join(self.dir(path, "cpu"), "cpu.stat"))
+        return {"nr_periods": st["nr_periods"], "nr_throttled": st["nr_throttled"],
+                "throttled": st["throttled_time"] if self.v1 else st["throttled_usec"] * 1000}
+
+    def memory_usage(self, path):
+        """Bytes charged: v1 memory.usage_in_bytes, v2 memory.current."""
+        return int(open(os.path.join(self.dir(path), "memory.usage_in_bytes" if self.v1 else
+                                     "memory.current")).read())
+
+
+@pytest.fixture(scope="session")
+def cgroups():
+    return Cgroups()
 
 
 def decode(s):
@@ -89,7 +185,7 @@ class Agent:
 
 
 @pytest.fixture
-def agent_factory(tmp_path):
+def agent_factory(tmp_path, request):
     agents = []
 
     def start(*args):
@@ -101,6 +197,18 @@ def agent_factory(tmp_path):
         if a.proc.poll() is None:
             a.proc.kill()
             a.proc.wait()
+    # PODSIGHT_E2E_LOGS=DIR keeps each agent's stderr (its warnings: what it
+    # turned off and why) and events as DIR/<test>.agent.stderr and
+    # DIR/<test>.events.json (tests/vm/kernels.py)
+    logs = os.environ.get("PODSIGHT_E2E_LOGS")
+    if logs and agents:
+        os.makedirs(logs, exist_ok=True)
+        name = re.sub(r"[^\w.\[\]-]+", "_", request.node.nodeid)
+        for i, a in enumerate(agents):
+            base = os.path.join(logs, name + ("-%d" % i if i else ""))
+            shutil.copyfile(a.err.name, base + ".agent.stderr")
+            if os.path.exists(a.out):
+                shutil.copyfile(a.out, base + ".events.json")
 
 
 @pytest.fixture

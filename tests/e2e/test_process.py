@@ -18,14 +18,6 @@ def rfc3339_ns(s):
     return int(sec) * 10**9 + int(m.group(2))
 
 
-def memory_cgroup():
-    for line in open("/proc/self/cgroup"):
-        _, ctrls, path = line.rstrip("\n").split(":", 2)
-        if "memory" in ctrls.split(","):
-            return path, os.stat("/sys/fs/cgroup/memory" + path).st_ino
-    raise AssertionError("no memory cgroup")
-
-
 def ns_ino(pid, ns):
     return os.stat("/proc/%d/ns/%s" % (pid, ns)).st_ino
 
@@ -44,7 +36,7 @@ def run(argv, cwd=None):
     return p.pid, status, ru, t0, time.time_ns()
 
 
-def test_exec_and_exit_every_field(agent, workload, tmp_path):
+def test_exec_and_exit_every_field(agent, workload, tmp_path, cgroups):
     weird = tmp_path / "dir with spaces é"
     weird.mkdir()
     args = [workload.encode(), b"", b"x" * 1000, b"\xff\xfeinvalid\xc3(", b"line1\nline2",
@@ -81,7 +73,7 @@ def test_exec_and_exit_every_field(agent, workload, tmp_path):
     assert p["ancestors"][0]["executable"] == os.path.realpath("/proc/self/exe")
     assert p["ancestors"][0]["exec_id"] == p["parent_exec_id"]
     assert p["ancestors"][1]["pid"] == os.getppid()
-    cg_path, cg_id = memory_cgroup()
+    cg_path, cg_id = cgroups.own()  # in the hierarchy the agent tracks
     assert e["cgroup"] == {"id": cg_id, "path": cg_path}
 
     exits = agent.find("process_exit", pid)

@@ -9,7 +9,7 @@ import subprocess
 import time
 import uuid
 
-from conftest import decode
+from conftest import Cgroups, decode
 from test_containers import BIN, cri, ctr_rm, pod_specs, sh, testenv  # noqa: F401  (testenv is a fixture)
 from test_metrics import scrape, series
 
@@ -17,18 +17,8 @@ VICTIM_NS = "kube-system"
 
 
 def tracked_mount():
-    """Where the hierarchy podsight tracks is mounted: the v1 memory
-    controller's on hybrid hosts, else cgroup2's (from mountinfo)."""
-    v1 = v2 = None
-    for line in open("/proc/self/mountinfo"):
-        left, right = line.split(" - ", 1)
-        mnt = left.split()[4]
-        fstype, _, opts = right.split()[:3]
-        if fstype == "cgroup" and "memory" in opts.split(","):
-            v1 = v1 or mnt
-        elif fstype == "cgroup2":
-            v2 = v2 or mnt
-    return v1 or v2
+    """Where the hierarchy podsight tracks is mounted (conftest.Cgroups)."""
+    return Cgroups().tracked
 
 
 def rss_kib(pid):

@@ -12,7 +12,12 @@
 #   podman's containers.conf, the npm modules of cri.js
 #   $WORK/env.sh with the variables the tests use
 #
-# Usage: [WORK=/tmp/podsight-testenv] [PODSIGHT_TESTBIN_DIR=dir] setup.sh
+# Usage: [WORK=/tmp/podsight-testenv] [PODSIGHT_TESTBIN_DIR=dir]
+#        [PODSIGHT_NPM_MODULES=dir] setup.sh [--npm-only]
+# --npm-only installs the npm modules into $WORK/node_modules and stops (no
+# root needed). PODSIGHT_NPM_MODULES names a node_modules directory made that
+# way elsewhere, to use instead of running npm: a VM guest has no network, and
+# npm under TCG takes minutes (tests/vm/kernels.py prepares one on the host).
 # Run as root, after scripts/install-deps.sh test. Idempotent: a second run
 # leaves a healthy environment as it is (apart from removing workloads left
 # over), and a run after a crash recovers (stale socket, dead or hung
@@ -48,6 +53,39 @@ show_log() {
 	echo "[setup] last lines of $1:" >&2
 	tail -n 20 "$1" >&2
 }
+
+# ---- npm modules of cri.js --------------------------------------------------
+npm_modules() {
+	local stamp=$WORK/node_modules/.podsight-deps
+	if [ "$(cat "$stamp" 2>/dev/null)" = "$NPM_DEPS" ]; then
+		step "npm modules present"
+		return 0
+	fi
+	if [ -n "${PODSIGHT_NPM_MODULES:-}" ]; then
+		[ "$(cat "$PODSIGHT_NPM_MODULES/.podsight-deps" 2>/dev/null)" = "$NPM_DEPS" ] ||
+			die "PODSIGHT_NPM_MODULES='$PODSIGHT_NPM_MODULES' does not hold $NPM_DEPS: make it with WORK=DIR $0 --npm-only"
+		rm -rf "$WORK/node_modules"
+		ln -s "$PODSIGHT_NPM_MODULES" "$WORK/node_modules"
+		step "npm modules linked from $PODSIGHT_NPM_MODULES"
+		return 0
+	fi
+	[ -f "$WORK/package.json" ] || echo '{"name": "podsight-testenv", "private": true}' >"$WORK/package.json"
+	# shellcheck disable=SC2086 # NPM_DEPS is a list
+	(cd "$WORK" && npm install --no-audit --no-fund --save-exact --loglevel=error $NPM_DEPS) \
+		>"$WORK/npm.log" 2>&1 || {
+		show_log "$WORK/npm.log"
+		die "npm install failed"
+	}
+	echo "$NPM_DEPS" >"$stamp"
+	step "npm modules installed"
+}
+if [ "${1:-}" = --npm-only ]; then
+	command -v npm >/dev/null || die "'npm' is missing: run scripts/install-deps.sh test"
+	mkdir -p "$WORK"
+	npm_modules
+	exit 0
+fi
+[ $# = 0 ] || die "unknown argument '$1' (only --npm-only)"
 
 # ---- prerequisites ----------------------------------------------------------
 [ "$(id -u)" = 0 ] || die "run as root"
@@ -138,21 +176,7 @@ done
 [ -f "$WORK/ip_forward.orig" ] || cat /proc/sys/net/ipv4/ip_forward >"$WORK/ip_forward.orig"
 step "configuration written$([ $conf_changed = 1 ] && echo " (changed)")"
 
-# ---- npm modules of cri.js --------------------------------------------------
-stamp=$WORK/node_modules/.podsight-deps
-if [ "$(cat "$stamp" 2>/dev/null)" != "$NPM_DEPS" ]; then
-	[ -f "$WORK/package.json" ] || echo '{"name": "podsight-testenv", "private": true}' >"$WORK/package.json"
-	# shellcheck disable=SC2086 # NPM_DEPS is a list
-	(cd "$WORK" && npm install --no-audit --no-fund --save-exact --loglevel=error $NPM_DEPS) \
-		>"$WORK/npm.log" 2>&1 || {
-		show_log "$WORK/npm.log"
-		die "npm install failed"
-	}
-	echo "$NPM_DEPS" >"$stamp"
-	step "npm modules installed"
-else
-	step "npm modules present"
-fi
+npm_modules
 export NODE_PATH=$WORK/node_modules CRI_DESC_CACHE=$WORK/cri-v1.desc
 
 # ---- containerd -------------------------------------------------------------
@@ -194,6 +218,14 @@ else
 	# What a crashed containerd leaves behind.
 	rm -f "$SOCK" "$SOCK.ttrpc"
 fi
+# containerd about to start on an empty state directory, and no podman
+# containers: there are no leftovers to look for (looking takes a minute in
+# a VM without KVM, where both state directories start empty).
+fresh=0
+if ! up && [ ! -e /var/lib/containerd/io.containerd.metadata.v1.bolt/meta.db ] &&
+	! grep -qs '"id"' /var/lib/containers/storage/overlay-containers/containers.json; then
+	fresh=1
+fi
 if ! up; then
 	[ -f "$WORK/containerd.log" ] && mv -f "$WORK/containerd.log" "$WORK/containerd.log.old"
 	# In a session of its own, so that it outlives this shell and its
@@ -230,8 +262,12 @@ node "$ENV_DIR/cri.js" version >/dev/null || {
 }
 
 # ---- leftovers of an earlier run --------------------------------------------
-"$ENV_DIR/teardown.sh" --workloads-only | sed 's/^/[setup] /'
-step "leftover workloads removed"
+if [ $fresh = 1 ]; then
+	step "no leftover workloads (fresh state directories)"
+else
+	"$ENV_DIR/teardown.sh" --workloads-only | sed 's/^/[setup] /'
+	step "leftover workloads removed"
+fi
 
 # ---- images into containerd and podman ----------------------------------------
 import() {
