@@ -200,7 +200,7 @@ int cmd_agent(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct kernel_opts k;
-	struct pipeline_opts po = { .emit = EMIT_EXEC | EMIT_EXIT | EMIT_LOST };
+	struct pipeline_opts po = { .emit = EMIT_EXEC | EMIT_EXIT | EMIT_OOM | EMIT_LOST };
 	struct pipeline *p = NULL;
 	struct loader *l = NULL;
 	struct output *out = NULL;

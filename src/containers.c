@@ -661,3 +661,11 @@ int containers__parse(struct containers *cs, const char *path, struct cgroup_ide
 		read_namespaces(cs);
 	return cgroup_identity_parse_ex(path, strlen(path), cs->ns, ident);
 }
+
+bool container__take_entrypoint(struct container *c, bool pid1)
+{
+	if (!pid1 && c->started)
+		return false;
+	c->started = true;
+	return true;
+}

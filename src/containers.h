@@ -122,6 +122,10 @@ bool containers__release(struct containers *cs, struct container *c, uint64_t id
  * reported at before (a process that has just ended is for a moment in
  * neither sum), which it becomes. */
 uint64_t container__acct(struct container *c, int k, bool live);
+/* Whether an exec from outside the container's pid namespace is its
+ * entrypoint (pid 1 there, or the first seen since the container was
+ * made), which it then records. */
+bool container__take_entrypoint(struct container *c, bool pid1);
 /* Closes the cgroup directories a scrape opened. */
 void container__close_dirs(struct container *c);
 /* It ended: keep its final figures for the retention time, at most

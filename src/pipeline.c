@@ -8,13 +8,15 @@
 #include <time.h>
 #include <unistd.h>
 #include "cgroup_reg.h"
+#include "container_acct.h"
 #include "containers.h"
 #include "exec_id.h"
 #include "json_writer.h"
 #include "output.h"
 #include "pipeline.h"
 #include "proc_table.h"
-#include "procfs.h"
+#include "proc_seed.h"
+#include "session.h"
 #include "timeconv.h"
 #include "container_id.h"
 
@@ -32,7 +34,6 @@ struct pipeline {
 	struct containers *cs;
 	bool scanning;		/* cgroups found now existed before the agent */
 	struct json_writer *jw;
-	uint64_t page_size;
 	struct pipeline_stats st;
 	/* Processes that ended, a slot per pid modulo PIPELINE_ENDED: the
 	 * kernel side sends one exit record per process, and should it ever
@@ -41,12 +42,7 @@ struct pipeline {
 		uint32_t pid;
 		uint64_t start_ns;
 	} ended[PIPELINE_ENDED];
-	bool (*io_follow)(void *ctx, struct container *c);
-	void (*io_final)(void *ctx, struct container *c);
-	void *io_ctx;
-	bool (*acct_follow)(void *ctx, uint64_t cgid);
-	void (*acct_forget)(void *ctx, uint64_t cgid);
-	void *acct_ctx;
+	struct container_acct acct;	/* the kernel side's hooks for containers */
 	/* The tracked hierarchy's mount, for the path of a cgroup whose path
 	 * the registry does not keep (one a container's user made below its
 	 * cgroup, or one past the registry's bound), looked up by its id when
@@ -68,103 +64,6 @@ struct pipeline {
 	bool registry_full_warned;
 };
 
-static void read_boot_id(char *buf, size_t len)
-{
-	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
-
-	buf[0] = 0;
-	if (f) {
-		if (!fgets(buf, (int)len, f))
-			buf[0] = 0;
-		fclose(f);
-	}
-}
-
-static uint64_t start_ns_of(const struct pipeline *p, uint64_t ticks)
-{
-	return timeconv__ticks_to_ns(&p->tc, ticks);
-}
-
-/* Seeds the table with the processes that run already. */
-static void scan_proc(struct pipeline *p)
-{
-	struct procfs_iter *it;
-	int pid;
-
-	if (procfs_iter_open(p->o.proc_root, &it) != 0)
-		return;
-	while (procfs_iter_next(it, &pid) == 1) {
-		struct procfs_stat ps;
-		struct procfs_status pst;
-		struct proc_entry *e;
-		char *exe = NULL;
-
-		if ((uint32_t)pid == (uint32_t)getpid())
-			continue;
-		if (procfs_read_stat(p->o.proc_root, pid, &ps) != 0)
-			continue;	/* gone meanwhile */
-		if (proc_table__find(p->pt, pid))
-			continue;	/* a record came first: it knows better */
-		e = proc_table__upsert(p->pt, pid);
-		if (!e) {
-			p->st.table_full++;
-			continue;
-		}
-		e->ppid = ps.ppid;
-		e->start_ns = start_ns_of(p, ps.starttime_ticks);
-		e->exec_ns = e->start_ns;
-		e->flags = PROC_FROM_SCAN;
-		snprintf(e->comm, sizeof(e->comm), "%.15s", ps.comm);
-		if (procfs_read_status(p->o.proc_root, pid, &pst) == 0)
-			e->uid = pst.uid[0];
-		if (procfs_read_link(p->o.proc_root, pid, "exe", &exe) == 0) {
-			proc_entry__set_exe(e, exe, strlen(exe));
-			free(exe);
-		}
-		p->st.scanned++;
-	}
-	procfs_iter_free(it);
-}
-
-/* Has the kernel side count the container's block I/O, once its cgroup's
- * id in the io controller's hierarchy is known and the hooks are set. */
-static void io_follow(struct pipeline *p, struct container *c)
-{
-	if (c->io_cgid && !c->io_followed && p->io_follow)
-		c->io_seen |= c->io_followed = p->io_follow(p->io_ctx, c);
-}
-
-/* The container's cgroup in the io controller's hierarchy: the same id
- * when that is the tracked hierarchy, else the id of the directory of the
- * same path there (kernfs ids are file handles); 0 while it does not exist. */
-static uint64_t io_cgid_of(const struct pipeline *p, const struct container *c)
-{
-	struct {
-		struct file_handle fh;
-		uint64_t id;
-	} h;
-	char path[1024];
-	uint64_t id;
-	int mount_id;
-
-	if (!p->o.io_mount)
-		return c->cgroup_id;
-	h.fh.handle_bytes = sizeof(h.id);
-	if (snprintf(path, sizeof(path), "%s%s", p->o.io_mount, c->cgroup_path) >= (int)sizeof(path) ||
-	    name_to_handle_at(AT_FDCWD, path, &h.fh, &mount_id, 0) != 0 || h.fh.handle_bytes != sizeof(h.id))
-		return 0;
-	memcpy(&id, h.fh.f_handle, sizeof(id));
-	return id;
-}
-
-/* Finds the container's io cgroup id if not known yet, then follows it. */
-static void io_resolve(struct pipeline *p, struct container *c)
-{
-	if (!c->io_cgid)
-		c->io_cgid = io_cgid_of(p, c);
-	io_follow(p, c);
-}
-
 static void cg_added(void *ctx, uint64_t id, const char *path, void **data, bool *keep_path)
 {
 	struct pipeline *p = ctx;
@@ -175,7 +74,7 @@ static void cg_added(void *ctx, uint64_t id, const char *path, void **data, bool
 	 * the thousand: it costs the registry its id, not its path. */
 	*keep_path = !c || c->cgroup_id == id;
 	if (c)
-		io_resolve(p, c);
+		container_acct__started(&p->acct, c);
 }
 
 static void cg_removed(void *ctx, uint64_t id, void *data)
@@ -187,46 +86,13 @@ static void cg_removed(void *ctx, uint64_t id, void *data)
 		return;
 	/* the container ended: its last figures, then nothing more of it in
 	 * the kernel side's maps */
-	if (c->io_followed && p->io_final) {
-		p->io_final(p->io_ctx, c);
-		c->io_followed = false;
-	}
-	if (c->acct_followed && p->acct_forget)
-		p->acct_forget(p->acct_ctx, c->cgroup_id);
-	c->acct_followed = false;
+	container_acct__ended(&p->acct, c);
 	containers__retire(p->cs, c);	/* its totals stay for a while */
-}
-
-struct io_mkdir {
-	struct pipeline *p;
-	uint64_t id;
-	const char *path;
-	size_t len;
-};
-
-static void io_match(void *ctx, struct container *c)
-{
-	struct io_mkdir *m = ctx;
-
-	if (!c->io_cgid && strlen(c->cgroup_path) == m->len && !memcmp(c->cgroup_path, m->path, m->len)) {
-		c->io_cgid = m->id;
-		io_follow(m->p, c);
-	}
-}
-
-static void io_refollow(void *ctx, struct container *c)
-{
-	io_resolve(ctx, c);
-}
-
-static void acct_zero(void *ctx, struct container *c)
-{
-	memset(c->live_acct, 0, sizeof(c->live_acct));
 }
 
 void pipeline__reset_task_acct(struct pipeline *p)
 {
-	containers__foreach_live(p->cs, acct_zero, NULL);
+	container_acct__reset_live(p->cs);
 }
 
 static struct container *container_at(struct pipeline *p, uint64_t cgid);
@@ -235,43 +101,30 @@ void pipeline__add_task_acct(struct pipeline *p, const struct ps_task_acct *a)
 {
 	struct container *c = container_at(p, a->cgroup_id);
 
-	if (!c)
-		return;
-	c->live_acct[ACCT_RUNQ] += a->run_delay_ns;
-	c->live_acct[ACCT_MINFLT] += a->min_flt;
-	c->live_acct[ACCT_MAJFLT] += a->maj_flt;
-	c->live_acct[ACCT_READ] += a->read_bytes;
-	c->live_acct[ACCT_WRITE] += a->write_bytes;
+	if (c)
+		container_acct__add_live(c, a);
 }
 
 void pipeline__set_io(struct pipeline *p, bool (*follow)(void *ctx, struct container *c),
 		      void (*final)(void *ctx, struct container *c), void *ctx)
 {
-	p->io_follow = follow;
-	p->io_final = final;
-	p->io_ctx = ctx;
-	containers__foreach_live(p->cs, io_refollow, p);
-}
-
-static void acct_refollow(void *ctx, struct container *c)
-{
-	struct pipeline *p = ctx;
-
-	if (!c->acct_followed && c->cgroup_id && p->acct_follow)
-		c->acct_followed = p->acct_follow(p->acct_ctx, c->cgroup_id);
+	p->acct.io_follow = follow;
+	p->acct.io_final = final;
+	p->acct.io_ctx = ctx;
+	container_acct__follow_all(&p->acct, p->cs);
 }
 
 void pipeline__set_acct(struct pipeline *p, bool (*follow)(void *ctx, uint64_t cgid),
 			void (*forget)(void *ctx, uint64_t cgid), void *ctx)
 {
-	p->acct_follow = follow;
-	p->acct_forget = forget;
-	p->acct_ctx = ctx;
+	p->acct.acct_follow = follow;
+	p->acct.acct_forget = forget;
+	p->acct.acct_ctx = ctx;
 }
 
 void pipeline__follow_acct(struct pipeline *p)
 {
-	containers__foreach_live(p->cs, acct_refollow, p);
+	container_acct__follow_live(&p->acct, p->cs);
 }
 
 static void container_warn(void *ctx, const char *msg)
@@ -440,11 +293,12 @@ struct pipeline *pipeline__new(const struct pipeline_opts *o)
 		snprintf(p->node, sizeof(p->node), "%s", o->node);
 	else if (gethostname(p->node, sizeof(p->node) - 1) != 0)
 		snprintf(p->node, sizeof(p->node), "unknown");
-	read_boot_id(boot_id, sizeof(boot_id));
+	proc_seed_boot_id(boot_id, sizeof(boot_id));
 	exec_id__init(&p->idc, p->node, boot_id);
 	timeconv__sync(&p->tc);
 	ps = sysconf(_SC_PAGESIZE);
-	p->page_size = ps > 0 ? (uint64_t)ps : 4096;
+	p->acct.page_size = ps > 0 ? (uint64_t)ps : 4096;
+	p->acct.io_mount = p->o.io_mount;
 	p->pt = proc_table__new(o->max_processes ? o->max_processes : 65536);
 	p->cg = cgroup_reg__new(o->max_cgroups ? o->max_cgroups : 65536);
 	p->jw = jw_new();
@@ -487,8 +341,13 @@ void pipeline__scan(struct pipeline *p, void (*progress)(void *ctx), void *ctx)
 		cgroup_reg__scan(p->cg, p->o.cgroup_mount, progress, ctx);
 		p->scanning = false;
 	}
-	if (p->o.scan_proc)
-		scan_proc(p);
+	if (p->o.scan_proc) {
+		struct proc_seed_stats ss = { 0 };
+
+		proc_seed(p->pt, p->o.proc_root, (uint32_t)getpid(), &p->tc, &ss);
+		p->st.scanned += ss.scanned;
+		p->st.table_full += ss.table_full;
+	}
 }
 
 void pipeline__free(struct pipeline *p)
@@ -497,8 +356,8 @@ void pipeline__free(struct pipeline *p)
 		return;
 	/* The containers end with the registry; the kernel side may be gone
 	 * already, and nothing needs their last figures now. */
-	p->io_final = NULL;
-	p->acct_forget = NULL;
+	p->acct.io_final = NULL;
+	p->acct.acct_forget = NULL;
 	proc_table__free(p->pt);
 	cgroup_reg__free(p->cg);
 	containers__free(p->cs);
@@ -571,57 +430,15 @@ static void fill_ancestors(struct pipeline *p, uint32_t ppid, struct fmt_exec_ct
 	c->n_ancestors = n;
 }
 
-/*
- * Exec sessions. A process that enters a container's pid namespace from
- * outside (runc exec's [2:INIT], nsenter) and is not the container's first
- * process starts a session: kubectl exec, crictl exec, docker and podman
- * exec, ctr task exec. Its descendants inherit the session; a process that
- * execs again keeps its own. The entrypoint (pid 1 of its namespace, or
- * the first exec seen in a new container) starts none.
- */
-struct session_state {
-	uint32_t pid;
-	uint32_t tty;
-	uint64_t ns;
-};
-
-static void exec_session(struct pipeline *p, const struct ps_exec_event *e,
-			 const struct proc_entry *self, const struct proc_entry *parent,
-			 struct session_state *out)
+/* The session object of an event, its id made into buf. */
+static const struct fmt_session *fmt_session_of(struct pipeline *p, const struct session *ss,
+						char buf[EXEC_ID_LEN], struct fmt_session *fs)
 {
-	struct container *c;
-
-	memset(out, 0, sizeof(*out));
-	if (self && (self->flags & PROC_EXECED) && self->cgroup_id == e->cgroup_id) {
-		/* exec again: same process, same session */
-		out->pid = self->session_pid;
-		out->tty = self->session_tty;
-		out->ns = self->session_ns;
-		return;
-	}
-	if (self && self->session_pid) {
-		/* forked inside a session, now exec'ing */
-		out->pid = self->session_pid;
-		out->tty = self->session_tty;
-		out->ns = self->session_ns;
-		return;
-	}
-	if (parent && parent->session_pid && e->pidns == e->ppidns) {
-		out->pid = parent->session_pid;
-		out->tty = parent->session_tty;
-		out->ns = parent->session_ns;
-		return;
-	}
-	c = container_at(p, e->cgroup_id);
-	if (!c || e->pidns == e->ppidns)
-		return;
-	if (e->nspid == 1 || !c->started) {
-		c->started = true;	/* the entrypoint */
-		return;
-	}
-	out->pid = e->pid;
-	out->ns = e->hdr.ktime_ns;
-	out->tty = e->tty_major != 0;
+	if (!ss->pid)
+		return NULL;
+	exec_id__make(&p->idc, ss->ns, ss->pid, buf);
+	*fs = (struct fmt_session){ .id = buf, .tty = ss->tty };
+	return fs;
 }
 
 static int on_proc_exec(struct pipeline *p, const struct ps_exec_event *e, size_t size)
@@ -632,8 +449,9 @@ static int on_proc_exec(struct pipeline *p, const struct ps_exec_event *e, size_
 	struct fmt_exec_ctx c = { .node = p->node };
 	struct fmt_container fc;
 	struct fmt_session fs;
-	struct session_state ss;
+	struct session ss;
 	struct proc_entry *e_ent, *parent;
+	struct container *ctr;
 	struct pipeline_event ev = { .type = PS_EV_EXEC, .exec = e, .payload = &pl };
 
 	if (exec_payload__parse(e, size, &pl) != 0) {
@@ -646,19 +464,12 @@ static int on_proc_exec(struct pipeline *p, const struct ps_exec_event *e, size_
 		exec_id__make(&p->idc, parent->exec_ns, parent->pid, pid_id);
 	else
 		exec_id__make(&p->idc, e->parent_start_ns, e->ppid, pid_id);
-	exec_session(p, e, proc_table__find(p->pt, e->pid), parent, &ss);
+	ctr = container_at(p, e->cgroup_id);
+	session__of_exec(&ss, e, proc_table__find(p->pt, e->pid), parent, ctr);
 	ev.container = container_of_cgroup(p, e->cgroup_id, &fc);
-	{
-		struct container *ctr = container_at(p, e->cgroup_id);
-
-		if (ctr)
-			ctr->n.execs++;
-	}
-	if (ss.pid) {
-		exec_id__make(&p->idc, ss.ns, ss.pid, sess_id);
-		fs = (struct fmt_session){ .id = sess_id, .tty = ss.tty };
-		ev.session = &fs;
-	}
+	if (ctr)
+		container_acct__exec(ctr);
+	ev.session = fmt_session_of(p, &ss, sess_id, &fs);
 
 	if (p->o.emit & EMIT_EXEC) {
 		c.real_ns = timeconv__real_ns(&p->tc, e->hdr.ktime_ns);
@@ -683,9 +494,7 @@ static int on_proc_exec(struct pipeline *p, const struct ps_exec_event *e, size_
 		e_ent->cgroup_id = e->cgroup_id;
 		e_ent->uid = e->uid;
 		e_ent->flags = (e_ent->flags & ~PROC_FROM_SCAN) | PROC_EXECED;
-		e_ent->session_pid = ss.pid;
-		e_ent->session_tty = ss.tty;
-		e_ent->session_ns = ss.ns;
+		e_ent->session = ss;
 		memcpy(e_ent->comm, e->comm, sizeof(e_ent->comm));
 		e_ent->comm[sizeof(e_ent->comm) - 1] = 0;
 		if (e->flags & PS_EXEC_EXE_FAULT || proc_entry__set_exe(e_ent, pl.exe, pl.exe_len) != 0) {
@@ -705,17 +514,15 @@ static int on_proc_exec(struct pipeline *p, const struct ps_exec_event *e, size_
 static int on_proc_fork(struct pipeline *p, const struct ps_fork_event *f, size_t size)
 {
 	struct proc_entry *c, *parent;
+	struct container *ctr;
 
 	if (size < sizeof(*f)) {
 		p->st.malformed++;
 		return 0;
 	}
-	{
-		struct container *ctr = container_at(p, f->cgroup_id);
-
-		if (ctr)
-			ctr->n.forks++;
-	}
+	ctr = container_at(p, f->cgroup_id);
+	if (ctr)
+		container_acct__fork(ctr);
 	c = proc_table__upsert(p->pt, f->pid);
 	if (!c) {
 		p->st.table_full++;
@@ -728,47 +535,16 @@ static int on_proc_fork(struct pipeline *p, const struct ps_fork_event *f, size_
 	c->flags = 0;
 	memcpy(c->comm, f->comm, sizeof(c->comm));
 	c->comm[sizeof(c->comm) - 1] = 0;
-	c->session_pid = 0;
 	parent = proc_table__find(p->pt, f->ppid);
-	if (parent) {
-		c->uid = parent->uid;
-		c->session_pid = parent->session_pid;
-		c->session_tty = parent->session_tty;
-		c->session_ns = parent->session_ns;
-		/* A forked child runs its parent's image until it execs. */
-		proc_entry__set_exe(c, parent->exe, parent->exe ? strlen(parent->exe) : 0);
-		if (!parent->exe)
-			proc_entry__set_exe(c, NULL, 0);
-		c->exe_flags = c->exe ? parent->exe_flags : 0;
-	}
+	/* A forked child runs its parent's image until it execs, in its
+	 * parent's session. Of a parent unknown (its records lost), nothing
+	 * is known: not what an earlier process of this pid left either. */
+	c->uid = parent ? parent->uid : 0;
+	c->session = parent ? parent->session : (struct session){ 0 };
+	if (!parent || !parent->exe || proc_entry__set_exe(c, parent->exe, strlen(parent->exe)) != 0)
+		proc_entry__set_exe(c, NULL, 0);
+	c->exe_flags = c->exe ? parent->exe_flags : 0;
 	return 0;
-}
-
-/* Adds what the kernel accounted for an ended process to its container. */
-static void account_exit(struct pipeline *p, const struct ps_exit_event *x)
-{
-	struct container *c = container_at(p, x->cgroup_id);
-	unsigned int status = x->exit_code;
-	uint64_t u, s, rss = x->maxrss_pages * p->page_size;
-
-	if (!c)
-		return;
-	cputime_adjust(x->utime_ns, x->stime_ns, x->sum_exec_ns, &u, &s);
-	c->n.cpu_user_ns += u;
-	c->n.cpu_system_ns += s;
-	c->n.runq_delay_ns += x->run_delay_ns;
-	c->n.minor_faults += x->min_flt;
-	c->n.major_faults += x->maj_flt;
-	c->n.read_bytes += x->read_bytes;
-	c->n.write_bytes += x->write_bytes;
-	if (rss > c->n.max_rss_bytes)
-		c->n.max_rss_bytes = rss;
-	if (status & 0x7f)
-		c->n.exits_signal++;
-	else if (status >> 8)
-		c->n.exits_error++;
-	else
-		c->n.exits_ok++;
 }
 
 static int on_oom(struct pipeline *p, const struct ps_oom_event *o, size_t size)
@@ -786,9 +562,9 @@ static int on_oom(struct pipeline *p, const struct ps_oom_event *o, size_t size)
 	}
 	c = container_at(p, o->cgroup_id);
 	if (c)
-		c->n.oom_kills++;
+		container_acct__oom(c);
 	p->st.oom_kills++;
-	if (!(p->o.emit & EMIT_EXIT))
+	if (!(p->o.emit & EMIT_OOM))
 		return 0;
 	ent = proc_table__find(p->pt, o->pid);
 	if (ent) {
@@ -823,9 +599,10 @@ static int on_proc_exit(struct pipeline *p, const struct ps_exit_event *x, size_
 {
 	char id[EXEC_ID_LEN], pid_id[EXEC_ID_LEN], sess_id[EXEC_ID_LEN];
 	struct proc_entry *ent, *parent;
-	struct fmt_exit_ctx c = { .node = p->node, .page_size = p->page_size };
+	struct fmt_exit_ctx c = { .node = p->node, .page_size = p->acct.page_size };
 	struct fmt_container fc;
 	struct fmt_session fs;
+	struct container *ctr;
 	struct pipeline_event ev = { .type = PS_EV_EXIT, .exit = x };
 	int err = 0;
 
@@ -836,7 +613,9 @@ static int on_proc_exit(struct pipeline *p, const struct ps_exit_event *x, size_
 	if (exit_seen(p, x))
 		return 0;
 	ent = proc_table__find(p->pt, x->pid);
-	account_exit(p, x);
+	ctr = container_at(p, x->cgroup_id);
+	if (ctr)
+		container_acct__exit(&p->acct, ctr, x);
 	if (p->o.emit & EMIT_EXIT) {
 		/* The table entry names the image; a process the agent never saw
 		 * start (table full) still gets an id from its start time. */
@@ -852,11 +631,8 @@ static int on_proc_exit(struct pipeline *p, const struct ps_exit_event *x, size_
 		c.exe_flags = ent ? ent->exe_flags : 0;
 		c.cgroup_path = cgroup_path_of(p, x->cgroup_id);
 		c.container = ev.container = container_of_cgroup(p, x->cgroup_id, &fc);
-		if (ent && ent->session_pid) {
-			exec_id__make(&p->idc, ent->session_ns, ent->session_pid, sess_id);
-			fs = (struct fmt_session){ .id = sess_id, .tty = ent->session_tty };
-			c.session = ev.session = &fs;
-		}
+		if (ent)
+			c.session = ev.session = fmt_session_of(p, &ent->session, sess_id, &fs);
 		ev.real_ns = c.real_ns;
 		jw_reset(p->jw);
 		event_fmt__exit(p->jw, x, &c);
@@ -900,10 +676,8 @@ static int on_cgroup(struct pipeline *p, const struct ps_cgroup_event *g, size_t
 	if (p->o.io_hierarchy_id && g->hierarchy_id == p->o.io_hierarchy_id) {
 		/* the io hierarchy's directory of a container made after the
 		 * tracked one: the container's io id */
-		struct io_mkdir m = { p, g->id, (const char *)(g + 1), g->path_len };
-
 		if (g->hdr.type == PS_EV_CGROUP_MKDIR)
-			containers__foreach_live(p->cs, io_match, &m);
+			container_acct__io_mkdir(&p->acct, p->cs, g->id, (const char *)(g + 1), g->path_len);
 		return 0;
 	}
 	if (g->hdr.type == PS_EV_CGROUP_MKDIR)

@@ -36,6 +36,7 @@ typedef int (*pipeline_sink_fn)(void *ctx, const struct pipeline_event *ev);
 #define EMIT_EXEC	(1u << 0)
 #define EMIT_EXIT	(1u << 1)
 #define EMIT_LOST	(1u << 2)
+#define EMIT_OOM	(1u << 3)
 
 struct pipeline_opts {
 	const char *node;		/* NULL: the host name */

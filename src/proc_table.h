@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "session.h"
 
 #define PROC_FROM_SCAN	(1u << 0)	/* found by the /proc scan at start */
 #define PROC_EXECED	(1u << 1)	/* an exec record was seen */
@@ -23,11 +24,7 @@ struct proc_entry {
 	uint32_t uid;
 	char comm[16];
 	char *exe;		/* owned; NULL when unknown */
-	/* The exec session (kubectl exec, ...) this process belongs to: its
-	 * first process' pid and exec time; session_pid 0 when none. */
-	uint32_t session_pid;
-	uint32_t session_tty;
-	uint64_t session_ns;
+	struct session session;	/* the exec session it belongs to */
 	/* What the exec record said of exe: PS_EXEC_EXE_TRUNCATED,
 	 * _FILELESS, _DELETED, _UPPER (bpf/process.h), so that every later
 	 * mention of the path (ancestors, exit, OOM kill) says it too. */

@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct runtime_paths none = { 0 };
 	struct pipeline_opts o = { .node = "n1", .max_processes = 64, .max_cgroups = 64,
-				   .emit = EMIT_EXEC | EMIT_EXIT | EMIT_LOST, .sink = sink,
+				   .emit = EMIT_EXEC | EMIT_EXIT | EMIT_OOM | EMIT_LOST, .sink = sink,
 				   .runtime_paths = &none };
 	struct pipeline *p = pipeline__new(&o);
 	uint8_t buf[8192] __attribute__((aligned(8)));

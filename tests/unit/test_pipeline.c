@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include "containers.h"
 #include "pipeline.h"
+#include "proc_seed.h"
 #include "runtime_meta.h"
 
 #define CID "66a34cf617b0c4e2f3b1a8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f80910a1b"
@@ -732,6 +733,152 @@ static void test_runtime_state_after_emfile(void **state)
 	rm_root();
 }
 
+/* Records whose sizes lie are counted as malformed and change nothing. */
+static void test_malformed_records(void **state)
+{
+	struct pipeline_opts o = { .node = "n1", .max_processes = 100, .emit = EMIT_EXEC | EMIT_EXIT,
+				   .sink = sink, .runtime_paths = &(struct runtime_paths){ 0 } };
+	struct pipeline *p = pipeline__new(&o);
+	char buf[512];
+	struct ps_event_header *h = (void *)buf;
+	struct ps_exec_event *e = (void *)buf;
+	struct ps_cgroup_event *g = (void *)buf;
+	uint64_t before;
+
+	(void)state;
+	assert_non_null(p);
+	n_events = 0;
+	memset(buf, 0, sizeof(buf));
+	/* shorter than a header; a header claiming more than was read */
+	assert_int_equal(pipeline__record(p, buf, 4), 0);
+	h->type = PS_EV_EXIT;
+	h->size = 400;
+	assert_int_equal(pipeline__record(p, buf, 100), 0);
+	/* each type cut short */
+	h->type = PS_EV_FORK;
+	h->size = 20;
+	assert_int_equal(pipeline__record(p, buf, 20), 0);
+	h->type = PS_EV_OOM;
+	assert_int_equal(pipeline__record(p, buf, 20), 0);
+	/* an exec whose lengths add up to more than its size */
+	e->hdr.type = PS_EV_EXEC;
+	e->hdr.size = sizeof(*e) + 4;
+	e->exe_len = 3;
+	e->cwd_len = 3;
+	assert_int_equal(pipeline__record(p, buf, sizeof(*e) + 4), 0);
+	/* a cgroup record whose path runs past its end */
+	memset(buf, 0, sizeof(buf));
+	g->hdr.type = PS_EV_CGROUP_MKDIR;
+	g->hdr.size = sizeof(*g) + 2;
+	g->id = 77;
+	g->path_len = 300;
+	assert_int_equal(pipeline__record(p, buf, sizeof(*g) + 2), 0);
+	/* an unknown type */
+	h->type = 999;
+	h->size = 16;
+	assert_int_equal(pipeline__record(p, buf, 16), 0);
+	before = pipeline__stats(p)->malformed;
+	assert_int_equal(before, 7);
+	assert_int_equal(pipeline__stats(p)->records, 7);
+	assert_int_equal(n_events, 0);
+	pipeline__free(p);
+}
+
+static json_t *lost_of(const char *reason)
+{
+	for (size_t i = 0; i < n_events; i++)
+		if (!strcmp(json_string_value(json_object_get(events[i], "type")), "events_lost") &&
+		    !strcmp(json_string_value(json_object_get(events[i], "reason")), reason))
+			return events[i];
+	return NULL;
+}
+
+/* Each new loss is one events_lost record with the count since the last;
+ * failed reads inside delivered records are not losses. */
+static void test_events_lost_deltas(void **state)
+{
+	struct pipeline_opts o = { .node = "n1", .max_processes = 100, .emit = EMIT_LOST, .sink = sink,
+				   .runtime_paths = &(struct runtime_paths){ 0 } };
+	struct pipeline *p = pipeline__new(&o);
+	uint64_t d[PS_DROP__MAX] = { 0 };
+
+	(void)state;
+	n_events = 0;
+	d[PS_DROP_RB_EXEC] = 5;
+	d[PS_DROP_READ_ARGS] = 3;
+	assert_int_equal(pipeline__drops(p, d), 0);
+	assert_int_equal(n_events, 1);
+	assert_int_equal(json_integer_value(json_object_get(lost_of("ringbuf_full_exec"), "count")), 5);
+	free_events();
+	assert_int_equal(pipeline__drops(p, d), 0);	/* nothing new */
+	assert_int_equal(n_events, 0);
+	d[PS_DROP_RB_EXEC] = 12;
+	d[PS_DROP_RB_EXIT] = 1;
+	assert_int_equal(pipeline__drops(p, d), 0);
+	assert_int_equal(n_events, 2);
+	assert_int_equal(json_integer_value(json_object_get(lost_of("ringbuf_full_exec"), "count")), 7);
+	assert_int_equal(json_integer_value(json_object_get(lost_of("ringbuf_full_exit"), "count")), 1);
+	assert_int_equal(pipeline__stats(p)->lost[PS_DROP_READ_ARGS], 3);
+	free_events();
+	pipeline__free(p);
+}
+
+/* Ancestors from the table, nearest first; a fork whose parent is unknown
+ * keeps nothing an earlier process of its pid left; sessions pass through
+ * fork and exec. */
+static void test_ancestors_forks_and_sessions(void **state)
+{
+	struct pipeline_opts o = { .node = "n1", .max_processes = 100, .emit = EMIT_EXEC, .sink = sink,
+				   .runtime_paths = &(struct runtime_paths){ 0 } };
+	struct pipeline *p = pipeline__new(&o);
+	json_t *anc;
+
+	(void)state;
+	n_events = 0;
+	exec_rec(p, 10, 1, 100, 1, 10, 7, 7, 0, "a");
+	fork_rec(p, 11, 10, 200, 1);
+	exec_rec(p, 11, 10, 300, 1, 11, 7, 7, 0, "b");
+	fork_rec(p, 12, 11, 400, 1);
+	exec_rec(p, 12, 11, 500, 1, 12, 7, 7, 0, "c");
+	anc = json_object_get(json_object_get(last_exec(), "process"), "ancestors");
+	assert_int_equal(json_array_size(anc), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(anc, 0), "pid")), 11);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(anc, 0), "executable")), "/");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(anc, 1), "pid")), 10);
+	/* pid 12 is reused by a fork whose parent (99) was never seen */
+	fork_rec(p, 12, 99, 600, 1);
+	fork_rec(p, 13, 12, 700, 1);
+	exec_rec(p, 13, 12, 800, 1, 13, 7, 7, 0, "d");
+	anc = json_object_get(json_object_get(last_exec(), "process"), "ancestors");
+	assert_int_equal(json_array_size(anc), 1);
+	assert_true(json_is_null(json_object_get(json_array_get(anc, 0), "executable")));
+	free_events();
+	pipeline__free(p);
+}
+
+/* What /proc/<pid>/exe says of a file that is gone, or on no file system. */
+static void test_seeded_exe_flags(void **state)
+{
+	char a[] = "/usr/bin/x (deleted)", b[] = "/memfd:evil (deleted)", c[] = "/usr/bin/y", d[] = " (deleted)";
+	size_t n;
+
+	(void)state;
+	n = strlen(a);
+	assert_int_equal(proc_seed_exe_flags(a, &n), PS_EXEC_EXE_DELETED);
+	assert_int_equal(n, strlen("/usr/bin/x"));
+	assert_string_equal(a, "/usr/bin/x");
+	n = strlen(b);
+	assert_int_equal(proc_seed_exe_flags(b, &n), PS_EXEC_EXE_FILELESS);
+	assert_string_equal(b, "memfd:evil");
+	assert_int_equal(n, strlen("memfd:evil"));
+	n = strlen(c);
+	assert_int_equal(proc_seed_exe_flags(c, &n), 0);
+	assert_string_equal(c, "/usr/bin/y");
+	n = strlen(d);
+	assert_int_equal(proc_seed_exe_flags(d, &n), PS_EXEC_EXE_DELETED);
+	assert_int_equal(n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -745,6 +892,10 @@ int main(void)
 		cmocka_unit_test(test_container_end_forgets_kernel_state),
 		cmocka_unit_test(test_records_before_the_scan_win),
 		cmocka_unit_test(test_runtime_state_after_emfile),
+		cmocka_unit_test(test_malformed_records),
+		cmocka_unit_test(test_events_lost_deltas),
+		cmocka_unit_test(test_ancestors_forks_and_sessions),
+		cmocka_unit_test(test_seeded_exe_flags),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
