@@ -36,9 +36,12 @@ ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(OUTPUT) -Isrc -Ibpf
 LDLIBS    := -lbpf -lelf -lz -ljansson -lmicrohttpd -lncurses
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUTPUT) -Ibpf -Wall -Werror
 
-BPF_SRCS  := $(wildcard bpf/*.bpf.c)
-BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
-SKELS     := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+# One object per hook family, linked into one (its maps and settings merged:
+# bpf/maps.bpf.h), and one skeleton of that for the agent.
+# (listed in the order the agent attaches them: process lifecycle first)
+BPF_SRCS  := bpf/process.bpf.c bpf/cgroup.bpf.c bpf/oom.bpf.c bpf/blkio.bpf.c bpf/iter.bpf.c
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS     := $(OUTPUT)/podsight.skel.h
 
 # Pure logic (no libbpf): shared by the agent, the unit tests and the fuzz targets.
 LIB_SRCS  := src/json_writer.c src/procfs.c src/argv.c src/proc_table.c src/exec_id.c \
@@ -58,18 +61,22 @@ SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-
 .PHONY: all run check unit unit-san e2e fuzz bench bench-smoke deps test-deps clean fmt image deploy-check
 all: $(OUTPUT)/podsight
 
-$(OUTPUT) $(OUTPUT)/obj $(OUTPUT)/tests $(OUTPUT)/san:
+$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/obj $(OUTPUT)/tests $(OUTPUT)/san:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 	$(call msg,GEN,$@)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
 
-$(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(OUTPUT)/vmlinux.h | $(OUTPUT)
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(OUTPUT)/vmlinux.h | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+$(OUTPUT)/podsight.bpf.o: $(BPF_OBJS)
+	$(call msg,LINK-BPF,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+
+$(OUTPUT)/podsight.skel.h: $(OUTPUT)/podsight.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 

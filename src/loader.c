@@ -11,10 +11,10 @@
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
 #include "loader.h"
-#include "process.skel.h"
+#include "podsight.skel.h"
 
 struct loader {
-	struct process_bpf *skel;
+	struct podsight_bpf *skel;
 	struct ring_buffer *rb;
 	struct bpf_link *task_iter;	/* ps_task_acct, attached */
 	loader_record_fn fn;
@@ -214,7 +214,7 @@ static int open_and_load(struct loader *l, const struct loader_config *cfg, bool
 {
 	int err;
 
-	l->skel = process_bpf__open();
+	l->skel = podsight_bpf__open();
 	if (!l->skel) {
 		err = -errno;
 		snprintf(errbuf, errlen, "cannot open BPF object: %s", strerror(errno));
@@ -237,7 +237,7 @@ static int open_and_load(struct loader *l, const struct loader_config *cfg, bool
 		return err;
 	}
 	bpf_program__set_autoload(cg_iter ? l->skel->progs.ps_task_acct : l->skel->progs.ps_cg_acct, false);
-	err = process_bpf__load(l->skel);
+	err = podsight_bpf__load(l->skel);
 	if (err)
 		snprintf(errbuf, errlen,
 			 "cannot load BPF programs: %s (run with PODSIGHT_DEBUG=1 for the verifier log)",
@@ -275,7 +275,7 @@ struct loader *loader__new(const struct loader_config *cfg, loader_record_fn fn,
 	cg_iter = kernel_has_css_task_iter() && !getenv("PODSIGHT_TASK_ITER");
 	err = open_and_load(l, cfg, cg_iter, errbuf, errlen);
 	if (err && cg_iter) {
-		process_bpf__destroy(l->skel);
+		podsight_bpf__destroy(l->skel);
 		l->skel = NULL;
 		err = open_and_load(l, cfg, false, errbuf, errlen);
 	}
@@ -326,7 +326,7 @@ void loader__free(struct loader *l)
 	if (!l)
 		return;
 	ring_buffer__free(l->rb);
-	process_bpf__destroy(l->skel);
+	podsight_bpf__destroy(l->skel);
 	free(l);
 }
 
