@@ -34,7 +34,9 @@ CFLAGS    ?= -O2 -g
 ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(OUTPUT) -Isrc -Ibpf \
 	-DPODSIGHT_VERSION='"$(VERSION)"' -DPODSIGHT_GIT_REV='"$(GIT_REV)"'
 LDLIBS    := -lbpf -lelf -lz -ljansson -lmicrohttpd -lncurses
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUTPUT) -Ibpf -Wall -Werror
+# The kernel's types come from a vmlinux.h pinned per architecture (bpf/README.md),
+# never from the build host's kernel: CO-RE fits them to the running one.
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf/$(ARCH) -Ibpf -Wall -Werror
 
 # One object per hook family, linked into one (its maps and settings merged:
 # bpf/maps.bpf.h), and one skeleton of that for the agent.
@@ -58,17 +60,22 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 SAN_BINS  := $(patsubst tests/unit/%.c,$(OUTPUT)/san/%,$(UNIT_SRCS))
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-.PHONY: all run check unit unit-san e2e fuzz bench bench-smoke deps test-deps clean fmt image deploy-check
+.PHONY: all vmlinux run check unit unit-san e2e fuzz bench bench-smoke deps test-deps clean fmt image deploy-check
 all: $(OUTPUT)/podsight
 
 $(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/obj $(OUTPUT)/tests $(OUTPUT)/san:
 	$(Q)mkdir -p $@
 
-$(OUTPUT)/vmlinux.h: | $(OUTPUT)
-	$(call msg,GEN,$@)
-	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+# make vmlinux [ARCH=arm64] [VMLINUX_BTF=file]: pins the kernel types anew from
+# a kernel's BTF (raw, as in /sys/kernel/btf/vmlinux, or an ELF with .BTF).
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+vmlinux:
+	$(call msg,GEN,bpf/$(ARCH)/vmlinux.h)
+	$(Q)mkdir -p bpf/$(ARCH)
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > bpf/$(ARCH)/vmlinux.h.tmp
+	$(Q)mv bpf/$(ARCH)/vmlinux.h.tmp bpf/$(ARCH)/vmlinux.h
 
-$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(OUTPUT)/vmlinux.h | $(OUTPUT)/bpf
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) bpf/$(ARCH)/vmlinux.h | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 

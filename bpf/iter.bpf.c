@@ -62,7 +62,9 @@ int ps_cg_acct(struct bpf_iter__cgroup *ctx)
 	struct bpf_iter_css_task it;
 	struct task_struct *task;
 
-	if (!cgrp)
+	/* Never false where the agent loads this program; without the guard a
+	 * kernel lacking the kfuncs would reject it for calls to nothing. */
+	if (!cgrp || !bpf_ksym_exists(bpf_iter_css_task_new))
 		return 0;
 	a.cgroup_id = cgrp->kn->id;
 	if (!bpf_map_lookup_elem(&ps_acct_cgroups, &a.cgroup_id))
