@@ -64,4 +64,20 @@ struct trace_event_raw_sched_process_exit___gd {
 	bool group_dead;
 } __attribute__((preserve_access_index));
 
+/*
+ * oom:mark_victim passes the victim's task and uid, and its event records
+ * the uid, since "mm: update mark_victim tracepoints fields" (2024, taken
+ * into stable kernels: Debian's 6.1 has it); before (5.10),
+ * TP_PROTO(int pid): the victim's pid alone.
+ */
+struct trace_event_raw_mark_victim___uid {
+	uid_t uid;
+} __attribute__((preserve_access_index));
+
+/* include/uapi/asm-generic/signal.h */
+#define SIGKILL_		9
+
+/* include/linux/sched/signal.h: a signal the kernel sends itself */
+#define SEND_SIG_PRIV_		((struct kernel_siginfo *)1)
+
 #endif /* PODSIGHT_CORE_FIXES_BPF_H */

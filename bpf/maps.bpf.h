@@ -48,10 +48,12 @@ struct exec_scratch {
 	struct ps_exec_event ev;
 	char data[2 * PS_PATH_SZ + PS_ARGS_LIMIT];	/* exe | cwd | argv */
 	char path[PS_PATH_SZ + NAME_MAX_LEN + 1];	/* built from the end */
-	/* Where the path walk stands. Kept in the map, not on the stack: the
-	 * verifier then sees an unknown bounded value at each bpf_loop()
-	 * step instead of one exact value per depth, and converges. */
+	/* Where the path walk stands and how many names it wrote. Kept in
+	 * the map, not on the stack: the verifier then sees unknown values
+	 * at each step of the walk's loop instead of one exact value per
+	 * depth, and the steps' states converge (path.bpf.h). */
 	__u64 walk_pos;
+	__u64 walk_ncomp;
 };
 
 /* An array with one entry per CPU, indexed by the CPU's number. */
@@ -123,5 +125,15 @@ struct {
 	__type(key, __u64);		/* cgroup id, io controller hierarchy */
 	__type(value, struct ps_io_hist);
 } ps_io_hist SEC(".maps") __weak;
+
+/* Kernels whose oom:mark_victim passes a pid only (older kernels): the
+ * task that was last sent SIGKILL by the kernel itself on this CPU, which
+ * is the OOM killer's victim when mark_victim fires next (oom.bpf.c). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);		/* struct task_struct * */
+} ps_oom_victim SEC(".maps") __weak;
 
 #endif /* PODSIGHT_MAPS_BPF_H */

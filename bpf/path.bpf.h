@@ -18,7 +18,6 @@ struct walk_ctx {
 	struct dentry *dentry, *root_dentry;
 	struct vfsmount *vfsmnt, *root_mnt;
 	struct mount *mnt;
-	__u32 ncomp;		/* components written */
 	int done;		/* the walk reached its end: nothing is left above */
 	int trunc;
 	int fault;
@@ -55,15 +54,14 @@ static __always_inline long walk_put_name(struct walk_ctx *w, struct dentry *den
 	}
 	w->s->path[pos] = '/';
 	w->s->walk_pos = bare ? pos + 1 : pos;
-	w->ncomp++;
+	w->s->walk_ncomp++;
 	return 0;
 }
 
-/* One step up the dentry tree, crossing mount points. bpf_loop() keeps the
- * verifier from walking every depth as its own path (5.17+). */
-static long walk_step(__u32 i, void *data)
+/* One step up the dentry tree, crossing mount points. 0, or 1 when the
+ * walk ends. */
+static __always_inline long walk_step(struct walk_ctx *w)
 {
-	struct walk_ctx *w = data;
 	struct dentry *dentry = w->dentry, *mnt_root, *parent;
 	struct vfsmount *vfsmnt = w->vfsmnt;
 	struct mount *mnt = w->mnt, *mparent;
@@ -105,13 +103,32 @@ static long walk_step(__u32 i, void *data)
 		w->done = 1;
 		return 1;
 	}
-	if (w->ncomp >= PATH_MAX_DEPTH) {
+	if (w->s->walk_ncomp >= PATH_MAX_DEPTH) {
 		w->trunc = 1;			/* components left: keep the tail */
 		return 1;
 	}
 	if (walk_put_name(w, dentry, 0))
 		return 1;
 	w->dentry = parent;
+	return 0;
+}
+
+/*
+ * The walk's steps: PATH_MAX_DEPTH components, the mount points crossed on
+ * the way, and the step that finds the root (a path of exactly
+ * PATH_MAX_DEPTH components is whole). A bounded loop (5.3+; bpf_loop()
+ * is 5.17+) in a function of its own, which the verifier goes through once
+ * per call: each step's state differs from the last only in the loop
+ * counter, as what the walk keeps (position, names written) lies in the
+ * map value, so a step costs the verifier its own instructions only.
+ */
+static __noinline int walk_loop(struct walk_ctx *w)
+{
+	__u32 i;
+
+	for (i = 0; i < PATH_MAX_DEPTH + PATH_MAX_MOUNTS + 1; i++)
+		if (walk_step(w))
+			break;
 	return 0;
 }
 
@@ -134,19 +151,16 @@ static __always_inline int walk_path(struct exec_scratch *s, struct path *p,
 		.root_mnt = BPF_CORE_READ(root, mnt),
 	};
 	__u64 pos;
-	long n;
 
 	*trunc = 0;
 	*fileless = 0;
 	if (!w.dentry)
 		return -1;
 	s->walk_pos = PS_PATH_SZ;
+	s->walk_ncomp = 0;
 	w.mnt = (void *)w.vfsmnt - bpf_core_field_offset(struct mount, mnt);
-	/* PATH_MAX_DEPTH components, the mount points crossed on the way, and
-	 * the step that finds the root: a path of exactly PATH_MAX_DEPTH
-	 * components is whole. */
-	n = bpf_loop(PATH_MAX_DEPTH + PATH_MAX_MOUNTS + 1, walk_step, &w, 0);
-	if (w.fault || n < 0)
+	walk_loop(&w);
+	if (w.fault)
 		return -1;
 	if (!w.done)
 		w.trunc = 1;		/* more mount points than steps */
