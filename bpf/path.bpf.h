@@ -116,17 +116,28 @@ static __always_inline long walk_step(struct walk_ctx *w)
 /*
  * The walk's steps: PATH_MAX_DEPTH components, the mount points crossed on
  * the way, and the step that finds the root (a path of exactly
- * PATH_MAX_DEPTH components is whole). A bounded loop (5.3+; bpf_loop()
- * is 5.17+) in a function of its own, which the verifier goes through once
- * per call: each step's state differs from the last only in the loop
- * counter, as what the walk keeps (position, names written) lies in the
- * map value, so a step costs the verifier its own instructions only.
+ * PATH_MAX_DEPTH components is whole). What the walk keeps between steps
+ * (position, names written) lies in the map value, so that each step's
+ * state is the same to the verifier.
+ *
+ * With bpf_loop() (5.17+) the verifier goes through a step once: ps_exec
+ * costs it about 22k instructions. Before 5.17, a bounded loop (5.3+) in a
+ * function of its own: the verifier goes through every step, states told
+ * apart by the loop counter only, about 85k instructions per path (of the
+ * 1M limit), and a few tenths of a second at load.
  */
+#define PATH_MAX_STEPS	(PATH_MAX_DEPTH + PATH_MAX_MOUNTS + 1)
+
+static long walk_step_cb(__u32 i, void *data)
+{
+	return walk_step(data);
+}
+
 static __noinline int walk_loop(struct walk_ctx *w)
 {
 	__u32 i;
 
-	for (i = 0; i < PATH_MAX_DEPTH + PATH_MAX_MOUNTS + 1; i++)
+	for (i = 0; i < PATH_MAX_STEPS; i++)
 		if (walk_step(w))
 			break;
 	return 0;
@@ -138,10 +149,11 @@ static __noinline int walk_loop(struct walk_ctx *w)
  * a negative value when nothing could be read. *trunc is set when the path
  * was deeper or longer than what fits: the tail is kept. *fileless is set
  * when the file has no name in any file system (a memfd): the path is its
- * bare name then.
+ * bare name then. @use_bpf_loop: a constant, the program's kind.
  */
 static __always_inline int walk_path(struct exec_scratch *s, struct path *p,
-				     struct path *root, int *trunc, int *fileless)
+				     struct path *root, int *trunc, int *fileless,
+				     const bool use_bpf_loop)
 {
 	struct walk_ctx w = {
 		.s = s,
@@ -159,7 +171,10 @@ static __always_inline int walk_path(struct exec_scratch *s, struct path *p,
 	s->walk_pos = PS_PATH_SZ;
 	s->walk_ncomp = 0;
 	w.mnt = (void *)w.vfsmnt - bpf_core_field_offset(struct mount, mnt);
-	walk_loop(&w);
+	if (use_bpf_loop)
+		bpf_loop(PATH_MAX_STEPS, walk_step_cb, &w, 0);
+	else
+		walk_loop(&w);
 	if (w.fault)
 		return -1;
 	if (!w.done)
@@ -177,10 +192,10 @@ static __always_inline int walk_path(struct exec_scratch *s, struct path *p,
 /* Append the path walked into s->path at data[off]; returns its length. */
 static __always_inline __u64 put_path(struct exec_scratch *s, __u64 off, struct path *p,
 				      struct path *root, __u32 trunc_flag, __u32 fault_flag,
-				      __u32 fileless_flag)
+				      __u32 fileless_flag, const bool use_bpf_loop)
 {
 	int trunc, fileless;
-	__s64 pos = walk_path(s, p, root, &trunc, &fileless);
+	__s64 pos = walk_path(s, p, root, &trunc, &fileless, use_bpf_loop);
 	__u64 len;
 
 	if (pos < 0 || pos >= PS_PATH_SZ) {

@@ -17,27 +17,10 @@ static __always_inline struct exec_scratch *exec_scratch(void)
 	return bpf_map_lookup_elem(&ps_exec_heap, &cpu);
 }
 
-/*
- * ps_exec: a process runs a new program. Everything an exec event says:
- * ids, credentials, login uid, tty, namespaces, cgroup, the executable's
- * and the working directory's paths, argv.
- *
- * execve(2), execveat(2)
- *   do_execveat_common()
- *     bprm_execve()
- *       exec_binprm()
- *         search_binary_handler() -> load_elf_binary() -> begin_new_exec():
- *                                    de_thread(), the new mm with argv
- *         trace_sched_process_exec(current, old_pid, bprm)
- *
- * It fires once the new image is in place and the call can no longer
- * fail: the pid is the thread group's (a non-leader that called exec has
- * taken the leader's pid, old_pid was its own), mm->arg_start..arg_end is
- * the new argv, and bprm->file the executable actually run (for a script,
- * the interpreter).
- */
-SEC("raw_tp/sched_process_exec")
-int BPF_PROG(ps_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+/* The exec record, sent by ps_exec or ps_exec_compat (whose path walks
+ * differ, see path.bpf.h). */
+static __always_inline int exec_event(struct task_struct *task, pid_t old_pid,
+				      struct linux_binprm *bprm, const bool use_bpf_loop)
 {
 	struct task_struct *parent, *leader;
 	struct exec_scratch *s;
@@ -104,10 +87,11 @@ int BPF_PROG(ps_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	file = BPF_CORE_READ(bprm, file);
 	exe = BPF_CORE_READ(file, f_path);
 	off = put_path(s, 0, &exe, &root, PS_EXEC_EXE_TRUNCATED, PS_EXEC_EXE_FAULT,
-		       PS_EXEC_EXE_FILELESS);
+		       PS_EXEC_EXE_FILELESS, use_bpf_loop);
 	s->ev.exe_len = off;
 	s->ev.flags |= exe_state(exe.dentry, s->ev.flags & PS_EXEC_EXE_FILELESS);
-	alen = put_path(s, off, &pwd, &root, PS_EXEC_CWD_TRUNCATED, PS_EXEC_CWD_FAULT, 0);
+	alen = put_path(s, off, &pwd, &root, PS_EXEC_CWD_TRUNCATED, PS_EXEC_CWD_FAULT, 0,
+		       use_bpf_loop);
 	s->ev.cwd_len = alen;
 	off += alen;
 
@@ -144,6 +128,39 @@ int BPF_PROG(ps_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	if (bpf_ringbuf_output(&ps_events, &s->ev, size, rb_flags()) < 0)
 		count_drop(PS_DROP_RB_EXEC);
 	return 0;
+}
+
+/*
+ * ps_exec: a process runs a new program. Everything an exec event says:
+ * ids, credentials, login uid, tty, namespaces, cgroup, the executable's
+ * and the working directory's paths, argv.
+ *
+ * execve(2), execveat(2)
+ *   do_execveat_common()
+ *     bprm_execve()
+ *       exec_binprm()
+ *         search_binary_handler() -> load_elf_binary() -> begin_new_exec():
+ *                                    de_thread(), the new mm with argv
+ *         trace_sched_process_exec(current, old_pid, bprm)
+ *
+ * It fires once the new image is in place and the call can no longer
+ * fail: the pid is the thread group's (a non-leader that called exec has
+ * taken the leader's pid, old_pid was its own), mm->arg_start..arg_end is
+ * the new argv, and bprm->file the executable actually run (for a script,
+ * the interpreter).
+ */
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(ps_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return exec_event(task, old_pid, bprm, true);
+}
+
+/* ps_exec for kernels without bpf_loop() (before 5.17): the agent loads one
+ * of the two. */
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(ps_exec_compat, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return exec_event(task, old_pid, bprm, false);
 }
 
 /*

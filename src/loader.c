@@ -151,6 +151,7 @@ static const struct {
 	bool required;
 } prog_table[] = {
 	{ "ps_exec", true },
+	{ "ps_exec_compat", true },
 	{ "ps_exit", true },
 	{ "ps_fork", true },
 	{ "ps_cg_mkdir", false },
@@ -294,7 +295,7 @@ static void vlog_print(struct loader *l)
 
 /* Opens the object, configures it and loads it: 0 or -errno + message. */
 static int open_and_load(struct loader *l, const struct loader_config *cfg, bool cg_iter,
-			 bool oom_pid, char *errbuf, size_t errlen)
+			 bool oom_pid, bool bpf_loop, char *errbuf, size_t errlen)
 {
 	int err;
 
@@ -322,6 +323,7 @@ static int open_and_load(struct loader *l, const struct loader_config *cfg, bool
 	}
 	bpf_program__set_autoload(cg_iter ? l->skel->progs.ps_task_acct : l->skel->progs.ps_cg_acct, false);
 	bpf_program__set_autoload(l->skel->progs.ps_oom_sig, oom_pid);
+	bpf_program__set_autoload(bpf_loop ? l->skel->progs.ps_exec_compat : l->skel->progs.ps_exec, false);
 	vlog_setup(l);
 	err = podsight_bpf__load(l->skel);
 	vlog_print(l);
@@ -338,7 +340,7 @@ struct loader *loader__new(const struct loader_config *cfg, loader_record_fn fn,
 	struct loader *l;
 	struct bpf_program *prog;
 	int err, ncpus;
-	bool cg_iter, oom_pid;
+	bool cg_iter, oom_pid, bpf_loop;
 
 	libbpf_set_print(silent_print);
 	l = calloc(1, sizeof(*l));
@@ -361,11 +363,15 @@ struct loader *loader__new(const struct loader_config *cfg, loader_record_fn fn,
 	 * kernel refuse the newer one, the object is loaded again without it */
 	cg_iter = kernel_has_css_task_iter() && !getenv("PODSIGHT_TASK_ITER");
 	oom_pid = kernel_oom_passes_pid();
-	err = open_and_load(l, cfg, cg_iter, oom_pid, errbuf, errlen);
+	/* ps_exec's path walk with bpf_loop() (5.17+), cheap to verify; else
+	 * ps_exec_compat's bounded loop (PODSIGHT_NO_BPF_LOOP=1 forces it) */
+	bpf_loop = libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_FUNC_loop, NULL) == 1 &&
+		   !getenv("PODSIGHT_NO_BPF_LOOP");
+	err = open_and_load(l, cfg, cg_iter, oom_pid, bpf_loop, errbuf, errlen);
 	if (err && cg_iter) {
 		podsight_bpf__destroy(l->skel);
 		l->skel = NULL;
-		err = open_and_load(l, cfg, false, oom_pid, errbuf, errlen);
+		err = open_and_load(l, cfg, false, oom_pid, bpf_loop, errbuf, errlen);
 	}
 	if (err)
 		goto fail;
@@ -381,7 +387,7 @@ struct loader *loader__new(const struct loader_config *cfg, loader_record_fn fn,
 			if (!strcmp(prog_table[i].name, name))
 				required = prog_table[i].required;
 		if (!bpf_program__autoload(prog))
-			continue;	/* not for this kernel: the other iterator, or ps_oom_sig */
+			continue;	/* not for this kernel: the other variant, or ps_oom_sig */
 		if (!strcmp(name, "ps_cg_acct"))
 			link = attach_cg_iter(prog, cfg->cgroup_mount);
 		else
@@ -389,8 +395,10 @@ struct loader *loader__new(const struct loader_config *cfg, loader_record_fn fn,
 		err = link ? 0 : -errno;
 		if (link && (!strcmp(name, "ps_task_acct") || !strcmp(name, "ps_cg_acct")))
 			l->task_iter = link;
+		/* both variants report exec records: one name for the metrics */
 		if (l->nprogs < sizeof(l->progs) / sizeof(l->progs[0]))
-			l->progs[l->nprogs++] = (struct loader_prog_state){ name, link != NULL, err };
+			l->progs[l->nprogs++] = (struct loader_prog_state){
+				!strcmp(name, "ps_exec_compat") ? "ps_exec" : name, link != NULL, err };
 		if (!link && required) {
 			snprintf(errbuf, errlen, "cannot attach BPF program '%s': %s", name, strerror(-err));
 			goto fail;
