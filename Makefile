@@ -7,19 +7,39 @@
 #   make bench      the benchmark suite (writes BENCHMARKS.md)
 #   make image      the agent's OCI image, build/podsight-image.tar (docs/deploy.md)
 #   make deploy-check  the deployment files checked offline (tests/deploy)
+#   make ARCH=arm64 cross-builds build/arm64/podsight (ARCH=x86 from an arm64 host:
+#                   build/x86/); needs gcc-aarch64-linux-gnu and the libraries'
+#                   :arm64 -dev packages (bpf/README.md)
 #   V=1             show the commands
 .DELETE_ON_ERROR:
 .SUFFIXES:
 .SECONDARY:
 
+HOST_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+# ARCH from the command line only (an ARCH in the environment means other things
+# to other tools), in the kernel's names
+ifeq ($(origin ARCH),command line)
+override ARCH := $(subst aarch64,arm64,$(subst x86_64,x86,$(ARCH)))
+else
+ARCH      := $(HOST_ARCH)
+endif
+ifeq ($(ARCH),$(HOST_ARCH))
 OUTPUT    ?= build
 CC        ?= gcc
+else
+# A cross build: its own output folder, Debian's cross compiler, which finds
+# the target's multiarch libraries (libbpf-dev:arm64, ...) by itself.
+OUTPUT    ?= build/$(ARCH)
+CROSS_COMPILE ?= $(patsubst x86-,x86_64-,$(patsubst arm64-,aarch64-,$(ARCH)-))linux-gnu-
+ifeq ($(origin CC),default)
+CC        := $(CROSS_COMPILE)gcc
+endif
+endif
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
 PYTHON    ?= /usr/bin/python3
 VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 GIT_REV   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
-ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 ifeq ($(V),1)
 Q =
