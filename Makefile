@@ -12,19 +12,39 @@
 #   make kernels    the end-to-end checks on Debian's 5.10, 6.1, 6.12 (x86-64, v2 and
 #                   hybrid cgroups; arm64) in VMs and on this kernel: build/kernels/results.json
 #   make kernels-doc  docs/kernels.md from build/kernels/results.json
+#   make ARCH=arm64 cross-builds build/arm64/podsight (ARCH=x86 from an arm64 host:
+#                   build/x86/); needs gcc-aarch64-linux-gnu and the libraries'
+#                   :arm64 -dev packages (bpf/README.md)
 #   V=1             show the commands
 .DELETE_ON_ERROR:
 .SUFFIXES:
 .SECONDARY:
 
+HOST_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+# ARCH from the command line only (an ARCH in the environment means other things
+# to other tools), in the kernel's names
+ifeq ($(origin ARCH),command line)
+override ARCH := $(subst aarch64,arm64,$(subst x86_64,x86,$(ARCH)))
+else
+ARCH      := $(HOST_ARCH)
+endif
+ifeq ($(ARCH),$(HOST_ARCH))
 OUTPUT    ?= build
 CC        ?= gcc
+else
+# A cross build: its own output folder, Debian's cross compiler, which finds
+# the target's multiarch libraries (libbpf-dev:arm64, ...) by itself.
+OUTPUT    ?= build/$(ARCH)
+CROSS_COMPILE ?= $(patsubst x86-,x86_64-,$(patsubst arm64-,aarch64-,$(ARCH)-))linux-gnu-
+ifeq ($(origin CC),default)
+CC        := $(CROSS_COMPILE)gcc
+endif
+endif
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
 PYTHON    ?= /usr/bin/python3
 VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 GIT_REV   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
-ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 ifeq ($(V),1)
 Q =
@@ -39,11 +59,16 @@ CFLAGS    ?= -O2 -g
 ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(OUTPUT) -Isrc -Ibpf \
 	-DPODSIGHT_VERSION='"$(VERSION)"' -DPODSIGHT_GIT_REV='"$(GIT_REV)"'
 LDLIBS    := -lbpf -lelf -lz -ljansson -lmicrohttpd -lncurses
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUTPUT) -Ibpf -Wall -Werror
+# The kernel's types come from a vmlinux.h pinned per architecture (bpf/README.md),
+# never from the build host's kernel: CO-RE fits them to the running one.
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf/$(ARCH) -Ibpf -Wall -Werror
 
-BPF_SRCS  := $(wildcard bpf/*.bpf.c)
-BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
-SKELS     := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+# One object per hook family, linked into one (its maps and settings merged:
+# bpf/maps.bpf.h), and one skeleton of that for the agent.
+# (listed in the order the agent attaches them: process lifecycle first)
+BPF_SRCS  := bpf/process.bpf.c bpf/cgroup.bpf.c bpf/oom.bpf.c bpf/blkio.bpf.c bpf/iter.bpf.c
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS     := $(OUTPUT)/podsight.skel.h
 
 # Pure logic (no libbpf): shared by the agent, the unit tests and the fuzz targets.
 LIB_SRCS  := src/json_writer.c src/procfs.c src/argv.c src/proc_table.c src/exec_id.c \
@@ -67,22 +92,31 @@ E2E_ASAN  ?= tests/e2e/test_process.py::test_exec_and_exit_every_field \
 	tests/e2e/test_cli.py::test_closed_reader_ends_quietly \
 	tests/e2e/test_faults.py
 
-.PHONY: all run check unit unit-san e2e e2e-asan fuzz bench bench-smoke deps test-deps clean fmt image \
-	deploy-check
+.PHONY: all vmlinux run check unit unit-san e2e e2e-asan fuzz bench bench-smoke deps test-deps clean fmt \
+	image deploy-check
 all: $(OUTPUT)/podsight
 
-$(OUTPUT) $(OUTPUT)/obj $(OUTPUT)/tests $(OUTPUT)/san $(OUTPUT)/asan/obj:
+$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/obj $(OUTPUT)/tests $(OUTPUT)/san $(OUTPUT)/asan/obj:
 	$(Q)mkdir -p $@
 
-$(OUTPUT)/vmlinux.h: | $(OUTPUT)
-	$(call msg,GEN,$@)
-	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+# make vmlinux [ARCH=arm64] [VMLINUX_BTF=file]: pins the kernel types anew from
+# a kernel's BTF (raw, as in /sys/kernel/btf/vmlinux, or an ELF with .BTF).
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+vmlinux:
+	$(call msg,GEN,bpf/$(ARCH)/vmlinux.h)
+	$(Q)mkdir -p bpf/$(ARCH)
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > bpf/$(ARCH)/vmlinux.h.tmp
+	$(Q)mv bpf/$(ARCH)/vmlinux.h.tmp bpf/$(ARCH)/vmlinux.h
 
-$(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(OUTPUT)/vmlinux.h | $(OUTPUT)
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) bpf/$(ARCH)/vmlinux.h | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+$(OUTPUT)/podsight.bpf.o: $(BPF_OBJS)
+	$(call msg,LINK-BPF,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+
+$(OUTPUT)/podsight.skel.h: $(OUTPUT)/podsight.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 

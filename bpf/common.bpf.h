@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Helpers shared by podsight's BPF programs: drop counters, cgroup ids,
- * path walks. Included by *.bpf.c only. */
+/* Helpers every program uses: ring-buffer wake-ups, drop counters, a
+ * task's cgroup id and start time. Included by *.bpf.c only. */
 #ifndef PODSIGHT_COMMON_BPF_H
 #define PODSIGHT_COMMON_BPF_H
 
@@ -8,19 +8,9 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
+#include "core_fixes.bpf.h"
+#include "maps.bpf.h"
 #include "process.h"
-
-#ifndef barrier_var
-#define barrier_var(var) asm volatile("" : "+r"(var))
-#endif
-
-/* Load-time configuration (set by user space before load). */
-const volatile __u32 self_tgid = 0;		/* the agent itself: ignored */
-const volatile __u32 self_pidns = 0;		/* else: its pid namespace's inode, */
-const volatile __u32 self_nspid = 0;		/* and its pid there */
-const volatile __u32 cgroup_v1_subsys = 0;	/* 1: take ids from a v1 hierarchy */
-const volatile __u32 cgroup_hierarchy_id = 0;	/* hierarchy reported by cgroup_mkdir */
-const volatile __u32 io_hierarchy_id = 0;	/* v1 blkio hierarchy, also reported; 0: none */
 
 /*
  * Whether the process of task (tgid) is the agent itself. tgid is the
@@ -41,26 +31,6 @@ static __always_inline bool is_self(struct task_struct *task, __u32 tgid)
 	return BPF_CORE_READ(p, numbers[level & 31].nr) == self_nspid &&
 	       BPF_CORE_READ(p, numbers[level & 31].ns, ns.inum) == self_pidns;
 }
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4 * 1024 * 1024);	/* resized by user space */
-} ps_events SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, PS_DROP__MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} ps_drops SEC(".maps");
-
-/*
- * Wake the agent only once the ring buffer holds wakeup_bytes: each wake-up
- * is an irq_work, which costs microseconds per record (a self-IPI, and a VM
- * exit on virtual machines). The agent also drains the buffer every
- * 50 ms by itself, so no record waits longer than that.
- */
-const volatile __u64 wakeup_bytes = 256 * 1024;
 
 static __always_inline __u64 rb_flags(void)
 {

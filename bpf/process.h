@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Wire format of the process lifecycle records, shared by bpf/process.bpf.c
+ * Wire format of the kernel side's records and maps, shared by the programs in bpf/
  * and the user side. Fixed-width types only, explicit padding, sizes pinned
  * with _Static_assert. Record type numbers are never reused.
  */
@@ -178,7 +178,7 @@ struct ps_task_acct {
 	__u64 read_bytes, write_bytes;
 };
 
-#ifndef __bpf__
+/* Checked by both compilers: the BPF side and the agent agree on them. */
 _Static_assert(sizeof(struct ps_task_acct) == 48, "task accounting layout");
 _Static_assert(sizeof(struct ps_io_hist) == 136, "io histogram layout");
 _Static_assert(sizeof(struct ps_event_header) == 16, "header layout");
@@ -187,6 +187,5 @@ _Static_assert(sizeof(struct ps_exit_event) == 152, "exit layout");
 _Static_assert(sizeof(struct ps_fork_event) == 64, "fork layout");
 _Static_assert(sizeof(struct ps_cgroup_event) == 40, "cgroup layout");
 _Static_assert(sizeof(struct ps_oom_event) == 56, "oom layout");
-#endif
 
 #endif /* PODSIGHT_PROCESS_H */

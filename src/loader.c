@@ -11,14 +11,15 @@
 #include <sys/syscall.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include "loader.h"
 #include "mountinfo.h"
 #include "procfs.h"
 #include "selfid.h"
-#include "process.skel.h"
+#include "podsight.skel.h"
 
 struct loader {
-	struct process_bpf *skel;
+	struct podsight_bpf *skel;
 	struct ring_buffer *rb;
 	struct bpf_link *task_iter;	/* ps_task_acct, attached */
 	loader_record_fn fn;
@@ -26,6 +27,7 @@ struct loader {
 	struct loader_prog_state progs[LOADER_MAX_PROGS];
 	size_t nprogs;
 	int ncpus;
+	char *vlog[LOADER_MAX_PROGS];	/* PODSIGHT_DEBUG: each program's verifier statistics */
 };
 
 static int rb_cb(void *ctx, void *data, size_t size)
@@ -165,11 +167,13 @@ static const struct {
 	bool required;
 } prog_table[] = {
 	{ "ps_exec", true },
+	{ "ps_exec_compat", true },
 	{ "ps_exit", true },
 	{ "ps_fork", true },
 	{ "ps_cg_mkdir", false },
 	{ "ps_cg_rmdir", false },
 	{ "ps_oom", false },
+	{ "ps_oom_sig", false },
 	{ "ps_io_done", false },
 	{ "ps_cg_acct", false },
 	{ "ps_task_acct", false },
@@ -200,6 +204,29 @@ static bool kernel_has_css_task_iter(void)
 	return found;
 }
 
+/* Whether oom:mark_victim passes the victim's pid alone (kernels before
+ * "mm: update mark_victim tracepoints fields"), not its task and uid: the
+ * raw tracepoint's prototype, void (*)(void *, int), in the kernel's BTF.
+ * ps_oom then needs ps_oom_sig to find the task. */
+static bool kernel_oom_passes_pid(void)
+{
+	const struct btf_type *t;
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool pid_only = false;
+	int id;
+
+	if (!btf)
+		return false;
+	id = btf__find_by_name_kind(btf, "btf_trace_mark_victim", BTF_KIND_TYPEDEF);
+	t = id > 0 ? btf__type_by_id(btf, id) : NULL;
+	t = t ? btf__type_by_id(btf, t->type) : NULL;		/* pointer */
+	t = t && btf_is_ptr(t) ? btf__type_by_id(btf, t->type) : NULL;
+	if (t && btf_is_func_proto(t))
+		pid_only = btf_vlen(t) == 2;
+	btf__free(btf);
+	return pid_only;
+}
+
 /* The cgroup iterator walks the tracked hierarchy from its root. */
 static struct bpf_link *attach_cg_iter(struct bpf_program *prog, const char *mount)
 {
@@ -224,13 +251,71 @@ static struct bpf_link *attach_cg_iter(struct bpf_program *prog, const char *mou
 	return link;
 }
 
+#define VLOG_SZ 4096
+
+static void vlog_free(struct loader *l)
+{
+	size_t i;
+
+	for (i = 0; i < LOADER_MAX_PROGS; i++) {
+		free(l->vlog[i]);
+		l->vlog[i] = NULL;
+	}
+}
+
+/* With PODSIGHT_DEBUG set, the verifier's statistics of each program
+ * (log level 4: "processed N insns", on every kernel; bpf_prog_info's
+ * verified_insns is 5.16+), to stderr after the load. */
+static void vlog_setup(struct loader *l)
+{
+	struct bpf_program *prog;
+	size_t i = 0;
+
+	if (!getenv("PODSIGHT_DEBUG"))
+		return;
+	bpf_object__for_each_program(prog, l->skel->obj) {
+		if (i >= LOADER_MAX_PROGS)
+			break;
+		l->vlog[i] = calloc(1, VLOG_SZ);
+		if (l->vlog[i] && !bpf_program__set_log_buf(prog, l->vlog[i], VLOG_SZ))
+			bpf_program__set_log_level(prog, 4);
+		i++;
+	}
+}
+
+static void vlog_print(struct loader *l)
+{
+	struct bpf_program *prog;
+	size_t i = 0;
+
+	bpf_object__for_each_program(prog, l->skel->obj) {
+		const char *s;
+		char *nl;
+
+		if (i >= LOADER_MAX_PROGS)
+			break;
+		s = l->vlog[i++];
+		if (!s || !bpf_program__autoload(prog))
+			continue;
+		for (; *s; s = nl + 1) {
+			nl = strchr(s, '\n');
+			if (!nl)
+				nl = (char *)s + strlen(s) - 1;
+			if (nl > s)
+				fprintf(stderr, "podsight: debug: BPF program '%s': %.*s\n",
+					bpf_program__name(prog), (int)(nl - s), s);
+		}
+	}
+	vlog_free(l);
+}
+
 /* Opens the object, configures it and loads it: 0 or -errno + message. */
 static int open_and_load(struct loader *l, const struct loader_config *cfg, bool cg_iter,
-			 char *errbuf, size_t errlen)
+			 bool oom_pid, bool bpf_loop, char *errbuf, size_t errlen)
 {
 	int err;
 
-	l->skel = process_bpf__open();
+	l->skel = podsight_bpf__open();
 	if (!l->skel) {
 		err = -errno;
 		snprintf(errbuf, errlen, "cannot open BPF object: %s", strerror(errno));
@@ -255,7 +340,11 @@ static int open_and_load(struct loader *l, const struct loader_config *cfg, bool
 		return err;
 	}
 	bpf_program__set_autoload(cg_iter ? l->skel->progs.ps_task_acct : l->skel->progs.ps_cg_acct, false);
-	err = process_bpf__load(l->skel);
+	bpf_program__set_autoload(l->skel->progs.ps_oom_sig, oom_pid);
+	bpf_program__set_autoload(bpf_loop ? l->skel->progs.ps_exec_compat : l->skel->progs.ps_exec, false);
+	vlog_setup(l);
+	err = podsight_bpf__load(l->skel);
+	vlog_print(l);
 	if (err)
 		snprintf(errbuf, errlen,
 			 "cannot load BPF programs: %s (run with PODSIGHT_DEBUG=1 for the verifier log)",
@@ -269,7 +358,7 @@ struct loader *loader__new(const struct loader_config *cfg, loader_record_fn fn,
 	struct loader *l;
 	struct bpf_program *prog;
 	int err, ncpus;
-	bool cg_iter;
+	bool cg_iter, oom_pid, bpf_loop;
 
 	libbpf_set_print(silent_print);
 	l = calloc(1, sizeof(*l));
@@ -291,11 +380,16 @@ struct loader *loader__new(const struct loader_config *cfg, loader_record_fn fn,
 	 * take the older kernels' one with PODSIGHT_TASK_ITER=1); should a
 	 * kernel refuse the newer one, the object is loaded again without it */
 	cg_iter = kernel_has_css_task_iter() && !getenv("PODSIGHT_TASK_ITER");
-	err = open_and_load(l, cfg, cg_iter, errbuf, errlen);
+	oom_pid = kernel_oom_passes_pid();
+	/* ps_exec's path walk with bpf_loop() (5.17+), cheap to verify; else
+	 * ps_exec_compat's bounded loop (PODSIGHT_NO_BPF_LOOP=1 forces it) */
+	bpf_loop = libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_FUNC_loop, NULL) == 1 &&
+		   !getenv("PODSIGHT_NO_BPF_LOOP");
+	err = open_and_load(l, cfg, cg_iter, oom_pid, bpf_loop, errbuf, errlen);
 	if (err && cg_iter) {
-		process_bpf__destroy(l->skel);
+		podsight_bpf__destroy(l->skel);
 		l->skel = NULL;
-		err = open_and_load(l, cfg, false, errbuf, errlen);
+		err = open_and_load(l, cfg, false, oom_pid, bpf_loop, errbuf, errlen);
 	}
 	if (err)
 		goto fail;
@@ -311,7 +405,7 @@ struct loader *loader__new(const struct loader_config *cfg, loader_record_fn fn,
 			if (!strcmp(prog_table[i].name, name))
 				required = prog_table[i].required;
 		if (!bpf_program__autoload(prog))
-			continue;	/* the other iterator is used */
+			continue;	/* not for this kernel: the other variant, or ps_oom_sig */
 		if (!strcmp(name, "ps_cg_acct"))
 			link = attach_cg_iter(prog, cfg->cgroup_mount);
 		else
@@ -319,8 +413,10 @@ struct loader *loader__new(const struct loader_config *cfg, loader_record_fn fn,
 		err = link ? 0 : -errno;
 		if (link && (!strcmp(name, "ps_task_acct") || !strcmp(name, "ps_cg_acct")))
 			l->task_iter = link;
+		/* both variants report exec records: one name for the metrics */
 		if (l->nprogs < sizeof(l->progs) / sizeof(l->progs[0]))
-			l->progs[l->nprogs++] = (struct loader_prog_state){ name, link != NULL, err };
+			l->progs[l->nprogs++] = (struct loader_prog_state){
+				!strcmp(name, "ps_exec_compat") ? "ps_exec" : name, link != NULL, err };
 		if (!link && required) {
 			snprintf(errbuf, errlen, "cannot attach BPF program '%s': %s", name, strerror(-err));
 			goto fail;
@@ -344,7 +440,8 @@ void loader__free(struct loader *l)
 	if (!l)
 		return;
 	ring_buffer__free(l->rb);
-	process_bpf__destroy(l->skel);
+	podsight_bpf__destroy(l->skel);
+	vlog_free(l);
 	free(l);
 }
 

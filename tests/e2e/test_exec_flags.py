@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-WALK_DEPTH = 128  # components of a path the kernel side walks (bpf/process.bpf.c)
+WALK_DEPTH = 128  # components of a path the kernel side walks (bpf/path.bpf.h)
 
 
 def fork_exec(prepare):
