@@ -7,237 +7,23 @@
  * time).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include "cgroupfs.h"
 #include "containers.h"
 #include "event_fmt.h"
 #include "metrics.h"
-#include "mountinfo.h"
 #include "pipeline.h"
 #include "prom.h"
-#include "timeconv.h"
-
-int cgfs__detect(struct cgfs *m)
-{
-	struct cgmounts cm;
-	int err;
-
-	memset(m, 0, sizeof(*m));
-	err = mountinfo_cgroups_read(&cm);
-	if (err)
-		return err;
-	if (cm.m[CGMNT_V2].found)
-		snprintf(m->unified, sizeof(m->unified), "%s", cm.m[CGMNT_V2].path);
-	if (cm.m[CGMNT_MEMORY].found)
-		snprintf(m->memory, sizeof(m->memory), "%s", cm.m[CGMNT_MEMORY].path);
-	if (cm.m[CGMNT_CPUACCT].found)
-		snprintf(m->cpuacct, sizeof(m->cpuacct), "%s", cm.m[CGMNT_CPUACCT].path);
-	if (cm.m[CGMNT_CPU].found)
-		snprintf(m->cpu, sizeof(m->cpu), "%s", cm.m[CGMNT_CPU].path);
-	m->v2 = !m->memory[0];
-	return m->v2 && !m->unified[0] ? -ENOENT : 0;
-}
-
-/* The cgroup's directory in one hierarchy: from the container's cache
- * (dirs, opened on first use and kept), else opened for this read only
- * (*tmp, closed by the caller). -1 when the hierarchy is not mounted or
- * the cgroup is gone. */
-static int cg_dir(const char *mnt, const char *path, int *dirs, int slot, int *tmp)
-{
-	char p[1024];
-	int fd;
-
-	if (dirs && dirs[slot] >= 0)
-		return dirs[slot];
-	if (*tmp >= 0)
-		return *tmp;
-	if (!mnt[0] || snprintf(p, sizeof(p), "%s%s", mnt, path) >= (int)sizeof(p))
-		return -1;
-	fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0 && dirs)
-		return dirs[slot] = fd;
-	return *tmp = fd;
-}
-
-/* Reads a small cgroupfs file into buf; its length, or -errno. */
-static ssize_t read_cg(int dir, const char *file, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd;
-
-	if (dir < 0)
-		return -ENOENT;
-	fd = openat(dir, file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	return n;
-}
-
-static bool read_u64(int dir, const char *file, uint64_t *v)
-{
-	char buf[64], *end;
-
-	if (read_cg(dir, file, buf, sizeof(buf)) <= 0)
-		return false;
-	*v = strtoull(buf, &end, 10);
-	return end != buf;
-}
-
-/* "key value" lines (memory.stat, cpu.stat): one read of the file for all
- * the keys wanted; found[i] says whether keys[i] was there. */
-static bool read_keys(int dir, const char *file, const char *const *keys,
-		      uint64_t *vals, bool *found, size_t n)
-{
-	char buf[8192], *p;
-	size_t i;
-	bool any = false;
-
-	for (i = 0; i < n; i++)
-		found[i] = false;
-	if (read_cg(dir, file, buf, sizeof(buf)) <= 0)
-		return false;
-	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-		for (i = 0; i < n; i++) {
-			size_t kl = strlen(keys[i]);
-
-			if (!found[i] && !strncmp(p, keys[i], kl) && p[kl] == ' ') {
-				vals[i] = strtoull(p + kl + 1, NULL, 10);
-				found[i] = any = true;
-			}
-		}
-	}
-	return any;
-}
-
-static uint64_t count_lines(int dir, const char *file)
-{
-	char buf[4096];
-	uint64_t n = 0;
-	ssize_t r;
-	int fd;
-
-	if (dir < 0 || (fd = openat(dir, file, O_RDONLY | O_CLOEXEC)) < 0)
-		return 0;
-	while ((r = read(fd, buf, sizeof(buf))) > 0)
-		for (ssize_t i = 0; i < r; i++)
-			n += buf[i] == '\n';
-	close(fd);
-	return n;
-}
-
-/* v1 cpuacct.usage_all: "cpu user system" then a line per CPU, in ns
- * (from the tick-based split, as cpuacct.usage_user and usage_sys: one file
- * for the two). The usage itself comes from cpuacct.usage, which is exact
- * and so not their sum. */
-static bool read_usage_all(int dir, struct live *l)
-{
-	char buf[16384], *line, *save = NULL;
-	bool any = false;
-
-	if (read_cg(dir, "cpuacct.usage_all", buf, sizeof(buf)) <= 0)
-		return false;
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		unsigned long long u, s;
-
-		if (sscanf(line, "%*u %llu %llu", &u, &s) == 2) {
-			l->user_ns += u;
-			l->sys_ns += s;
-			any = true;
-		}
-	}
-	return any;
-}
-
-static const char *const v2_cpu_keys[] = { "usage_usec", "user_usec", "system_usec",
-					    "nr_periods", "nr_throttled", "throttled_usec" };
-static const char *const v2_mem_keys[] = { "inactive_file" };
-static const char *const v1_cpu_keys[] = { "nr_periods", "nr_throttled", "throttled_time" };
-static const char *const v1_mem_keys[] = { "total_inactive_file" };
-
-/* cpu.stat of a container with no CPU quota has no CFS periods to report
- * (cAdvisor leaves its throttling series out too): it is looked at again
- * every 30 s, in case a quota is set, rather than at every scrape. */
-#define CFS_RECHECK_NS (30ull * 1000000000ull)
-
-static bool want_cfs(struct cg_cache *cache)
-{
-	uint64_t now;
-
-	if (!cache || cache->cfs)
-		return true;
-	now = timeconv__mono_ns();
-	if (now < cache->cfs_next_ns)
-		return false;
-	cache->cfs_next_ns = now + CFS_RECHECK_NS;
-	return true;
-}
 
 void metrics__read_live(const struct cgfs *fs, const char *path, struct cg_cache *cache, struct live *l)
 {
-	int *dirs = cache ? cache->dir : NULL;
-	uint64_t inactive = 0, kv[6];
-	bool kf[6];
-	int tmp[CG_NDIRS], d, i;
+	struct cg_live cl;
 
-	memset(l, 0, sizeof(*l));
-	for (i = 0; i < CG_NDIRS; i++)
-		tmp[i] = -1;
-	if (fs->v2) {
-		d = cg_dir(fs->unified, path, dirs, CG_DIR_UNIFIED, &tmp[CG_DIR_UNIFIED]);
-		read_keys(d, "cpu.stat", v2_cpu_keys, kv, kf, 6);
-		l->have_cpu = kf[0];
-		l->cpu_ns = kf[0] ? kv[0] * 1000 : 0;
-		l->user_ns = kf[1] ? kv[1] * 1000 : 0;
-		l->sys_ns = kf[2] ? kv[2] * 1000 : 0;
-		l->have_thr = kf[3];
-		l->periods = kf[3] ? kv[3] : 0;
-		l->throttled = kf[4] ? kv[4] : 0;
-		l->throttled_ns = kf[5] ? kv[5] * 1000 : 0;
-		if (read_u64(d, "memory.current", &l->mem_usage)) {
-			l->have_mem = true;
-			read_keys(d, "memory.stat", v2_mem_keys, &inactive, kf, 1);
-		}
-		l->procs = count_lines(d, "cgroup.procs");
-	} else {
-		d = cg_dir(fs->cpuacct, path, dirs, CG_DIR_CPUACCT, &tmp[CG_DIR_CPUACCT]);
-		if (read_u64(d, "cpuacct.usage", &l->cpu_ns)) {
-			l->have_cpu = true;
-			read_usage_all(d, l);
-		}
-		if (want_cfs(cache)) {
-			/* cpu and cpuacct are usually mounted together */
-			if (strcmp(fs->cpu, fs->cpuacct))
-				d = cg_dir(fs->cpu, path, dirs, CG_DIR_CPU, &tmp[CG_DIR_CPU]);
-			l->have_thr = read_keys(d, "cpu.stat", v1_cpu_keys, kv, kf, 3) && kf[0];
-			l->periods = kf[0] ? kv[0] : 0;
-			l->throttled = kf[1] ? kv[1] : 0;
-			l->throttled_ns = kf[2] ? kv[2] : 0;
-		}
-		d = cg_dir(fs->memory, path, dirs, CG_DIR_MEMORY, &tmp[CG_DIR_MEMORY]);
-		if (read_u64(d, "memory.usage_in_bytes", &l->mem_usage)) {
-			l->have_mem = true;
-			read_keys(d, "memory.stat", v1_mem_keys, &inactive, kf, 1);
-		}
-		l->procs = count_lines(d, "cgroup.procs");
-	}
-	for (i = 0; i < CG_NDIRS; i++)
-		if (tmp[i] >= 0)
-			close(tmp[i]);
-	/* no CFS periods: the throttling series are left out */
-	l->have_thr = l->have_thr && l->periods;
-	if (cache && l->have_thr)
-		cache->cfs = true;
-	/* cAdvisor's working set: usage less inactive file pages */
-	l->mem_ws = l->mem_usage > inactive ? l->mem_usage - inactive : 0;
+	cgfs__read_live(fs, path, cache, &cl);
+	*l = (struct live){ cl.have_cpu, cl.have_mem, cl.have_thr, cl.cpu_ns, cl.user_ns, cl.sys_ns,
+			    cl.mem_usage, cl.mem_ws, cl.periods, cl.throttled, cl.throttled_ns, cl.procs };
 }
 
 static const char *s0(const char *s)
@@ -265,7 +51,7 @@ struct row {
 	struct container *c;
 	struct fmt_container fc;
 	bool live;
-	struct live l;
+	struct cg_live l;
 	char id12[13];		/* the container_id label; "": the whole id */
 	uint64_t acct[ACCT_N];	/* container__acct() */
 	struct ctr_counters n;
@@ -278,7 +64,6 @@ struct rows {
 	struct row *v;
 	size_t n, cap;
 	size_t live, finished;	/* containers known, before any is left out */
-	const struct cgfs *fs;
 	int err;
 };
 
@@ -314,59 +99,14 @@ static void collect(void *ctx, struct container *c, const struct fmt_container *
 	nv->series = 0;
 }
 
-/*
- * The cgroupfs reads are most of a scrape's time, nearly all of it in the
- * kernel, and each container's are independent of the others': with many
- * containers they are split over up to SCRAPE_THREADS threads, one per
- * ROWS_PER_THREAD containers and at most one per CPU, while the agent's
- * loop waits. The CPU they take is the same; the scrape ends sooner.
- */
-#define SCRAPE_THREADS 4
-#define ROWS_PER_THREAD 128
-
-struct read_part {
-	struct rows *rs;
-	size_t from, to;
-};
-
-static void *read_part(void *arg)
+static bool live_item(void *ctx, size_t i, const char **path, struct cg_cache **cache, struct cg_live **out)
 {
-	struct read_part *p = arg;
+	struct row *r = &((struct rows *)ctx)->v[i];
 
-	for (size_t i = p->from; i < p->to; i++) {
-		struct row *r = &p->rs->v[i];
-
-		if (r->live)
-			metrics__read_live(p->rs->fs, r->c->cgroup_path, &r->c->cg, &r->l);
-	}
-	return NULL;
-}
-
-static void read_rows(struct rows *rs)
-{
-	struct read_part parts[SCRAPE_THREADS];
-	pthread_t th[SCRAPE_THREADS];
-	bool started[SCRAPE_THREADS] = { false };
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t nt = rs->n / ROWS_PER_THREAD, i;
-
-	if (nt > SCRAPE_THREADS)
-		nt = SCRAPE_THREADS;
-	if (ncpu > 0 && nt > (size_t)ncpu)
-		nt = (size_t)ncpu;
-	if (nt < 1)
-		nt = 1;
-	for (i = 0; i < nt; i++)
-		parts[i] = (struct read_part){ rs, rs->n * i / nt, rs->n * (i + 1) / nt };
-	for (i = 1; i < nt; i++)
-		started[i] = pthread_create(&th[i], NULL, read_part, &parts[i]) == 0;
-	read_part(&parts[0]);
-	for (i = 1; i < nt; i++) {
-		if (started[i])
-			pthread_join(th[i], NULL);
-		else
-			read_part(&parts[i]);	/* no thread: read them here */
-	}
+	*path = r->c->cgroup_path;
+	*cache = &r->c->cg;
+	*out = &r->l;
+	return r->live;
 }
 
 /* namespace, pod, container, container_id: kube-state-metrics' and
@@ -915,7 +655,7 @@ static void render_rows(struct prom_buf *b, struct rows *rs)
 int metrics__render(struct pipeline *p, const struct cgfs *fs, const struct metrics_health *h,
 		    char **body, size_t *len)
 {
-	struct rows rs = { .fs = fs };
+	struct rows rs = { 0 };
 	struct prom_buf *b = prom_buf_new();
 	size_t max = h->max_series ? h->max_series : METRICS_MAX_SERIES, i, n, sum = 0, total = 0, keep;
 	int err;
@@ -932,7 +672,7 @@ int metrics__render(struct pipeline *p, const struct cgfs *fs, const struct metr
 		rs.live += rs.v[i].live;
 	rs.finished = rs.n - rs.live;
 	fold(&rs);
-	read_rows(&rs);
+	cgfs__read_many(fs, rs.n, live_item, &rs);
 	if (rs.n > 1)	/* rs.v is NULL with no containers */
 		qsort(rs.v, rs.n, sizeof(*rs.v), cmp_value);
 	for (i = 0, keep = 0; i < rs.n; i++) {

@@ -6,19 +6,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "cgroupfs.h"
 #include "process.h"
 
 struct pipeline;
 
-/* Where the cgroup controllers are mounted (v1), or the v2 mount. */
-struct cgfs {
-	bool v2;
-	char unified[256];	/* v2 */
-	char memory[256], cpuacct[256], cpu[256];	/* v1 */
-};
-int cgfs__detect(struct cgfs *m);
-
-/* A running container's figures, read from cgroupfs. */
+/* Until cmd_top.c reads through cgfs__read_live(): the same figures. */
 struct live {
 	bool have_cpu, have_mem, have_thr;
 	uint64_t cpu_ns, user_ns, sys_ns;
@@ -26,11 +19,6 @@ struct live {
 	uint64_t periods, throttled, throttled_ns;
 	uint64_t procs;
 };
-
-struct cg_cache;
-/* Reads a running container's figures from its cgroup (path below each
- * mount). cache: the container's (directories are opened on first use and
- * kept there), or NULL to open them for this read only. */
 void metrics__read_live(const struct cgfs *fs, const char *path, struct cg_cache *cache, struct live *l);
 
 struct metrics_health {
