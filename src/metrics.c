@@ -17,15 +17,6 @@
 #include "pipeline.h"
 #include "prom.h"
 
-void metrics__read_live(const struct cgfs *fs, const char *path, struct cg_cache *cache, struct live *l)
-{
-	struct cg_live cl;
-
-	cgfs__read_live(fs, path, cache, &cl);
-	*l = (struct live){ cl.have_cpu, cl.have_mem, cl.have_thr, cl.cpu_ns, cl.user_ns, cl.sys_ns,
-			    cl.mem_usage, cl.mem_ws, cl.periods, cl.throttled, cl.throttled_ns, cl.procs };
-}
-
 static const char *s0(const char *s)
 {
 	return s ? s : "";

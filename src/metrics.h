@@ -11,16 +11,6 @@
 
 struct pipeline;
 
-/* Until cmd_top.c reads through cgfs__read_live(): the same figures. */
-struct live {
-	bool have_cpu, have_mem, have_thr;
-	uint64_t cpu_ns, user_ns, sys_ns;
-	uint64_t mem_usage, mem_ws;
-	uint64_t periods, throttled, throttled_ns;
-	uint64_t procs;
-};
-void metrics__read_live(const struct cgfs *fs, const char *path, struct cg_cache *cache, struct live *l);
-
 struct metrics_health {
 	uint64_t drops[PS_DROP__MAX];
 	struct {
