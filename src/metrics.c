@@ -117,192 +117,187 @@ static size_t base_labels(const struct row *r, struct prom_label *l)
 	return 4;
 }
 
-typedef bool (*value_fn)(const struct row *r, double *v);
+/* What a render reads: the containers' rows and, for the agent's own
+ * series, the pipeline's and the caller's figures. */
+struct scrape {
+	struct pipeline *p;
+	const struct metrics_health *h;
+	const struct rows *rs;
+	size_t max_series, dropped;
+};
 
-static void family(struct prom_buf *b, struct rows *rs, const char *name, enum prom_type t,
-		   const char *help, value_fn fn)
-{
-	struct prom_label l[6];
-	size_t i;
-	double v;
-	bool head = false;
+/* A sample's value: counts are written as exact integers (past 2^53 too),
+ * other figures as doubles. */
+struct val {
+	bool exact;
+	uint64_t u;
+	double d;
+};
 
-	for (i = 0; i < rs->n; i++) {
-		if (!fn(&rs->v[i], &v))
-			continue;
-		if (!head) {
-			prom_family(b, name, t, help);
-			head = true;
-		}
-		prom_sample(b, name, l, base_labels(&rs->v[i], l), v);
-	}
-	if (!head)
-		prom_family(b, name, t, help);
-}
+#define EXACT(x) ((struct val){ .exact = true, .u = (x) })
+#define REAL(x) ((struct val){ .d = (x) })
+
+/*
+ * A metric family. value() gives sample k of row r (r is NULL for the
+ * agent's own families), or false when there is none; k runs over the
+ * values of the family's own label (values[], else label_value() until it
+ * gives NULL), and is 0 alone for a family without one. A family whose
+ * samples are not one number each (the histogram; the info series and its
+ * labels) writes a row's series itself with write(), which with b NULL
+ * only counts them.
+ */
+struct fam {
+	struct metrics_family d;
+	const char *const *values;
+	const char *(*label_value)(const struct scrape *s, size_t k);
+	bool (*value)(const struct scrape *s, const struct row *r, size_t k, struct val *v);
+	size_t (*write)(struct prom_buf *b, const struct fam *f, const struct row *r);
+};
 
 /* Seconds from ns are divisions, correctly rounded (ns * 1e-9 is not). */
 
-static bool v_cpu(const struct row *r, double *v)
+static bool v_cpu(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = r->live && r->l.have_cpu ? r->l.cpu_ns / 1e9
-	     : (r->n.cpu_user_ns + r->n.cpu_system_ns) / 1e9;
+	*v = REAL(r->live && r->l.have_cpu ? r->l.cpu_ns / 1e9 : (r->n.cpu_user_ns + r->n.cpu_system_ns) / 1e9);
 	return true;
 }
 
-static bool v_user(const struct row *r, double *v)
+static bool v_user(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = r->live && r->l.have_cpu ? r->l.user_ns / 1e9 : r->n.cpu_user_ns / 1e9;
+	*v = REAL(r->live && r->l.have_cpu ? r->l.user_ns / 1e9 : r->n.cpu_user_ns / 1e9);
 	return true;
 }
 
-static bool v_sys(const struct row *r, double *v)
+static bool v_sys(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = r->live && r->l.have_cpu ? r->l.sys_ns / 1e9 : r->n.cpu_system_ns / 1e9;
+	*v = REAL(r->live && r->l.have_cpu ? r->l.sys_ns / 1e9 : r->n.cpu_system_ns / 1e9);
 	return true;
 }
 
-static bool v_periods(const struct row *r, double *v)
+static bool v_periods(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = (double)r->l.periods;
+	*v = REAL((double)r->l.periods);
 	return r->live && r->l.have_thr;
 }
 
-static bool v_throttled(const struct row *r, double *v)
+static bool v_throttled(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = (double)r->l.throttled;
+	*v = REAL((double)r->l.throttled);
 	return r->live && r->l.have_thr;
 }
 
-static bool v_throttled_s(const struct row *r, double *v)
+static bool v_throttled_s(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = r->l.throttled_ns / 1e9;
+	*v = REAL(r->l.throttled_ns / 1e9);
 	return r->live && r->l.have_thr;
 }
 
-static bool v_mem(const struct row *r, double *v)
+static bool v_mem(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = (double)r->l.mem_usage;
+	*v = REAL((double)r->l.mem_usage);
 	return r->live && r->l.have_mem;
 }
 
-static bool v_ws(const struct row *r, double *v)
+static bool v_ws(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = (double)r->l.mem_ws;
+	*v = REAL((double)r->l.mem_ws);
 	return r->live && r->l.have_mem;
 }
 
-static bool v_io_rb(const struct row *r, double *v)
+static bool v_io_rb(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = (double)r->io.read_bytes;
+	*v = REAL((double)r->io.read_bytes);
 	return r->io_seen;
 }
 
-static bool v_io_wb(const struct row *r, double *v)
+static bool v_io_wb(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = (double)r->io.write_bytes;
+	*v = REAL((double)r->io.write_bytes);
 	return r->io_seen;
 }
 
-static bool v_io_ro(const struct row *r, double *v)
+static bool v_io_ro(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = (double)r->io.reads;
+	*v = REAL((double)r->io.reads);
 	return r->io_seen;
 }
 
-static bool v_io_wo(const struct row *r, double *v)
+static bool v_io_wo(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = (double)r->io.writes;
+	*v = REAL((double)r->io.writes);
 	return r->io_seen;
 }
 
-static bool v_oom(const struct row *r, double *v)
+static bool v_oom(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = (double)r->n.oom_kills;
+	*v = REAL((double)r->n.oom_kills);
 	return true;
 }
 
-static bool v_runq(const struct row *r, double *v)
+static bool v_runq(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = r->acct[ACCT_RUNQ] / 1e9;
+	*v = REAL(r->acct[ACCT_RUNQ] / 1e9);
 	return true;
 }
 
-static bool v_rss(const struct row *r, double *v)
+static bool v_rss(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = (double)r->n.max_rss_bytes;
+	*v = REAL((double)r->n.max_rss_bytes);
 	return true;
 }
 
-static bool v_read(const struct row *r, double *v)
+static bool v_read(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = (double)r->acct[ACCT_READ];
+	*v = REAL((double)r->acct[ACCT_READ]);
 	return true;
 }
 
-static bool v_write(const struct row *r, double *v)
+static bool v_write(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = (double)r->acct[ACCT_WRITE];
+	*v = REAL((double)r->acct[ACCT_WRITE]);
 	return true;
 }
 
-static bool v_execs(const struct row *r, double *v)
+static bool v_execs(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = (double)r->n.execs;
+	*v = REAL((double)r->n.execs);
 	return true;
 }
 
-static bool v_forks(const struct row *r, double *v)
+static bool v_forks(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = (double)r->n.forks;
+	*v = REAL((double)r->n.forks);
 	return true;
 }
 
-static bool v_procs(const struct row *r, double *v)
+static bool v_procs(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = (double)r->l.procs;
+	*v = REAL((double)r->l.procs);
 	return r->live;
 }
 
-static bool v_running(const struct row *r, double *v)
+static bool v_running(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = r->live ? 1 : 0;
+	*v = REAL(r->live ? 1 : 0);
 	return true;
 }
 
-static void exits_family(struct prom_buf *b, struct rows *rs)
+static const char *const fault_kinds[] = { "minor", "major", NULL };
+
+static bool v_faults(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	static const char *const res[] = { "ok", "error", "signal" };
-	struct prom_label l[6];
-	size_t i, k, n;
-
-	prom_family(b, "podsight_container_exits_total", PROM_COUNTER,
-		    "Processes of the container that ended, by result: ok (exit 0), error (non-zero exit), signal (killed)");
-	for (i = 0; i < rs->n; i++) {
-		const struct ctr_counters *c = &rs->v[i].n;
-		uint64_t vals[3] = { c->exits_ok, c->exits_error, c->exits_signal };
-
-		for (k = 0; k < 3; k++) {
-			n = base_labels(&rs->v[i], l);
-			l[n++] = (struct prom_label){ "result", res[k] };
-			prom_sample_u64(b, "podsight_container_exits_total", l, n, vals[k]);
-		}
-	}
+	*v = EXACT(r->acct[k ? ACCT_MAJFLT : ACCT_MINFLT]);
+	return true;
 }
 
-static void faults_family(struct prom_buf *b, struct rows *rs)
-{
-	struct prom_label l[6];
-	size_t i, n;
+static const char *const exit_results[] = { "ok", "error", "signal", NULL };
 
-	prom_family(b, "podsight_container_page_faults_total", PROM_COUNTER,
-		    "Page faults of the container's processes, by kind (minor, major)");
-	for (i = 0; i < rs->n; i++) {
-		n = base_labels(&rs->v[i], l);
-		l[n++] = (struct prom_label){ "kind", "minor" };
-		prom_sample_u64(b, "podsight_container_page_faults_total", l, n, rs->v[i].acct[ACCT_MINFLT]);
-		l[n - 1].value = "major";
-		prom_sample_u64(b, "podsight_container_page_faults_total", l, n, rs->v[i].acct[ACCT_MAJFLT]);
-	}
+static bool v_exits(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	const uint64_t n[3] = { r->n.exits_ok, r->n.exits_error, r->n.exits_signal };
+
+	*v = EXACT(n[k]);
+	return true;
 }
 
 /* Block I/O latency: a histogram for each container that has done block
@@ -317,206 +312,304 @@ static bool has_io_hist(const struct row *r)
 	return n != 0;
 }
 
-static void io_latency_family(struct prom_buf *b, struct rows *rs)
+static size_t w_io_latency(struct prom_buf *b, const struct fam *f, const struct row *r)
 {
 	static const uint64_t bounds_ns[PS_IO_NB] = PS_IO_BOUNDS_NS;
 	struct prom_label l[6];
 	double bounds[PS_IO_NB];
-	size_t i, k;
+	uint64_t counts[PS_IO_NB + 1];
+	size_t k;
 
-	for (k = 0; k < PS_IO_NB; k++)
-		bounds[k] = bounds_ns[k] / 1e9;
-	prom_family(b, "podsight_container_disk_io_latency_seconds", PROM_HISTOGRAM,
-		    "Block I/O requests of the container, by time from their start (queueing included) to completion");
-	for (i = 0; i < rs->n; i++) {
-		const struct ps_io_hist *h = &rs->v[i].io;
-		uint64_t counts[PS_IO_NB + 1];
-
+	if (!has_io_hist(r))
+		return 0;
+	if (b) {
+		for (k = 0; k < PS_IO_NB; k++)
+			bounds[k] = bounds_ns[k] / 1e9;
 		for (k = 0; k <= PS_IO_NB; k++)
-			counts[k] = h->count[k];
-		if (has_io_hist(&rs->v[i]))
-			prom_histogram(b, "podsight_container_disk_io_latency_seconds", l, base_labels(&rs->v[i], l),
-				       bounds, counts, PS_IO_NB, h->sum_ns / 1e9);
+			counts[k] = r->io.count[k];
+		prom_histogram(b, f->d.name, l, base_labels(r, l), bounds, counts, PS_IO_NB, r->io.sum_ns / 1e9);
 	}
+	return PS_IO_NB + 3;	/* buckets, +Inf, _sum, _count */
 }
 
-static void info_family(struct prom_buf *b, struct rows *rs)
+static size_t w_info(struct prom_buf *b, const struct fam *f, const struct row *r)
 {
 	struct prom_label l[12];
-	size_t i, n;
+	char cg[24];
+	size_t n;
 
-	prom_family(b, "podsight_container_info", PROM_GAUGE,
-		    "One series per container: its full id, image, runtime, pod uid and cgroup id as labels; value 1");
-	for (i = 0; i < rs->n; i++) {
-		const struct row *r = &rs->v[i];
-		char cg[24];
+	if (!b)
+		return 1;
+	snprintf(cg, sizeof(cg), "%llu", (unsigned long long)r->c->cgroup_id);
+	n = base_labels(r, l);
+	l[n++] = (struct prom_label){ "id", s0(r->fc.id) };
+	l[n++] = (struct prom_label){ "image", s0(r->fc.image) };
+	l[n++] = (struct prom_label){ "runtime", s0(r->fc.runtime) };
+	l[n++] = (struct prom_label){ "pod_uid", s0(r->fc.k8s_pod_uid) };
+	l[n++] = (struct prom_label){ "cgroup_id", cg };
+	l[n++] = (struct prom_label){ "sandbox", r->fc.sandbox ? "true" : "false" };
+	prom_sample_u64(b, f->d.name, l, n, 1);
+	return 1;
+}
 
-		snprintf(cg, sizeof(cg), "%llu", (unsigned long long)r->c->cgroup_id);
-		n = base_labels(r, l);
-		l[n++] = (struct prom_label){ "id", s0(r->fc.id) };
-		l[n++] = (struct prom_label){ "image", s0(r->fc.image) };
-		l[n++] = (struct prom_label){ "runtime", s0(r->fc.runtime) };
-		l[n++] = (struct prom_label){ "pod_uid", s0(r->fc.k8s_pod_uid) };
-		l[n++] = (struct prom_label){ "cgroup_id", cg };
-		l[n++] = (struct prom_label){ "sandbox", r->fc.sandbox ? "true" : "false" };
-		prom_sample_u64(b, "podsight_container_info", l, n, 1);
-	}
+/* The agent's own series. */
+
+static bool a_events(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	*v = EXACT(pipeline__stats(s->p)->emitted);
+	return true;
+}
+
+static bool a_records(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	*v = EXACT(pipeline__stats(s->p)->records);
+	return true;
+}
+
+/* The kernel side's reasons, then the output's. */
+static const char *lost_reason(const struct scrape *s, size_t k)
+{
+	return k < PS_DROP__MAX ? ps_drop_reason_name(k) : k == PS_DROP__MAX ? "output_error" : NULL;
+}
+
+static bool a_lost(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	*v = EXACT(k < PS_DROP__MAX ? s->h->drops[k] : s->h->output_lost);
+	return true;
+}
+
+static bool a_malformed(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	*v = EXACT(pipeline__stats(s->p)->malformed);
+	return true;
 }
 
 /* What attribution could not trust or hold: metadata not believed, names
  * of other containers refused, cgroups past the registry's bound. */
-static void attribution_health(struct prom_buf *b, struct pipeline *p)
-{
-	static const char *const reasons[CTR_REJECT_N] = { "k8s_identity", "cgroup_mismatch" };
-	const struct containers_stats *cs = pipeline__container_stats(p);
-	struct prom_label l[1];
-	unsigned int r;
+static const char *const reject_reasons[CTR_REJECT_N + 1] = { "k8s_identity", "cgroup_mismatch", NULL };
 
-	prom_family(b, "podsight_container_metadata_rejected_total", PROM_COUNTER,
-		    "Containers whose runtime metadata was not believed, by reason: k8s_identity (Kubernetes names "
-		    "not written by the kubelet or runtime, or another pod than the cgroup path's), cgroup_mismatch "
-		    "(the runtime's state puts the container's cgroup elsewhere)");
-	for (r = 0; r < CTR_REJECT_N; r++) {
-		l[0] = (struct prom_label){ "reason", reasons[r] };
-		prom_sample_u64(b, "podsight_container_metadata_rejected_total", l, 1, cs->rejected[r]);
-	}
-	prom_family(b, "podsight_container_claims_refused_total", PROM_COUNTER,
-		    "Cgroups named like a container inside another container's cgroup, which the runtime's state "
-		    "did not confirm: counted as the outer container's");
-	prom_sample_u64(b, "podsight_container_claims_refused_total", NULL, 0, cs->claims_refused);
-	prom_family(b, "podsight_cgroups_untracked_total", PROM_COUNTER,
-		    "Cgroups made while the cgroup registry was full: their events are attributed by a lookup of "
-		    "their path at each event");
-	prom_sample_u64(b, "podsight_cgroups_untracked_total", NULL, 0, pipeline__stats(p)->cgroups_untracked);
+static bool a_rejected(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	*v = EXACT(pipeline__container_stats(s->p)->rejected[k]);
+	return true;
 }
 
-static void health(struct prom_buf *b, struct pipeline *p, const struct metrics_health *h, struct rows *rs,
-		   size_t max_series, size_t dropped)
+static bool a_refused(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	const struct pipeline_stats *st = pipeline__stats(p);
-	struct prom_label l[1];
-	unsigned int r;
-	size_t i;
-
-	prom_family(b, "podsight_events_total", PROM_COUNTER, "Events the agent wrote");
-	prom_sample_u64(b, "podsight_events_total", NULL, 0, st->emitted);
-	prom_family(b, "podsight_records_total", PROM_COUNTER, "Records the kernel side delivered");
-	prom_sample_u64(b, "podsight_records_total", NULL, 0, st->records);
-	prom_family(b, "podsight_events_lost_total", PROM_COUNTER,
-		    "Records the kernel side could not deliver, by reason; reads that failed inside a delivered record; events the output could not write (output_error)");
-	for (r = 0; r < PS_DROP__MAX; r++) {
-		l[0] = (struct prom_label){ "reason", ps_drop_reason_name(r) };
-		prom_sample_u64(b, "podsight_events_lost_total", l, 1, h->drops[r]);
-	}
-	l[0] = (struct prom_label){ "reason", "output_error" };
-	prom_sample_u64(b, "podsight_events_lost_total", l, 1, h->output_lost);
-	prom_family(b, "podsight_malformed_records_total", PROM_COUNTER, "Records that failed validation");
-	prom_sample_u64(b, "podsight_malformed_records_total", NULL, 0, st->malformed);
-	attribution_health(b, p);
-	prom_family(b, "podsight_bpf_program_attached", PROM_GAUGE, "1 when the BPF program is attached");
-	for (i = 0; i < h->nprogs; i++) {
-		l[0] = (struct prom_label){ "program", h->progs[i].name };
-		prom_sample_u64(b, "podsight_bpf_program_attached", l, 1, h->progs[i].attached);
-	}
-	prom_family(b, "podsight_process_cpu_seconds_total", PROM_COUNTER, "The agent's own CPU time");
-	prom_sample(b, "podsight_process_cpu_seconds_total", NULL, 0, h->self_cpu_seconds);
-	prom_family(b, "podsight_process_resident_memory_bytes", PROM_GAUGE, "The agent's own resident memory");
-	prom_sample_u64(b, "podsight_process_resident_memory_bytes", NULL, 0, h->self_rss_bytes);
-	prom_family(b, "podsight_http_requests_total", PROM_COUNTER, "HTTP requests served");
-	prom_sample_u64(b, "podsight_http_requests_total", NULL, 0, h->http_requests);
-	prom_family(b, "podsight_containers", PROM_GAUGE,
-		    "Containers known: running, or finished and still reported");
-	l[0] = (struct prom_label){ "state", "running" };
-	prom_sample_u64(b, "podsight_containers", l, 1, rs->live);
-	l[0].value = "finished";
-	prom_sample_u64(b, "podsight_containers", l, 1, rs->finished);
-	prom_family(b, "podsight_series_max", PROM_GAUGE,
-		    "The most per-container series a scrape holds (--max-series)");
-	prom_sample_u64(b, "podsight_series_max", NULL, 0, max_series);
-	prom_family(b, "podsight_series_dropped", PROM_GAUGE,
-		    "Per-container series left out of this scrape: over --max-series or the size cap (finished containers first)");
-	prom_sample_u64(b, "podsight_series_dropped", NULL, 0, dropped);
-	prom_family(b, "podsight_build_info", PROM_GAUGE, "podsight's version; value 1");
-	l[0] = (struct prom_label){ "version", PODSIGHT_VERSION };
-	prom_sample_u64(b, "podsight_build_info", l, 1, 1);
+	*v = EXACT(pipeline__container_stats(s->p)->claims_refused);
+	return true;
 }
 
-enum fam_kind { FAM_VALUE, FAM_FAULTS, FAM_IO_LATENCY, FAM_EXITS, FAM_INFO };
+static bool a_untracked(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	*v = EXACT(pipeline__stats(s->p)->cgroups_untracked);
+	return true;
+}
 
-struct fam {
-	enum fam_kind kind;
-	const char *name;
-	enum prom_type t;
-	const char *help;
-	value_fn fn;
-};
+static const char *prog_name(const struct scrape *s, size_t k)
+{
+	return k < s->h->nprogs ? s->h->progs[k].name : NULL;
+}
 
-/* Every per-container family, in the order of the exposition. */
+static bool a_attached(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	*v = EXACT(s->h->progs[k].attached);
+	return true;
+}
+
+static bool a_cpu(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	*v = REAL(s->h->self_cpu_seconds);
+	return true;
+}
+
+static bool a_rss(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	*v = EXACT(s->h->self_rss_bytes);
+	return true;
+}
+
+static bool a_http(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	*v = EXACT(s->h->http_requests);
+	return true;
+}
+
+static const char *const ctr_states[] = { "running", "finished", NULL };
+
+static bool a_containers(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	*v = EXACT(k ? s->rs->finished : s->rs->live);
+	return true;
+}
+
+static bool a_series_max(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	*v = EXACT(s->max_series);
+	return true;
+}
+
+static bool a_dropped(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	*v = EXACT(s->dropped);
+	return true;
+}
+
+static const char *const versions[] = { PODSIGHT_VERSION, NULL };
+
+static bool a_one(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	*v = EXACT(1);
+	return true;
+}
+
+#define CTR(n, t, h, fn) { .d = { n, t, h, NULL, false }, .value = fn }
+#define CTR_BY(n, t, h, lbl, vals, fn) { .d = { n, t, h, lbl, false }, .values = vals, .value = fn }
+#define CTR_W(n, t, h, fn) { .d = { n, t, h, NULL, false }, .write = fn }
+#define AGENT(n, t, h, fn) { .d = { n, t, h, NULL, true }, .value = fn }
+#define AGENT_BY(n, t, h, lbl, vals, lfn, fn) { .d = { n, t, h, lbl, true }, .values = vals, .label_value = lfn, .value = fn }
+
+/* Every family, in the order of the exposition: per container, then the
+ * agent's own. docs/metrics.md documents each (test_metrics checks). */
 static const struct fam fams[] = {
-	{ FAM_VALUE, "container_cpu_usage_seconds_total", PROM_COUNTER,
-	  "CPU time of the container: cgroupfs while it runs, the sum over its processes once it ended", v_cpu },
-	{ FAM_VALUE, "container_cpu_user_seconds_total", PROM_COUNTER, "User CPU time of the container", v_user },
-	{ FAM_VALUE, "container_cpu_system_seconds_total", PROM_COUNTER, "System CPU time of the container", v_sys },
-	{ FAM_VALUE, "container_cpu_cfs_periods_total", PROM_COUNTER, "CFS enforcement periods (running containers)", v_periods },
-	{ FAM_VALUE, "container_cpu_cfs_throttled_periods_total", PROM_COUNTER, "Throttled CFS periods", v_throttled },
-	{ FAM_VALUE, "container_cpu_cfs_throttled_seconds_total", PROM_COUNTER, "Time throttled", v_throttled_s },
-	{ FAM_VALUE, "podsight_container_runq_delay_seconds_total", PROM_COUNTER,
-	  "Time the container's processes waited for a CPU while runnable", v_runq },
-	{ FAM_VALUE, "container_memory_usage_bytes", PROM_GAUGE, "Memory usage of a running container, page cache included", v_mem },
-	{ FAM_VALUE, "container_memory_working_set_bytes", PROM_GAUGE,
-	  "Memory usage less inactive file pages (what the kubelet evicts on)", v_ws },
-	{ FAM_VALUE, "podsight_container_process_max_rss_bytes", PROM_GAUGE,
-	  "The largest peak resident set of the container's ended processes", v_rss },
-	{ .kind = FAM_FAULTS },
-	{ FAM_VALUE, "container_oom_events_total", PROM_COUNTER, "Processes of the container killed by the OOM killer", v_oom },
-	{ FAM_VALUE, "podsight_container_read_bytes_total", PROM_COUNTER,
-	  "Bytes the container's processes made the storage layer read", v_read },
-	{ FAM_VALUE, "podsight_container_write_bytes_total", PROM_COUNTER,
-	  "Bytes the container's processes made the storage layer write (dirtied pages included)", v_write },
-	{ FAM_VALUE, "container_fs_reads_bytes_total", PROM_COUNTER,
-	  "Bytes of the container's read requests that block devices completed", v_io_rb },
-	{ FAM_VALUE, "container_fs_writes_bytes_total", PROM_COUNTER,
-	  "Bytes of the container's write requests that block devices completed", v_io_wb },
-	{ FAM_VALUE, "container_fs_reads_total", PROM_COUNTER,
-	  "Read requests of the container that block devices completed", v_io_ro },
-	{ FAM_VALUE, "container_fs_writes_total", PROM_COUNTER,
-	  "Write requests of the container that block devices completed", v_io_wo },
-	{ .kind = FAM_IO_LATENCY },
-	{ FAM_VALUE, "podsight_container_execs_total", PROM_COUNTER, "Execs in the container", v_execs },
-	{ FAM_VALUE, "podsight_container_forks_total", PROM_COUNTER, "New processes in the container", v_forks },
-	{ .kind = FAM_EXITS },
-	{ FAM_VALUE, "podsight_container_processes", PROM_GAUGE, "Processes in a running container", v_procs },
-	{ FAM_VALUE, "podsight_container_running", PROM_GAUGE,
-	  "1 while the container runs, 0 once it ended (its final figures stay for the retention time)", v_running },
-	{ .kind = FAM_INFO },
+	CTR("container_cpu_usage_seconds_total", PROM_COUNTER,
+	    "CPU time of the container: cgroupfs while it runs, the sum over its processes once it ended", v_cpu),
+	CTR("container_cpu_user_seconds_total", PROM_COUNTER, "User CPU time of the container", v_user),
+	CTR("container_cpu_system_seconds_total", PROM_COUNTER, "System CPU time of the container", v_sys),
+	CTR("container_cpu_cfs_periods_total", PROM_COUNTER, "CFS enforcement periods (running containers)", v_periods),
+	CTR("container_cpu_cfs_throttled_periods_total", PROM_COUNTER, "Throttled CFS periods", v_throttled),
+	CTR("container_cpu_cfs_throttled_seconds_total", PROM_COUNTER, "Time throttled", v_throttled_s),
+	CTR("podsight_container_runq_delay_seconds_total", PROM_COUNTER,
+	    "Time the container's processes waited for a CPU while runnable", v_runq),
+	CTR("container_memory_usage_bytes", PROM_GAUGE, "Memory usage of a running container, page cache included", v_mem),
+	CTR("container_memory_working_set_bytes", PROM_GAUGE,
+	    "Memory usage less inactive file pages (what the kubelet evicts on)", v_ws),
+	CTR("podsight_container_process_max_rss_bytes", PROM_GAUGE,
+	    "The largest peak resident set of the container's ended processes", v_rss),
+	CTR_BY("podsight_container_page_faults_total", PROM_COUNTER,
+	       "Page faults of the container's processes, by kind (minor, major)", "kind", fault_kinds, v_faults),
+	CTR("container_oom_events_total", PROM_COUNTER, "Processes of the container killed by the OOM killer", v_oom),
+	CTR("podsight_container_read_bytes_total", PROM_COUNTER,
+	    "Bytes the container's processes made the storage layer read", v_read),
+	CTR("podsight_container_write_bytes_total", PROM_COUNTER,
+	    "Bytes the container's processes made the storage layer write (dirtied pages included)", v_write),
+	CTR("container_fs_reads_bytes_total", PROM_COUNTER,
+	    "Bytes of the container's read requests that block devices completed", v_io_rb),
+	CTR("container_fs_writes_bytes_total", PROM_COUNTER,
+	    "Bytes of the container's write requests that block devices completed", v_io_wb),
+	CTR("container_fs_reads_total", PROM_COUNTER, "Read requests of the container that block devices completed",
+	    v_io_ro),
+	CTR("container_fs_writes_total", PROM_COUNTER, "Write requests of the container that block devices completed",
+	    v_io_wo),
+	CTR_W("podsight_container_disk_io_latency_seconds", PROM_HISTOGRAM,
+	      "Block I/O requests of the container, by time from their start (queueing included) to completion",
+	      w_io_latency),
+	CTR("podsight_container_execs_total", PROM_COUNTER, "Execs in the container", v_execs),
+	CTR("podsight_container_forks_total", PROM_COUNTER, "New processes in the container", v_forks),
+	CTR_BY("podsight_container_exits_total", PROM_COUNTER,
+	       "Processes of the container that ended, by result: ok (exit 0), error (non-zero exit), signal (killed)",
+	       "result", exit_results, v_exits),
+	CTR("podsight_container_processes", PROM_GAUGE, "Processes in a running container", v_procs),
+	CTR("podsight_container_running", PROM_GAUGE,
+	    "1 while the container runs, 0 once it ended (its final figures stay for the retention time)", v_running),
+	CTR_W("podsight_container_info", PROM_GAUGE,
+	      "One series per container: its full id, image, runtime, pod uid and cgroup id as labels; value 1", w_info),
+
+	AGENT("podsight_events_total", PROM_COUNTER, "Events the agent wrote", a_events),
+	AGENT("podsight_records_total", PROM_COUNTER, "Records the kernel side delivered", a_records),
+	AGENT_BY("podsight_events_lost_total", PROM_COUNTER,
+		 "Records the kernel side could not deliver, by reason; reads that failed inside a delivered record; events the output could not write (output_error)",
+		 "reason", NULL, lost_reason, a_lost),
+	AGENT("podsight_malformed_records_total", PROM_COUNTER, "Records that failed validation", a_malformed),
+	AGENT_BY("podsight_container_metadata_rejected_total", PROM_COUNTER,
+		 "Containers whose runtime metadata was not believed, by reason: k8s_identity (Kubernetes names "
+		 "not written by the kubelet or runtime, or another pod than the cgroup path's), cgroup_mismatch "
+		 "(the runtime's state puts the container's cgroup elsewhere)",
+		 "reason", reject_reasons, NULL, a_rejected),
+	AGENT("podsight_container_claims_refused_total", PROM_COUNTER,
+	      "Cgroups named like a container inside another container's cgroup, which the runtime's state "
+	      "did not confirm: counted as the outer container's", a_refused),
+	AGENT("podsight_cgroups_untracked_total", PROM_COUNTER,
+	      "Cgroups made while the cgroup registry was full: their events are attributed by a lookup of "
+	      "their path at each event", a_untracked),
+	AGENT_BY("podsight_bpf_program_attached", PROM_GAUGE, "1 when the BPF program is attached", "program", NULL,
+		 prog_name, a_attached),
+	AGENT("podsight_process_cpu_seconds_total", PROM_COUNTER, "The agent's own CPU time", a_cpu),
+	AGENT("podsight_process_resident_memory_bytes", PROM_GAUGE, "The agent's own resident memory", a_rss),
+	AGENT("podsight_http_requests_total", PROM_COUNTER, "HTTP requests served", a_http),
+	AGENT_BY("podsight_containers", PROM_GAUGE, "Containers known: running, or finished and still reported",
+		 "state", ctr_states, NULL, a_containers),
+	AGENT("podsight_series_max", PROM_GAUGE, "The most per-container series a scrape holds (--max-series)",
+	      a_series_max),
+	AGENT("podsight_series_dropped", PROM_GAUGE,
+	      "Per-container series left out of this scrape: over --max-series or the size cap (finished containers first)",
+	      a_dropped),
+	AGENT_BY("podsight_build_info", PROM_GAUGE, "podsight's version; value 1", "version", versions, NULL, a_one),
 };
 
-/* The series a row gives, as the families above write them. */
-static size_t row_series(const struct row *r)
-{
-	size_t i, n = 0;
-	double v;
+#define NFAMS (sizeof(fams) / sizeof(fams[0]))
 
-	for (i = 0; i < sizeof(fams) / sizeof(fams[0]); i++) {
-		switch (fams[i].kind) {
-		case FAM_VALUE:
-			n += fams[i].fn(r, &v);
-			break;
-		case FAM_FAULTS:
-			n += 2;
-			break;
-		case FAM_IO_LATENCY:
-			n += has_io_hist(r) ? PS_IO_NB + 3 : 0;	/* buckets, +Inf, _sum, _count */
-			break;
-		case FAM_EXITS:
-			n += 3;
-			break;
-		case FAM_INFO:
-			n += 1;
-			break;
+const struct metrics_family *metrics__family(size_t i)
+{
+	return i < NFAMS ? &fams[i].d : NULL;
+}
+
+/* The value of the family's own label for sample k; "" for the one sample
+ * of a family without a label; NULL past the last. */
+static const char *label_at(const struct fam *f, const struct scrape *s, size_t k)
+{
+	if (!f->d.label)
+		return k ? NULL : "";
+	return f->values ? f->values[k] : f->label_value(s, k);
+}
+
+/* The series a row gives, as write_family() writes them. */
+static size_t row_series(const struct scrape *s, const struct row *r)
+{
+	const struct fam *f;
+	struct val v;
+	size_t n = 0, k;
+
+	for (f = fams; f < fams + NFAMS; f++) {
+		if (f->d.agent)
+			continue;
+		if (f->write) {
+			n += f->write(NULL, f, r);
+			continue;
 		}
+		for (k = 0; label_at(f, s, k); k++)
+			n += f->value(s, r, k, &v);
 	}
 	return n;
+}
+
+static void write_family(struct prom_buf *b, const struct fam *f, const struct scrape *s)
+{
+	struct prom_label l[6];
+	size_t i, k, n, rows = f->d.agent ? 1 : s->rs->n;
+	const char *lv;
+	struct val v;
+
+	prom_family(b, f->d.name, f->d.type, f->d.help);
+	for (i = 0; i < rows; i++) {
+		const struct row *r = f->d.agent ? NULL : &s->rs->v[i];
+
+		if (f->write) {
+			f->write(b, f, r);
+			continue;
+		}
+		for (k = 0; (lv = label_at(f, s, k)); k++) {
+			if (!f->value(s, r, k, &v))
+				continue;
+			n = r ? base_labels(r, l) : 0;
+			if (f->d.label)
+				l[n++] = (struct prom_label){ f->d.label, lv };
+			if (v.exact)
+				prom_sample_u64(b, f->d.name, l, n, v.u);
+			else
+				prom_sample(b, f->d.name, l, n, v.d);
+		}
+	}
 }
 
 static int cmp_str(const char *a, const char *b)
@@ -618,29 +711,10 @@ static void fold(struct rows *rs)
 	rs->n = i + 1;
 }
 
-static void render_rows(struct prom_buf *b, struct rows *rs)
+static void render(struct prom_buf *b, const struct scrape *s)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(fams) / sizeof(fams[0]); i++) {
-		switch (fams[i].kind) {
-		case FAM_VALUE:
-			family(b, rs, fams[i].name, fams[i].t, fams[i].help, fams[i].fn);
-			break;
-		case FAM_FAULTS:
-			faults_family(b, rs);
-			break;
-		case FAM_IO_LATENCY:
-			io_latency_family(b, rs);
-			break;
-		case FAM_EXITS:
-			exits_family(b, rs);
-			break;
-		case FAM_INFO:
-			info_family(b, rs);
-			break;
-		}
-	}
+	for (size_t i = 0; i < NFAMS; i++)
+		write_family(b, &fams[i], s);
 }
 
 int metrics__render(struct pipeline *p, const struct cgfs *fs, const struct metrics_health *h,
@@ -649,6 +723,7 @@ int metrics__render(struct pipeline *p, const struct cgfs *fs, const struct metr
 	struct rows rs = { 0 };
 	struct prom_buf *b = prom_buf_new();
 	size_t max = h->max_series ? h->max_series : METRICS_MAX_SERIES, i, n, sum = 0, total = 0, keep;
+	struct scrape s = { .p = p, .h = h, .rs = &rs, .max_series = max };
 	int err;
 
 	if (!b)
@@ -667,7 +742,7 @@ int metrics__render(struct pipeline *p, const struct cgfs *fs, const struct metr
 	if (rs.n > 1)	/* rs.v is NULL with no containers */
 		qsort(rs.v, rs.n, sizeof(*rs.v), cmp_value);
 	for (i = 0, keep = 0; i < rs.n; i++) {
-		rs.v[i].series = row_series(&rs.v[i]);
+		rs.v[i].series = row_series(&s, &rs.v[i]);
 		total += rs.v[i].series;
 		if (keep == i && sum + rs.v[i].series <= max) {
 			sum += rs.v[i].series;
@@ -681,8 +756,8 @@ int metrics__render(struct pipeline *p, const struct cgfs *fs, const struct metr
 		rs.n = keep;
 		for (i = 0, sum = 0; i < keep; i++)
 			sum += rs.v[i].series;
-		render_rows(b, &rs);
-		health(b, p, h, &rs, max, total - sum);
+		s.dropped = total - sum;
+		render(b, &s);
 		err = prom_buf_error(b);
 		if (err != -E2BIG || keep == 0)
 			break;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include "cgroupfs.h"
 #include "process.h"
+#include "prom.h"
 
 struct pipeline;
 
@@ -30,6 +31,19 @@ struct metrics_health {
  * the finished containers that ended longest ago are left out first, then
  * running ones, whole, and podsight_series_dropped says how many series. */
 #define METRICS_MAX_SERIES 50000
+
+/* A family of the exposition, as docs/metrics.md documents it. */
+struct metrics_family {
+	const char *name;
+	enum prom_type type;
+	const char *help;
+	const char *label;	/* a label of its own (beside the container's), or NULL */
+	bool agent;		/* the agent's own series, else one or more per container */
+};
+
+/* The i-th family metrics__render() writes, in the exposition's order;
+ * NULL past the last. Every family it writes is one of them. */
+const struct metrics_family *metrics__family(size_t i);
 
 /* Renders the whole exposition into a malloc'd *body. Rows with the same
  * labels are folded into one series. The agent's own series are always
