@@ -34,6 +34,9 @@ int cgfs__detect(struct cgfs *m)
 	if (cm.m[CGMNT_CPU].found)
 		snprintf(m->cpu, sizeof(m->cpu), "%s", cm.m[CGMNT_CPU].path);
 	m->v2 = !m->memory[0];
+	/* without PSI in the kernel (or psi=0) no cgroup has pressure files:
+	 * three failed opens per container and scrape saved */
+	m->psi = m->unified[0] && access("/proc/pressure/cpu", F_OK) == 0;
 	return m->v2 && !m->unified[0] ? -ENOENT : 0;
 }
 
@@ -161,6 +164,52 @@ static int read_usage_all(int dir, struct cg_live *l)
 	return any ? 0 : -ENODATA;
 }
 
+int cgfs__parse_pressure(const char *text, bool *have_some, uint64_t *some_us, bool *have_full,
+			 uint64_t *full_us)
+{
+	const char *p, *t, *nl;
+
+	*have_some = *have_full = false;
+	for (p = text; p && *p; p = nl ? nl + 1 : NULL) {
+		bool some = !strncmp(p, "some ", 5), full = !strncmp(p, "full ", 5);
+		char *end;
+		uint64_t v;
+
+		nl = strchr(p, '\n');
+		if (!some && !full)
+			continue;
+		/* "total=" is the last field today; looked for by name, in
+		 * case another is added after it */
+		t = strstr(p, " total=");
+		if (!t || (nl && t > nl))
+			continue;
+		v = strtoull(t + 7, &end, 10);
+		if (end == t + 7)
+			continue;
+		if (some) {
+			*have_some = true;
+			*some_us = v;
+		} else {
+			*have_full = true;
+			*full_us = v;
+		}
+	}
+	return *have_some || *have_full ? 0 : -EINVAL;
+}
+
+static const char *const psi_files[CG_PSI_N] = { "cpu.pressure", "memory.pressure", "io.pressure" };
+
+static void read_pressure(int dir, struct cg_live *l)
+{
+	char buf[512];
+	int r;
+
+	for (r = 0; r < CG_PSI_N; r++)
+		if (read_cg(dir, psi_files[r], buf, sizeof(buf)) > 0)
+			cgfs__parse_pressure(buf, &l->have_some[r], &l->some_us[r], &l->have_full[r],
+					     &l->full_us[r]);
+}
+
 static const char *const v2_cpu_keys[] = { "usage_usec", "user_usec", "system_usec",
 					    "nr_periods", "nr_throttled", "throttled_usec" };
 static const char *const v2_mem_keys[] = { "inactive_file" };
@@ -249,7 +298,12 @@ void cgfs__read_live(const struct cgfs *fs, const char *path, struct cg_cache *c
 		read_v2(d, l, &inactive);
 	} else {
 		read_v1(fs, path, cache, dirs, tmp, l, &inactive);
+		/* a hybrid host: the runtime makes the container's cgroup in
+		 * the unified hierarchy too (runc does), at the same path */
+		d = fs->psi ? cg_dir(fs->unified, path, dirs, CG_DIR_UNIFIED, &tmp[CG_DIR_UNIFIED]) : -1;
 	}
+	if (fs->psi)
+		read_pressure(d, l);
 	for (i = 0; i < CG_NDIRS; i++)
 		if (tmp[i] >= 0)
 			close(tmp[i]);

@@ -5,9 +5,19 @@
  *
  * On a v2 host every figure comes from the container's directory in the
  * unified hierarchy: cpu.stat (usage, user, system, CFS throttling),
- * memory.current, memory.stat (inactive_file) and cgroup.procs. On a v1 or hybrid host (v1 controllers, cgroup2 at
+ * memory.current, memory.stat (inactive_file), cgroup.procs and the
+ * pressure files. On a v1 or hybrid host (v1 controllers, cgroup2 at
  * .../unified carrying no controller) they come from the v1 controllers'
- * files.
+ * files, and pressure from the unified hierarchy, where the kernel keeps
+ * it for every cgroup whatever the controllers.
+ *
+ * Pressure (PSI, Documentation/accounting/psi.rst): cpu.pressure,
+ * memory.pressure and io.pressure hold a "some" line (time in which at
+ * least one task of the cgroup was stalled on the resource) and, for
+ * memory and io (and cpu from 5.13), a "full" line (time in which every
+ * non-idle task was), each with its running total in microseconds
+ * ("total="). The files exist with CONFIG_PSI and psi not disabled
+ * (psi=0, or CONFIG_PSI_DEFAULT_DISABLED without psi=1).
  */
 #ifndef PODSIGHT_CGROUPFS_H
 #define PODSIGHT_CGROUPFS_H
@@ -19,13 +29,16 @@
 /* Where the cgroup controllers are mounted (v1), or the v2 mount. */
 struct cgfs {
 	bool v2;
-	char unified[256];	/* v2 */
+	bool psi;		/* the kernel keeps pressure: look for the files */
+	char unified[256];	/* v2, or the hybrid host's cgroup2 mount */
 	char memory[256], cpuacct[256], cpu[256];	/* v1 */
 };
 
-/* From /proc/self/mountinfo: 0, or -ENOENT when neither the v1 memory
- * controller nor cgroup2 is mounted. */
+/* From /proc/self/mountinfo (and /proc/pressure for psi): 0, or -ENOENT
+ * when neither the v1 memory controller nor cgroup2 is mounted. */
 int cgfs__detect(struct cgfs *m);
+
+enum cg_psi_res { CG_PSI_CPU, CG_PSI_MEMORY, CG_PSI_IO, CG_PSI_N };
 
 /* A running container's figures, read from cgroupfs. */
 struct cg_live {
@@ -34,6 +47,9 @@ struct cg_live {
 	uint64_t mem_usage, mem_ws;
 	uint64_t periods, throttled, throttled_ns;
 	uint64_t procs;
+	/* pressure totals per resource, in µs; have_*: the line was there */
+	bool have_some[CG_PSI_N], have_full[CG_PSI_N];
+	uint64_t some_us[CG_PSI_N], full_us[CG_PSI_N];
 };
 
 struct cg_cache;
@@ -61,5 +77,10 @@ typedef bool (*cgfs_item_fn)(void *ctx, size_t i, const char **path, struct cg_c
 #define CGFS_THREADS 4
 #define CGFS_PER_THREAD 128
 void cgfs__read_many(const struct cgfs *fs, size_t n, cgfs_item_fn item, void *ctx);
+
+/* The "some" and "full" totals (µs) of a pressure file's text: 0, or
+ * -EINVAL when it has neither line. Pure. */
+int cgfs__parse_pressure(const char *text, bool *have_some, uint64_t *some_us, bool *have_full,
+			 uint64_t *full_us);
 
 #endif

@@ -282,6 +282,45 @@ static bool v_running(const struct scrape *s, const struct row *r, size_t k, str
 	return true;
 }
 
+/* Pressure: "some" is time in which at least one of the container's tasks
+ * was stalled on the resource (cAdvisor's "waiting"), "full" time in which
+ * all of its non-idle tasks were at once ("stalled"). */
+static bool psi(const struct row *r, enum cg_psi_res res, bool full, struct val *v)
+{
+	*v = REAL((full ? r->l.full_us[res] : r->l.some_us[res]) / 1e6);
+	return r->live && (full ? r->l.have_full[res] : r->l.have_some[res]);
+}
+
+static bool v_cpu_waiting(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	return psi(r, CG_PSI_CPU, false, v);
+}
+
+static bool v_cpu_stalled(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	return psi(r, CG_PSI_CPU, true, v);
+}
+
+static bool v_mem_waiting(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	return psi(r, CG_PSI_MEMORY, false, v);
+}
+
+static bool v_mem_stalled(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	return psi(r, CG_PSI_MEMORY, true, v);
+}
+
+static bool v_io_waiting(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	return psi(r, CG_PSI_IO, false, v);
+}
+
+static bool v_io_stalled(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	return psi(r, CG_PSI_IO, true, v);
+}
+
 static const char *const fault_kinds[] = { "minor", "major", NULL };
 
 static bool v_faults(const struct scrape *s, const struct row *r, size_t k, struct val *v)
@@ -481,9 +520,20 @@ static const struct fam fams[] = {
 	CTR("container_cpu_cfs_throttled_seconds_total", PROM_COUNTER, "Time throttled", v_throttled_s),
 	CTR("podsight_container_runq_delay_seconds_total", PROM_COUNTER,
 	    "Time the container's processes waited for a CPU while runnable", v_runq),
+	CTR("container_pressure_cpu_waiting_seconds_total", PROM_COUNTER,
+	    "Time in which some of the running container's tasks waited for a CPU (cpu.pressure some)", v_cpu_waiting),
+	CTR("container_pressure_cpu_stalled_seconds_total", PROM_COUNTER,
+	    "Time in which all of the running container's non-idle tasks waited for a CPU (cpu.pressure full)",
+	    v_cpu_stalled),
 	CTR("container_memory_usage_bytes", PROM_GAUGE, "Memory usage of a running container, page cache included", v_mem),
 	CTR("container_memory_working_set_bytes", PROM_GAUGE,
 	    "Memory usage less inactive file pages (what the kubelet evicts on)", v_ws),
+	CTR("container_pressure_memory_waiting_seconds_total", PROM_COUNTER,
+	    "Time in which some of the running container's tasks were stalled on memory (memory.pressure some)",
+	    v_mem_waiting),
+	CTR("container_pressure_memory_stalled_seconds_total", PROM_COUNTER,
+	    "Time in which all of the running container's non-idle tasks were stalled on memory (memory.pressure full)",
+	    v_mem_stalled),
 	CTR("podsight_container_process_max_rss_bytes", PROM_GAUGE,
 	    "The largest peak resident set of the container's ended processes", v_rss),
 	CTR_BY("podsight_container_page_faults_total", PROM_COUNTER,
@@ -504,6 +554,11 @@ static const struct fam fams[] = {
 	CTR_W("podsight_container_disk_io_latency_seconds", PROM_HISTOGRAM,
 	      "Block I/O requests of the container, by time from their start (queueing included) to completion",
 	      w_io_latency),
+	CTR("container_pressure_io_waiting_seconds_total", PROM_COUNTER,
+	    "Time in which some of the running container's tasks waited for I/O (io.pressure some)", v_io_waiting),
+	CTR("container_pressure_io_stalled_seconds_total", PROM_COUNTER,
+	    "Time in which all of the running container's non-idle tasks waited for I/O (io.pressure full)",
+	    v_io_stalled),
 	CTR("podsight_container_execs_total", PROM_COUNTER, "Execs in the container", v_execs),
 	CTR("podsight_container_forks_total", PROM_COUNTER, "New processes in the container", v_forks),
 	CTR_BY("podsight_container_exits_total", PROM_COUNTER,
