@@ -584,6 +584,163 @@ static void test_parse_pressure(void **state)
 	assert_int_equal(cgfs__parse_pressure("other avg10=0.00 total=5\n", &hs, &s, &hf, &f), -EINVAL);
 }
 
+/* docs/metrics.md's rows in "Per container" and "The agent itself". */
+struct doc_row {
+	char name[96], label[32], type[16];
+	bool agent;
+	int seen;
+};
+
+static const char *type_name(enum prom_type t)
+{
+	static const char *const names[] = { "counter", "gauge", "histogram", "untyped" };
+
+	return names[t];
+}
+
+/* The next cell of a table row at *p: its text with "\|" kept as it is
+ * (the cell ends at the first "|" not escaped). NULL at the row's end. */
+static char *next_cell(char **p)
+{
+	char *c = *p, *q;
+
+	for (q = c; *q && *q != '\n'; q++) {
+		if (*q == '\\' && q[1])
+			q++;
+		else if (*q == '|')
+			break;
+	}
+	if (*q != '|')
+		return NULL;
+	*q = 0;
+	*p = q + 1;
+	return c;
+}
+
+static size_t read_doc_rows(struct doc_row *rows, size_t max)
+{
+	char path[512], *text, *line, *next, *cell, *tick, *end;
+	const char *at = strstr(__FILE__, "tests/unit/");
+	int section = -1;	/* 0: per container, 1: the agent's, -1: another */
+	size_t n = 0, len;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%.*sdocs/metrics.md", at ? (int)(at - __FILE__) : 0, __FILE__);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	text = calloc(1, 1 << 20);
+	assert_non_null(text);
+	len = fread(text, 1, (1 << 20) - 1, f);
+	fclose(f);
+	assert_true(len > 0);
+	for (line = text; line && *line; line = next) {
+		char *p, *names, *type;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		if (!strncmp(line, "## ", 3)) {
+			section = !strcmp(line, "## Per container") ? 0 : !strcmp(line, "## The agent itself") ? 1 : -1;
+			continue;
+		}
+		if (section < 0 || strncmp(line, "| `", 3))
+			continue;
+		p = line + 1;
+		names = next_cell(&p);
+		type = next_cell(&p);
+		assert_non_null(names);
+		assert_non_null(type);
+		while (*type == ' ')
+			type++;
+		type[strcspn(type, " ")] = 0;
+		/* one or more `name` or `name{label...}`, comma-separated */
+		for (cell = names; (tick = strchr(cell, '`')); cell = end + 1) {
+			struct doc_row *r = &rows[n];
+			size_t k;
+
+			end = strchr(tick + 1, '`');
+			assert_non_null(end);
+			*end = 0;
+			assert_true(n < max);
+			memset(r, 0, sizeof(*r));
+			k = strspn(tick + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:");
+			snprintf(r->name, sizeof(r->name), "%.*s", (int)k, tick + 1);
+			if (tick[1 + k] == '{')
+				snprintf(r->label, sizeof(r->label), "%.*s", (int)strcspn(tick + 2 + k, "=}"),
+					 tick + 2 + k);
+			else if (tick[1 + k])
+				fail_msg("docs/metrics.md: cannot read '%s'", tick + 1);
+			snprintf(r->type, sizeof(r->type), "%s", type);
+			r->agent = section == 1;
+			n++;
+		}
+	}
+	free(text);
+	return n;
+}
+
+/* Every family the agent can write is documented once in docs/metrics.md,
+ * with its type, its own label and in the right table; every series the
+ * document lists is one the agent writes; and a render writes exactly the
+ * families of the table. */
+static void test_docs_match_families(void **state)
+{
+	struct doc_row rows[128];
+	const struct metrics_family *f;
+	size_t n = read_doc_rows(rows, 128), i, j, nf;
+	struct runtime_paths rp;
+	struct metrics_health h = { .nprogs = 1, .progs = { { "ps_exec", true } } };
+	struct cgfs fs = { .v2 = true };
+	struct pipeline *p;
+	char task[128], *body = NULL, *line, *sp;
+	size_t len;
+
+	(void)state;
+	assert_true(n > 30);
+	for (i = 0; (f = metrics__family(i)); i++) {
+		struct doc_row *r = NULL;
+
+		for (j = 0; j < n; j++)
+			if (!strcmp(rows[j].name, f->name))
+				r = &rows[j];
+		if (!r)
+			fail_msg("%s: not in docs/metrics.md", f->name);
+		r->seen++;
+		if (strcmp(r->type, type_name(f->type)))
+			fail_msg("%s: a %s, docs/metrics.md says %s", f->name, type_name(f->type), r->type);
+		if (r->agent != f->agent)
+			fail_msg("%s: in docs/metrics.md's wrong table", f->name);
+		if (strcmp(r->label, f->label ? f->label : ""))
+			fail_msg("%s: label '%s', docs/metrics.md says '%s'", f->name, f->label ? f->label : "",
+				 r->label);
+	}
+	nf = i;
+	for (j = 0; j < n; j++)
+		if (rows[j].seen != 1)
+			fail_msg("%s: in docs/metrics.md %s", rows[j].name,
+				 rows[j].seen ? "more than once" : "but never written by the agent");
+
+	/* the families a render writes are the table's, in its order */
+	p = bare_pipeline(&rp, task, sizeof(task));
+	assert_non_null(p);
+	mkdir_rec(p, PS_EV_CGROUP_MKDIR, 1001, "/default/c1");
+	assert_int_equal(metrics__render(p, &fs, &h, &body, &len), 0);
+	for (i = 0, line = body; (line = strstr(line, "# TYPE ")); i++) {
+		line += 7;
+		sp = strchr(line, ' ');
+		assert_non_null(sp);
+		f = metrics__family(i);
+		assert_non_null(f);
+		assert_int_equal(sp - line, strlen(f->name));
+		assert_memory_equal(line, f->name, strlen(f->name));
+		assert_memory_equal(sp + 1, type_name(f->type), strlen(type_name(f->type)));
+	}
+	assert_int_equal(i, nf);
+	free(body);
+	pipeline__free(p);
+	rm_root();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -593,6 +750,7 @@ int main(void)
 		cmocka_unit_test(test_render_v2),
 		cmocka_unit_test(test_render_hybrid),
 		cmocka_unit_test(test_parse_pressure),
+		cmocka_unit_test(test_docs_match_families),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
