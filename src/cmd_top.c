@@ -58,14 +58,14 @@ static void add_row(void *ctx, struct container *c, const struct fmt_container *
 {
 	struct top *t = ctx;
 	struct top_row *r = NULL;
-	struct live l;
+	struct cg_live l;
 	char raw[sizeof(r->name)];
 	uint64_t key;
 	size_t i;
 
 	if (!live || t->err)
 		return;
-	metrics__read_live(&t->fs, c->cgroup_path, &c->cg, &l);
+	cgfs__read_live(&t->fs, c->cgroup_path, &c->cg, &l);
 	key = t->pods && fc->kube ? fnv(fc->k8s_namespace, fc->k8s_pod) : c->cgroup_id;
 	for (i = 0; i < t->n; i++)
 		if (t->rows[i].key == key)

@@ -7,238 +7,15 @@
  * time).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include "cgroupfs.h"
 #include "containers.h"
 #include "event_fmt.h"
 #include "metrics.h"
-#include "mountinfo.h"
 #include "pipeline.h"
 #include "prom.h"
-#include "timeconv.h"
-
-int cgfs__detect(struct cgfs *m)
-{
-	struct cgmounts cm;
-	int err;
-
-	memset(m, 0, sizeof(*m));
-	err = mountinfo_cgroups_read(&cm);
-	if (err)
-		return err;
-	if (cm.m[CGMNT_V2].found)
-		snprintf(m->unified, sizeof(m->unified), "%s", cm.m[CGMNT_V2].path);
-	if (cm.m[CGMNT_MEMORY].found)
-		snprintf(m->memory, sizeof(m->memory), "%s", cm.m[CGMNT_MEMORY].path);
-	if (cm.m[CGMNT_CPUACCT].found)
-		snprintf(m->cpuacct, sizeof(m->cpuacct), "%s", cm.m[CGMNT_CPUACCT].path);
-	if (cm.m[CGMNT_CPU].found)
-		snprintf(m->cpu, sizeof(m->cpu), "%s", cm.m[CGMNT_CPU].path);
-	m->v2 = !m->memory[0];
-	return m->v2 && !m->unified[0] ? -ENOENT : 0;
-}
-
-/* The cgroup's directory in one hierarchy: from the container's cache
- * (dirs, opened on first use and kept), else opened for this read only
- * (*tmp, closed by the caller). -1 when the hierarchy is not mounted or
- * the cgroup is gone. */
-static int cg_dir(const char *mnt, const char *path, int *dirs, int slot, int *tmp)
-{
-	char p[1024];
-	int fd;
-
-	if (dirs && dirs[slot] >= 0)
-		return dirs[slot];
-	if (*tmp >= 0)
-		return *tmp;
-	if (!mnt[0] || snprintf(p, sizeof(p), "%s%s", mnt, path) >= (int)sizeof(p))
-		return -1;
-	fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0 && dirs)
-		return dirs[slot] = fd;
-	return *tmp = fd;
-}
-
-/* Reads a small cgroupfs file into buf; its length, or -errno. */
-static ssize_t read_cg(int dir, const char *file, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd;
-
-	if (dir < 0)
-		return -ENOENT;
-	fd = openat(dir, file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	return n;
-}
-
-static bool read_u64(int dir, const char *file, uint64_t *v)
-{
-	char buf[64], *end;
-
-	if (read_cg(dir, file, buf, sizeof(buf)) <= 0)
-		return false;
-	*v = strtoull(buf, &end, 10);
-	return end != buf;
-}
-
-/* "key value" lines (memory.stat, cpu.stat): one read of the file for all
- * the keys wanted; found[i] says whether keys[i] was there. */
-static bool read_keys(int dir, const char *file, const char *const *keys,
-		      uint64_t *vals, bool *found, size_t n)
-{
-	char buf[8192], *p;
-	size_t i;
-	bool any = false;
-
-	for (i = 0; i < n; i++)
-		found[i] = false;
-	if (read_cg(dir, file, buf, sizeof(buf)) <= 0)
-		return false;
-	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-		for (i = 0; i < n; i++) {
-			size_t kl = strlen(keys[i]);
-
-			if (!found[i] && !strncmp(p, keys[i], kl) && p[kl] == ' ') {
-				vals[i] = strtoull(p + kl + 1, NULL, 10);
-				found[i] = any = true;
-			}
-		}
-	}
-	return any;
-}
-
-static uint64_t count_lines(int dir, const char *file)
-{
-	char buf[4096];
-	uint64_t n = 0;
-	ssize_t r;
-	int fd;
-
-	if (dir < 0 || (fd = openat(dir, file, O_RDONLY | O_CLOEXEC)) < 0)
-		return 0;
-	while ((r = read(fd, buf, sizeof(buf))) > 0)
-		for (ssize_t i = 0; i < r; i++)
-			n += buf[i] == '\n';
-	close(fd);
-	return n;
-}
-
-/* v1 cpuacct.usage_all: "cpu user system" then a line per CPU, in ns
- * (from the tick-based split, as cpuacct.usage_user and usage_sys: one file
- * for the two). The usage itself comes from cpuacct.usage, which is exact
- * and so not their sum. */
-static bool read_usage_all(int dir, struct live *l)
-{
-	char buf[16384], *line, *save = NULL;
-	bool any = false;
-
-	if (read_cg(dir, "cpuacct.usage_all", buf, sizeof(buf)) <= 0)
-		return false;
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		unsigned long long u, s;
-
-		if (sscanf(line, "%*u %llu %llu", &u, &s) == 2) {
-			l->user_ns += u;
-			l->sys_ns += s;
-			any = true;
-		}
-	}
-	return any;
-}
-
-static const char *const v2_cpu_keys[] = { "usage_usec", "user_usec", "system_usec",
-					    "nr_periods", "nr_throttled", "throttled_usec" };
-static const char *const v2_mem_keys[] = { "inactive_file" };
-static const char *const v1_cpu_keys[] = { "nr_periods", "nr_throttled", "throttled_time" };
-static const char *const v1_mem_keys[] = { "total_inactive_file" };
-
-/* cpu.stat of a container with no CPU quota has no CFS periods to report
- * (cAdvisor leaves its throttling series out too): it is looked at again
- * every 30 s, in case a quota is set, rather than at every scrape. */
-#define CFS_RECHECK_NS (30ull * 1000000000ull)
-
-static bool want_cfs(struct cg_cache *cache)
-{
-	uint64_t now;
-
-	if (!cache || cache->cfs)
-		return true;
-	now = timeconv__mono_ns();
-	if (now < cache->cfs_next_ns)
-		return false;
-	cache->cfs_next_ns = now + CFS_RECHECK_NS;
-	return true;
-}
-
-void metrics__read_live(const struct cgfs *fs, const char *path, struct cg_cache *cache, struct live *l)
-{
-	int *dirs = cache ? cache->dir : NULL;
-	uint64_t inactive = 0, kv[6];
-	bool kf[6];
-	int tmp[CG_NDIRS], d, i;
-
-	memset(l, 0, sizeof(*l));
-	for (i = 0; i < CG_NDIRS; i++)
-		tmp[i] = -1;
-	if (fs->v2) {
-		d = cg_dir(fs->unified, path, dirs, CG_DIR_UNIFIED, &tmp[CG_DIR_UNIFIED]);
-		read_keys(d, "cpu.stat", v2_cpu_keys, kv, kf, 6);
-		l->have_cpu = kf[0];
-		l->cpu_ns = kf[0] ? kv[0] * 1000 : 0;
-		l->user_ns = kf[1] ? kv[1] * 1000 : 0;
-		l->sys_ns = kf[2] ? kv[2] * 1000 : 0;
-		l->have_thr = kf[3];
-		l->periods = kf[3] ? kv[3] : 0;
-		l->throttled = kf[4] ? kv[4] : 0;
-		l->throttled_ns = kf[5] ? kv[5] * 1000 : 0;
-		if (read_u64(d, "memory.current", &l->mem_usage)) {
-			l->have_mem = true;
-			read_keys(d, "memory.stat", v2_mem_keys, &inactive, kf, 1);
-		}
-		l->procs = count_lines(d, "cgroup.procs");
-	} else {
-		d = cg_dir(fs->cpuacct, path, dirs, CG_DIR_CPUACCT, &tmp[CG_DIR_CPUACCT]);
-		if (read_u64(d, "cpuacct.usage", &l->cpu_ns)) {
-			l->have_cpu = true;
-			read_usage_all(d, l);
-		}
-		if (want_cfs(cache)) {
-			/* cpu and cpuacct are usually mounted together */
-			if (strcmp(fs->cpu, fs->cpuacct))
-				d = cg_dir(fs->cpu, path, dirs, CG_DIR_CPU, &tmp[CG_DIR_CPU]);
-			l->have_thr = read_keys(d, "cpu.stat", v1_cpu_keys, kv, kf, 3) && kf[0];
-			l->periods = kf[0] ? kv[0] : 0;
-			l->throttled = kf[1] ? kv[1] : 0;
-			l->throttled_ns = kf[2] ? kv[2] : 0;
-		}
-		d = cg_dir(fs->memory, path, dirs, CG_DIR_MEMORY, &tmp[CG_DIR_MEMORY]);
-		if (read_u64(d, "memory.usage_in_bytes", &l->mem_usage)) {
-			l->have_mem = true;
-			read_keys(d, "memory.stat", v1_mem_keys, &inactive, kf, 1);
-		}
-		l->procs = count_lines(d, "cgroup.procs");
-	}
-	for (i = 0; i < CG_NDIRS; i++)
-		if (tmp[i] >= 0)
-			close(tmp[i]);
-	/* no CFS periods: the throttling series are left out */
-	l->have_thr = l->have_thr && l->periods;
-	if (cache && l->have_thr)
-		cache->cfs = true;
-	/* cAdvisor's working set: usage less inactive file pages */
-	l->mem_ws = l->mem_usage > inactive ? l->mem_usage - inactive : 0;
-}
 
 static const char *s0(const char *s)
 {
@@ -265,7 +42,7 @@ struct row {
 	struct container *c;
 	struct fmt_container fc;
 	bool live;
-	struct live l;
+	struct cg_live l;
 	char id12[13];		/* the container_id label; "": the whole id */
 	uint64_t acct[ACCT_N];	/* container__acct() */
 	struct ctr_counters n;
@@ -278,7 +55,6 @@ struct rows {
 	struct row *v;
 	size_t n, cap;
 	size_t live, finished;	/* containers known, before any is left out */
-	const struct cgfs *fs;
 	int err;
 };
 
@@ -314,59 +90,14 @@ static void collect(void *ctx, struct container *c, const struct fmt_container *
 	nv->series = 0;
 }
 
-/*
- * The cgroupfs reads are most of a scrape's time, nearly all of it in the
- * kernel, and each container's are independent of the others': with many
- * containers they are split over up to SCRAPE_THREADS threads, one per
- * ROWS_PER_THREAD containers and at most one per CPU, while the agent's
- * loop waits. The CPU they take is the same; the scrape ends sooner.
- */
-#define SCRAPE_THREADS 4
-#define ROWS_PER_THREAD 128
-
-struct read_part {
-	struct rows *rs;
-	size_t from, to;
-};
-
-static void *read_part(void *arg)
+static bool live_item(void *ctx, size_t i, const char **path, struct cg_cache **cache, struct cg_live **out)
 {
-	struct read_part *p = arg;
+	struct row *r = &((struct rows *)ctx)->v[i];
 
-	for (size_t i = p->from; i < p->to; i++) {
-		struct row *r = &p->rs->v[i];
-
-		if (r->live)
-			metrics__read_live(p->rs->fs, r->c->cgroup_path, &r->c->cg, &r->l);
-	}
-	return NULL;
-}
-
-static void read_rows(struct rows *rs)
-{
-	struct read_part parts[SCRAPE_THREADS];
-	pthread_t th[SCRAPE_THREADS];
-	bool started[SCRAPE_THREADS] = { false };
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t nt = rs->n / ROWS_PER_THREAD, i;
-
-	if (nt > SCRAPE_THREADS)
-		nt = SCRAPE_THREADS;
-	if (ncpu > 0 && nt > (size_t)ncpu)
-		nt = (size_t)ncpu;
-	if (nt < 1)
-		nt = 1;
-	for (i = 0; i < nt; i++)
-		parts[i] = (struct read_part){ rs, rs->n * i / nt, rs->n * (i + 1) / nt };
-	for (i = 1; i < nt; i++)
-		started[i] = pthread_create(&th[i], NULL, read_part, &parts[i]) == 0;
-	read_part(&parts[0]);
-	for (i = 1; i < nt; i++) {
-		if (started[i])
-			pthread_join(th[i], NULL);
-		else
-			read_part(&parts[i]);	/* no thread: read them here */
-	}
+	*path = r->c->cgroup_path;
+	*cache = &r->c->cg;
+	*out = &r->l;
+	return r->live;
 }
 
 /* namespace, pod, container, container_id: kube-state-metrics' and
@@ -386,192 +117,226 @@ static size_t base_labels(const struct row *r, struct prom_label *l)
 	return 4;
 }
 
-typedef bool (*value_fn)(const struct row *r, double *v);
+/* What a render reads: the containers' rows and, for the agent's own
+ * series, the pipeline's and the caller's figures. */
+struct scrape {
+	struct pipeline *p;
+	const struct metrics_health *h;
+	const struct rows *rs;
+	size_t max_series, dropped;
+};
 
-static void family(struct prom_buf *b, struct rows *rs, const char *name, enum prom_type t,
-		   const char *help, value_fn fn)
-{
-	struct prom_label l[6];
-	size_t i;
-	double v;
-	bool head = false;
+/* A sample's value: counts are written as exact integers (past 2^53 too),
+ * other figures as doubles. */
+struct val {
+	bool exact;
+	uint64_t u;
+	double d;
+};
 
-	for (i = 0; i < rs->n; i++) {
-		if (!fn(&rs->v[i], &v))
-			continue;
-		if (!head) {
-			prom_family(b, name, t, help);
-			head = true;
-		}
-		prom_sample(b, name, l, base_labels(&rs->v[i], l), v);
-	}
-	if (!head)
-		prom_family(b, name, t, help);
-}
+#define EXACT(x) ((struct val){ .exact = true, .u = (x) })
+#define REAL(x) ((struct val){ .d = (x) })
+
+/*
+ * A metric family. value() gives sample k of row r (r is NULL for the
+ * agent's own families), or false when there is none; k runs over the
+ * values of the family's own label (values[], else label_value() until it
+ * gives NULL), and is 0 alone for a family without one. A family whose
+ * samples are not one number each (the histogram; the info series and its
+ * labels) writes a row's series itself with write(), which with b NULL
+ * only counts them.
+ */
+struct fam {
+	struct metrics_family d;
+	const char *const *values;
+	const char *(*label_value)(const struct scrape *s, size_t k);
+	bool (*value)(const struct scrape *s, const struct row *r, size_t k, struct val *v);
+	size_t (*write)(struct prom_buf *b, const struct fam *f, const struct row *r);
+};
 
 /* Seconds from ns are divisions, correctly rounded (ns * 1e-9 is not). */
 
-static bool v_cpu(const struct row *r, double *v)
+static bool v_cpu(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = r->live && r->l.have_cpu ? r->l.cpu_ns / 1e9
-	     : (r->n.cpu_user_ns + r->n.cpu_system_ns) / 1e9;
+	*v = REAL(r->live && r->l.have_cpu ? r->l.cpu_ns / 1e9 : (r->n.cpu_user_ns + r->n.cpu_system_ns) / 1e9);
 	return true;
 }
 
-static bool v_user(const struct row *r, double *v)
+static bool v_user(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = r->live && r->l.have_cpu ? r->l.user_ns / 1e9 : r->n.cpu_user_ns / 1e9;
+	*v = REAL(r->live && r->l.have_cpu ? r->l.user_ns / 1e9 : r->n.cpu_user_ns / 1e9);
 	return true;
 }
 
-static bool v_sys(const struct row *r, double *v)
+static bool v_sys(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = r->live && r->l.have_cpu ? r->l.sys_ns / 1e9 : r->n.cpu_system_ns / 1e9;
+	*v = REAL(r->live && r->l.have_cpu ? r->l.sys_ns / 1e9 : r->n.cpu_system_ns / 1e9);
 	return true;
 }
 
-static bool v_periods(const struct row *r, double *v)
+static bool v_periods(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = (double)r->l.periods;
+	*v = REAL((double)r->l.periods);
 	return r->live && r->l.have_thr;
 }
 
-static bool v_throttled(const struct row *r, double *v)
+static bool v_throttled(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = (double)r->l.throttled;
+	*v = REAL((double)r->l.throttled);
 	return r->live && r->l.have_thr;
 }
 
-static bool v_throttled_s(const struct row *r, double *v)
+static bool v_throttled_s(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = r->l.throttled_ns / 1e9;
+	*v = REAL(r->l.throttled_ns / 1e9);
 	return r->live && r->l.have_thr;
 }
 
-static bool v_mem(const struct row *r, double *v)
+static bool v_mem(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = (double)r->l.mem_usage;
+	*v = REAL((double)r->l.mem_usage);
 	return r->live && r->l.have_mem;
 }
 
-static bool v_ws(const struct row *r, double *v)
+static bool v_ws(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = (double)r->l.mem_ws;
+	*v = REAL((double)r->l.mem_ws);
 	return r->live && r->l.have_mem;
 }
 
-static bool v_io_rb(const struct row *r, double *v)
+static bool v_io_rb(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = (double)r->io.read_bytes;
+	*v = REAL((double)r->io.read_bytes);
 	return r->io_seen;
 }
 
-static bool v_io_wb(const struct row *r, double *v)
+static bool v_io_wb(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = (double)r->io.write_bytes;
+	*v = REAL((double)r->io.write_bytes);
 	return r->io_seen;
 }
 
-static bool v_io_ro(const struct row *r, double *v)
+static bool v_io_ro(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = (double)r->io.reads;
+	*v = REAL((double)r->io.reads);
 	return r->io_seen;
 }
 
-static bool v_io_wo(const struct row *r, double *v)
+static bool v_io_wo(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = (double)r->io.writes;
+	*v = REAL((double)r->io.writes);
 	return r->io_seen;
 }
 
-static bool v_oom(const struct row *r, double *v)
+static bool v_oom(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = (double)r->n.oom_kills;
+	*v = REAL((double)r->n.oom_kills);
 	return true;
 }
 
-static bool v_runq(const struct row *r, double *v)
+static bool v_runq(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = r->acct[ACCT_RUNQ] / 1e9;
+	*v = REAL(r->acct[ACCT_RUNQ] / 1e9);
 	return true;
 }
 
-static bool v_rss(const struct row *r, double *v)
+static bool v_rss(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = (double)r->n.max_rss_bytes;
+	*v = REAL((double)r->n.max_rss_bytes);
 	return true;
 }
 
-static bool v_read(const struct row *r, double *v)
+static bool v_read(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = (double)r->acct[ACCT_READ];
+	*v = REAL((double)r->acct[ACCT_READ]);
 	return true;
 }
 
-static bool v_write(const struct row *r, double *v)
+static bool v_write(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = (double)r->acct[ACCT_WRITE];
+	*v = REAL((double)r->acct[ACCT_WRITE]);
 	return true;
 }
 
-static bool v_execs(const struct row *r, double *v)
+static bool v_execs(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = (double)r->n.execs;
+	*v = REAL((double)r->n.execs);
 	return true;
 }
 
-static bool v_forks(const struct row *r, double *v)
+static bool v_forks(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = (double)r->n.forks;
+	*v = REAL((double)r->n.forks);
 	return true;
 }
 
-static bool v_procs(const struct row *r, double *v)
+static bool v_procs(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = (double)r->l.procs;
+	*v = REAL((double)r->l.procs);
 	return r->live;
 }
 
-static bool v_running(const struct row *r, double *v)
+static bool v_running(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = r->live ? 1 : 0;
+	*v = REAL(r->live ? 1 : 0);
 	return true;
 }
 
-static void exits_family(struct prom_buf *b, struct rows *rs)
+/* Pressure: "some" is time in which at least one of the container's tasks
+ * was stalled on the resource (cAdvisor's "waiting"), "full" time in which
+ * all of its non-idle tasks were at once ("stalled"). */
+static bool psi(const struct row *r, enum cg_psi_res res, bool full, struct val *v)
 {
-	static const char *const res[] = { "ok", "error", "signal" };
-	struct prom_label l[6];
-	size_t i, k, n;
-
-	prom_family(b, "podsight_container_exits_total", PROM_COUNTER,
-		    "Processes of the container that ended, by result: ok (exit 0), error (non-zero exit), signal (killed)");
-	for (i = 0; i < rs->n; i++) {
-		const struct ctr_counters *c = &rs->v[i].n;
-		uint64_t vals[3] = { c->exits_ok, c->exits_error, c->exits_signal };
-
-		for (k = 0; k < 3; k++) {
-			n = base_labels(&rs->v[i], l);
-			l[n++] = (struct prom_label){ "result", res[k] };
-			prom_sample_u64(b, "podsight_container_exits_total", l, n, vals[k]);
-		}
-	}
+	*v = REAL((full ? r->l.full_us[res] : r->l.some_us[res]) / 1e6);
+	return r->live && (full ? r->l.have_full[res] : r->l.have_some[res]);
 }
 
-static void faults_family(struct prom_buf *b, struct rows *rs)
+static bool v_cpu_waiting(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	struct prom_label l[6];
-	size_t i, n;
+	return psi(r, CG_PSI_CPU, false, v);
+}
 
-	prom_family(b, "podsight_container_page_faults_total", PROM_COUNTER,
-		    "Page faults of the container's processes, by kind (minor, major)");
-	for (i = 0; i < rs->n; i++) {
-		n = base_labels(&rs->v[i], l);
-		l[n++] = (struct prom_label){ "kind", "minor" };
-		prom_sample_u64(b, "podsight_container_page_faults_total", l, n, rs->v[i].acct[ACCT_MINFLT]);
-		l[n - 1].value = "major";
-		prom_sample_u64(b, "podsight_container_page_faults_total", l, n, rs->v[i].acct[ACCT_MAJFLT]);
-	}
+static bool v_cpu_stalled(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	return psi(r, CG_PSI_CPU, true, v);
+}
+
+static bool v_mem_waiting(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	return psi(r, CG_PSI_MEMORY, false, v);
+}
+
+static bool v_mem_stalled(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	return psi(r, CG_PSI_MEMORY, true, v);
+}
+
+static bool v_io_waiting(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	return psi(r, CG_PSI_IO, false, v);
+}
+
+static bool v_io_stalled(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	return psi(r, CG_PSI_IO, true, v);
+}
+
+static const char *const fault_kinds[] = { "minor", "major", NULL };
+
+static bool v_faults(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	*v = EXACT(r->acct[k ? ACCT_MAJFLT : ACCT_MINFLT]);
+	return true;
+}
+
+static const char *const exit_results[] = { "ok", "error", "signal", NULL };
+
+static bool v_exits(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	const uint64_t n[3] = { r->n.exits_ok, r->n.exits_error, r->n.exits_signal };
+
+	*v = EXACT(n[k]);
+	return true;
 }
 
 /* Block I/O latency: a histogram for each container that has done block
@@ -586,206 +351,320 @@ static bool has_io_hist(const struct row *r)
 	return n != 0;
 }
 
-static void io_latency_family(struct prom_buf *b, struct rows *rs)
+static size_t w_io_latency(struct prom_buf *b, const struct fam *f, const struct row *r)
 {
 	static const uint64_t bounds_ns[PS_IO_NB] = PS_IO_BOUNDS_NS;
 	struct prom_label l[6];
 	double bounds[PS_IO_NB];
-	size_t i, k;
+	uint64_t counts[PS_IO_NB + 1];
+	size_t k;
 
-	for (k = 0; k < PS_IO_NB; k++)
-		bounds[k] = bounds_ns[k] / 1e9;
-	prom_family(b, "podsight_container_disk_io_latency_seconds", PROM_HISTOGRAM,
-		    "Block I/O requests of the container, by time from their start (queueing included) to completion");
-	for (i = 0; i < rs->n; i++) {
-		const struct ps_io_hist *h = &rs->v[i].io;
-		uint64_t counts[PS_IO_NB + 1];
-
+	if (!has_io_hist(r))
+		return 0;
+	if (b) {
+		for (k = 0; k < PS_IO_NB; k++)
+			bounds[k] = bounds_ns[k] / 1e9;
 		for (k = 0; k <= PS_IO_NB; k++)
-			counts[k] = h->count[k];
-		if (has_io_hist(&rs->v[i]))
-			prom_histogram(b, "podsight_container_disk_io_latency_seconds", l, base_labels(&rs->v[i], l),
-				       bounds, counts, PS_IO_NB, h->sum_ns / 1e9);
+			counts[k] = r->io.count[k];
+		prom_histogram(b, f->d.name, l, base_labels(r, l), bounds, counts, PS_IO_NB, r->io.sum_ns / 1e9);
 	}
+	return PS_IO_NB + 3;	/* buckets, +Inf, _sum, _count */
 }
 
-static void info_family(struct prom_buf *b, struct rows *rs)
+static size_t w_info(struct prom_buf *b, const struct fam *f, const struct row *r)
 {
 	struct prom_label l[12];
-	size_t i, n;
+	char cg[24];
+	size_t n;
 
-	prom_family(b, "podsight_container_info", PROM_GAUGE,
-		    "One series per container: its full id, image, runtime, pod uid and cgroup id as labels; value 1");
-	for (i = 0; i < rs->n; i++) {
-		const struct row *r = &rs->v[i];
-		char cg[24];
+	if (!b)
+		return 1;
+	snprintf(cg, sizeof(cg), "%llu", (unsigned long long)r->c->cgroup_id);
+	n = base_labels(r, l);
+	l[n++] = (struct prom_label){ "id", s0(r->fc.id) };
+	l[n++] = (struct prom_label){ "image", s0(r->fc.image) };
+	l[n++] = (struct prom_label){ "runtime", s0(r->fc.runtime) };
+	l[n++] = (struct prom_label){ "pod_uid", s0(r->fc.k8s_pod_uid) };
+	l[n++] = (struct prom_label){ "cgroup_id", cg };
+	l[n++] = (struct prom_label){ "sandbox", r->fc.sandbox ? "true" : "false" };
+	prom_sample_u64(b, f->d.name, l, n, 1);
+	return 1;
+}
 
-		snprintf(cg, sizeof(cg), "%llu", (unsigned long long)r->c->cgroup_id);
-		n = base_labels(r, l);
-		l[n++] = (struct prom_label){ "id", s0(r->fc.id) };
-		l[n++] = (struct prom_label){ "image", s0(r->fc.image) };
-		l[n++] = (struct prom_label){ "runtime", s0(r->fc.runtime) };
-		l[n++] = (struct prom_label){ "pod_uid", s0(r->fc.k8s_pod_uid) };
-		l[n++] = (struct prom_label){ "cgroup_id", cg };
-		l[n++] = (struct prom_label){ "sandbox", r->fc.sandbox ? "true" : "false" };
-		prom_sample_u64(b, "podsight_container_info", l, n, 1);
-	}
+/* The agent's own series. */
+
+static bool a_events(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	*v = EXACT(pipeline__stats(s->p)->emitted);
+	return true;
+}
+
+static bool a_records(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	*v = EXACT(pipeline__stats(s->p)->records);
+	return true;
+}
+
+/* The kernel side's reasons, then the output's. */
+static const char *lost_reason(const struct scrape *s, size_t k)
+{
+	return k < PS_DROP__MAX ? ps_drop_reason_name(k) : k == PS_DROP__MAX ? "output_error" : NULL;
+}
+
+static bool a_lost(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	*v = EXACT(k < PS_DROP__MAX ? s->h->drops[k] : s->h->output_lost);
+	return true;
+}
+
+static bool a_malformed(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	*v = EXACT(pipeline__stats(s->p)->malformed);
+	return true;
 }
 
 /* What attribution could not trust or hold: metadata not believed, names
  * of other containers refused, cgroups past the registry's bound. */
-static void attribution_health(struct prom_buf *b, struct pipeline *p)
-{
-	static const char *const reasons[CTR_REJECT_N] = { "k8s_identity", "cgroup_mismatch" };
-	const struct containers_stats *cs = pipeline__container_stats(p);
-	struct prom_label l[1];
-	unsigned int r;
+static const char *const reject_reasons[CTR_REJECT_N + 1] = { "k8s_identity", "cgroup_mismatch", NULL };
 
-	prom_family(b, "podsight_container_metadata_rejected_total", PROM_COUNTER,
-		    "Containers whose runtime metadata was not believed, by reason: k8s_identity (Kubernetes names "
-		    "not written by the kubelet or runtime, or another pod than the cgroup path's), cgroup_mismatch "
-		    "(the runtime's state puts the container's cgroup elsewhere)");
-	for (r = 0; r < CTR_REJECT_N; r++) {
-		l[0] = (struct prom_label){ "reason", reasons[r] };
-		prom_sample_u64(b, "podsight_container_metadata_rejected_total", l, 1, cs->rejected[r]);
-	}
-	prom_family(b, "podsight_container_claims_refused_total", PROM_COUNTER,
-		    "Cgroups named like a container inside another container's cgroup, which the runtime's state "
-		    "did not confirm: counted as the outer container's");
-	prom_sample_u64(b, "podsight_container_claims_refused_total", NULL, 0, cs->claims_refused);
-	prom_family(b, "podsight_cgroups_untracked_total", PROM_COUNTER,
-		    "Cgroups made while the cgroup registry was full: their events are attributed by a lookup of "
-		    "their path at each event");
-	prom_sample_u64(b, "podsight_cgroups_untracked_total", NULL, 0, pipeline__stats(p)->cgroups_untracked);
+static bool a_rejected(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	*v = EXACT(pipeline__container_stats(s->p)->rejected[k]);
+	return true;
 }
 
-static void health(struct prom_buf *b, struct pipeline *p, const struct metrics_health *h, struct rows *rs,
-		   size_t max_series, size_t dropped)
+static bool a_refused(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	const struct pipeline_stats *st = pipeline__stats(p);
-	struct prom_label l[1];
-	unsigned int r;
-	size_t i;
-
-	prom_family(b, "podsight_events_total", PROM_COUNTER, "Events the agent wrote");
-	prom_sample_u64(b, "podsight_events_total", NULL, 0, st->emitted);
-	prom_family(b, "podsight_records_total", PROM_COUNTER, "Records the kernel side delivered");
-	prom_sample_u64(b, "podsight_records_total", NULL, 0, st->records);
-	prom_family(b, "podsight_events_lost_total", PROM_COUNTER,
-		    "Records the kernel side could not deliver, by reason; reads that failed inside a delivered record; events the output could not write (output_error)");
-	for (r = 0; r < PS_DROP__MAX; r++) {
-		l[0] = (struct prom_label){ "reason", ps_drop_reason_name(r) };
-		prom_sample_u64(b, "podsight_events_lost_total", l, 1, h->drops[r]);
-	}
-	l[0] = (struct prom_label){ "reason", "output_error" };
-	prom_sample_u64(b, "podsight_events_lost_total", l, 1, h->output_lost);
-	prom_family(b, "podsight_malformed_records_total", PROM_COUNTER, "Records that failed validation");
-	prom_sample_u64(b, "podsight_malformed_records_total", NULL, 0, st->malformed);
-	attribution_health(b, p);
-	prom_family(b, "podsight_bpf_program_attached", PROM_GAUGE, "1 when the BPF program is attached");
-	for (i = 0; i < h->nprogs; i++) {
-		l[0] = (struct prom_label){ "program", h->progs[i].name };
-		prom_sample_u64(b, "podsight_bpf_program_attached", l, 1, h->progs[i].attached);
-	}
-	prom_family(b, "podsight_process_cpu_seconds_total", PROM_COUNTER, "The agent's own CPU time");
-	prom_sample(b, "podsight_process_cpu_seconds_total", NULL, 0, h->self_cpu_seconds);
-	prom_family(b, "podsight_process_resident_memory_bytes", PROM_GAUGE, "The agent's own resident memory");
-	prom_sample_u64(b, "podsight_process_resident_memory_bytes", NULL, 0, h->self_rss_bytes);
-	prom_family(b, "podsight_http_requests_total", PROM_COUNTER, "HTTP requests served");
-	prom_sample_u64(b, "podsight_http_requests_total", NULL, 0, h->http_requests);
-	prom_family(b, "podsight_containers", PROM_GAUGE,
-		    "Containers known: running, or finished and still reported");
-	l[0] = (struct prom_label){ "state", "running" };
-	prom_sample_u64(b, "podsight_containers", l, 1, rs->live);
-	l[0].value = "finished";
-	prom_sample_u64(b, "podsight_containers", l, 1, rs->finished);
-	prom_family(b, "podsight_series_max", PROM_GAUGE,
-		    "The most per-container series a scrape holds (--max-series)");
-	prom_sample_u64(b, "podsight_series_max", NULL, 0, max_series);
-	prom_family(b, "podsight_series_dropped", PROM_GAUGE,
-		    "Per-container series left out of this scrape: over --max-series or the size cap (finished containers first)");
-	prom_sample_u64(b, "podsight_series_dropped", NULL, 0, dropped);
-	prom_family(b, "podsight_build_info", PROM_GAUGE, "podsight's version; value 1");
-	l[0] = (struct prom_label){ "version", PODSIGHT_VERSION };
-	prom_sample_u64(b, "podsight_build_info", l, 1, 1);
+	*v = EXACT(pipeline__container_stats(s->p)->claims_refused);
+	return true;
 }
 
-enum fam_kind { FAM_VALUE, FAM_FAULTS, FAM_IO_LATENCY, FAM_EXITS, FAM_INFO };
+static bool a_untracked(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	*v = EXACT(pipeline__stats(s->p)->cgroups_untracked);
+	return true;
+}
 
-struct fam {
-	enum fam_kind kind;
-	const char *name;
-	enum prom_type t;
-	const char *help;
-	value_fn fn;
-};
+static const char *prog_name(const struct scrape *s, size_t k)
+{
+	return k < s->h->nprogs ? s->h->progs[k].name : NULL;
+}
 
-/* Every per-container family, in the order of the exposition. */
+static bool a_attached(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	*v = EXACT(s->h->progs[k].attached);
+	return true;
+}
+
+static bool a_cpu(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	*v = REAL(s->h->self_cpu_seconds);
+	return true;
+}
+
+static bool a_rss(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	*v = EXACT(s->h->self_rss_bytes);
+	return true;
+}
+
+static bool a_http(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	*v = EXACT(s->h->http_requests);
+	return true;
+}
+
+static const char *const ctr_states[] = { "running", "finished", NULL };
+
+static bool a_containers(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	*v = EXACT(k ? s->rs->finished : s->rs->live);
+	return true;
+}
+
+static bool a_series_max(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	*v = EXACT(s->max_series);
+	return true;
+}
+
+static bool a_dropped(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	*v = EXACT(s->dropped);
+	return true;
+}
+
+static const char *const versions[] = { PODSIGHT_VERSION, NULL };
+
+static bool a_one(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	*v = EXACT(1);
+	return true;
+}
+
+#define CTR(n, t, h, fn) { .d = { n, t, h, NULL, false }, .value = fn }
+#define CTR_BY(n, t, h, lbl, vals, fn) { .d = { n, t, h, lbl, false }, .values = vals, .value = fn }
+#define CTR_W(n, t, h, fn) { .d = { n, t, h, NULL, false }, .write = fn }
+#define AGENT(n, t, h, fn) { .d = { n, t, h, NULL, true }, .value = fn }
+#define AGENT_BY(n, t, h, lbl, vals, lfn, fn) { .d = { n, t, h, lbl, true }, .values = vals, .label_value = lfn, .value = fn }
+
+/* Every family, in the order of the exposition: per container, then the
+ * agent's own. docs/metrics.md documents each (test_metrics checks). */
 static const struct fam fams[] = {
-	{ FAM_VALUE, "container_cpu_usage_seconds_total", PROM_COUNTER,
-	  "CPU time of the container: cgroupfs while it runs, the sum over its processes once it ended", v_cpu },
-	{ FAM_VALUE, "container_cpu_user_seconds_total", PROM_COUNTER, "User CPU time of the container", v_user },
-	{ FAM_VALUE, "container_cpu_system_seconds_total", PROM_COUNTER, "System CPU time of the container", v_sys },
-	{ FAM_VALUE, "container_cpu_cfs_periods_total", PROM_COUNTER, "CFS enforcement periods (running containers)", v_periods },
-	{ FAM_VALUE, "container_cpu_cfs_throttled_periods_total", PROM_COUNTER, "Throttled CFS periods", v_throttled },
-	{ FAM_VALUE, "container_cpu_cfs_throttled_seconds_total", PROM_COUNTER, "Time throttled", v_throttled_s },
-	{ FAM_VALUE, "podsight_container_runq_delay_seconds_total", PROM_COUNTER,
-	  "Time the container's processes waited for a CPU while runnable", v_runq },
-	{ FAM_VALUE, "container_memory_usage_bytes", PROM_GAUGE, "Memory usage of a running container, page cache included", v_mem },
-	{ FAM_VALUE, "container_memory_working_set_bytes", PROM_GAUGE,
-	  "Memory usage less inactive file pages (what the kubelet evicts on)", v_ws },
-	{ FAM_VALUE, "podsight_container_process_max_rss_bytes", PROM_GAUGE,
-	  "The largest peak resident set of the container's ended processes", v_rss },
-	{ .kind = FAM_FAULTS },
-	{ FAM_VALUE, "container_oom_events_total", PROM_COUNTER, "Processes of the container killed by the OOM killer", v_oom },
-	{ FAM_VALUE, "podsight_container_read_bytes_total", PROM_COUNTER,
-	  "Bytes the container's processes made the storage layer read", v_read },
-	{ FAM_VALUE, "podsight_container_write_bytes_total", PROM_COUNTER,
-	  "Bytes the container's processes made the storage layer write (dirtied pages included)", v_write },
-	{ FAM_VALUE, "container_fs_reads_bytes_total", PROM_COUNTER,
-	  "Bytes of the container's read requests that block devices completed", v_io_rb },
-	{ FAM_VALUE, "container_fs_writes_bytes_total", PROM_COUNTER,
-	  "Bytes of the container's write requests that block devices completed", v_io_wb },
-	{ FAM_VALUE, "container_fs_reads_total", PROM_COUNTER,
-	  "Read requests of the container that block devices completed", v_io_ro },
-	{ FAM_VALUE, "container_fs_writes_total", PROM_COUNTER,
-	  "Write requests of the container that block devices completed", v_io_wo },
-	{ .kind = FAM_IO_LATENCY },
-	{ FAM_VALUE, "podsight_container_execs_total", PROM_COUNTER, "Execs in the container", v_execs },
-	{ FAM_VALUE, "podsight_container_forks_total", PROM_COUNTER, "New processes in the container", v_forks },
-	{ .kind = FAM_EXITS },
-	{ FAM_VALUE, "podsight_container_processes", PROM_GAUGE, "Processes in a running container", v_procs },
-	{ FAM_VALUE, "podsight_container_running", PROM_GAUGE,
-	  "1 while the container runs, 0 once it ended (its final figures stay for the retention time)", v_running },
-	{ .kind = FAM_INFO },
+	CTR("container_cpu_usage_seconds_total", PROM_COUNTER,
+	    "CPU time of the container: cgroupfs while it runs, the sum over its processes once it ended", v_cpu),
+	CTR("container_cpu_user_seconds_total", PROM_COUNTER, "User CPU time of the container", v_user),
+	CTR("container_cpu_system_seconds_total", PROM_COUNTER, "System CPU time of the container", v_sys),
+	CTR("container_cpu_cfs_periods_total", PROM_COUNTER, "CFS enforcement periods (running containers)", v_periods),
+	CTR("container_cpu_cfs_throttled_periods_total", PROM_COUNTER, "Throttled CFS periods", v_throttled),
+	CTR("container_cpu_cfs_throttled_seconds_total", PROM_COUNTER, "Time throttled", v_throttled_s),
+	CTR("podsight_container_runq_delay_seconds_total", PROM_COUNTER,
+	    "Time the container's processes waited for a CPU while runnable", v_runq),
+	CTR("container_pressure_cpu_waiting_seconds_total", PROM_COUNTER,
+	    "Time in which some of the running container's tasks waited for a CPU (cpu.pressure some)", v_cpu_waiting),
+	CTR("container_pressure_cpu_stalled_seconds_total", PROM_COUNTER,
+	    "Time in which all of the running container's non-idle tasks waited for a CPU (cpu.pressure full)",
+	    v_cpu_stalled),
+	CTR("container_memory_usage_bytes", PROM_GAUGE, "Memory usage of a running container, page cache included", v_mem),
+	CTR("container_memory_working_set_bytes", PROM_GAUGE,
+	    "Memory usage less inactive file pages (what the kubelet evicts on)", v_ws),
+	CTR("container_pressure_memory_waiting_seconds_total", PROM_COUNTER,
+	    "Time in which some of the running container's tasks were stalled on memory (memory.pressure some)",
+	    v_mem_waiting),
+	CTR("container_pressure_memory_stalled_seconds_total", PROM_COUNTER,
+	    "Time in which all of the running container's non-idle tasks were stalled on memory (memory.pressure full)",
+	    v_mem_stalled),
+	CTR("podsight_container_process_max_rss_bytes", PROM_GAUGE,
+	    "The largest peak resident set of the container's ended processes", v_rss),
+	CTR_BY("podsight_container_page_faults_total", PROM_COUNTER,
+	       "Page faults of the container's processes, by kind (minor, major)", "kind", fault_kinds, v_faults),
+	CTR("container_oom_events_total", PROM_COUNTER, "Processes of the container killed by the OOM killer", v_oom),
+	CTR("podsight_container_read_bytes_total", PROM_COUNTER,
+	    "Bytes the container's processes made the storage layer read", v_read),
+	CTR("podsight_container_write_bytes_total", PROM_COUNTER,
+	    "Bytes the container's processes made the storage layer write (dirtied pages included)", v_write),
+	CTR("container_fs_reads_bytes_total", PROM_COUNTER,
+	    "Bytes of the container's read requests that block devices completed", v_io_rb),
+	CTR("container_fs_writes_bytes_total", PROM_COUNTER,
+	    "Bytes of the container's write requests that block devices completed", v_io_wb),
+	CTR("container_fs_reads_total", PROM_COUNTER, "Read requests of the container that block devices completed",
+	    v_io_ro),
+	CTR("container_fs_writes_total", PROM_COUNTER, "Write requests of the container that block devices completed",
+	    v_io_wo),
+	CTR_W("podsight_container_disk_io_latency_seconds", PROM_HISTOGRAM,
+	      "Block I/O requests of the container, by time from their start (queueing included) to completion",
+	      w_io_latency),
+	CTR("container_pressure_io_waiting_seconds_total", PROM_COUNTER,
+	    "Time in which some of the running container's tasks waited for I/O (io.pressure some)", v_io_waiting),
+	CTR("container_pressure_io_stalled_seconds_total", PROM_COUNTER,
+	    "Time in which all of the running container's non-idle tasks waited for I/O (io.pressure full)",
+	    v_io_stalled),
+	CTR("podsight_container_execs_total", PROM_COUNTER, "Execs in the container", v_execs),
+	CTR("podsight_container_forks_total", PROM_COUNTER, "New processes in the container", v_forks),
+	CTR_BY("podsight_container_exits_total", PROM_COUNTER,
+	       "Processes of the container that ended, by result: ok (exit 0), error (non-zero exit), signal (killed)",
+	       "result", exit_results, v_exits),
+	CTR("podsight_container_processes", PROM_GAUGE, "Processes in a running container", v_procs),
+	CTR("podsight_container_running", PROM_GAUGE,
+	    "1 while the container runs, 0 once it ended (its final figures stay for the retention time)", v_running),
+	CTR_W("podsight_container_info", PROM_GAUGE,
+	      "One series per container: its full id, image, runtime, pod uid and cgroup id as labels; value 1", w_info),
+
+	AGENT("podsight_events_total", PROM_COUNTER, "Events the agent wrote", a_events),
+	AGENT("podsight_records_total", PROM_COUNTER, "Records the kernel side delivered", a_records),
+	AGENT_BY("podsight_events_lost_total", PROM_COUNTER,
+		 "Records the kernel side could not deliver, by reason; reads that failed inside a delivered record; events the output could not write (output_error)",
+		 "reason", NULL, lost_reason, a_lost),
+	AGENT("podsight_malformed_records_total", PROM_COUNTER, "Records that failed validation", a_malformed),
+	AGENT_BY("podsight_container_metadata_rejected_total", PROM_COUNTER,
+		 "Containers whose runtime metadata was not believed, by reason: k8s_identity (Kubernetes names "
+		 "not written by the kubelet or runtime, or another pod than the cgroup path's), cgroup_mismatch "
+		 "(the runtime's state puts the container's cgroup elsewhere)",
+		 "reason", reject_reasons, NULL, a_rejected),
+	AGENT("podsight_container_claims_refused_total", PROM_COUNTER,
+	      "Cgroups named like a container inside another container's cgroup, which the runtime's state "
+	      "did not confirm: counted as the outer container's", a_refused),
+	AGENT("podsight_cgroups_untracked_total", PROM_COUNTER,
+	      "Cgroups made while the cgroup registry was full: their events are attributed by a lookup of "
+	      "their path at each event", a_untracked),
+	AGENT_BY("podsight_bpf_program_attached", PROM_GAUGE, "1 when the BPF program is attached", "program", NULL,
+		 prog_name, a_attached),
+	AGENT("podsight_process_cpu_seconds_total", PROM_COUNTER, "The agent's own CPU time", a_cpu),
+	AGENT("podsight_process_resident_memory_bytes", PROM_GAUGE, "The agent's own resident memory", a_rss),
+	AGENT("podsight_http_requests_total", PROM_COUNTER, "HTTP requests served", a_http),
+	AGENT_BY("podsight_containers", PROM_GAUGE, "Containers known: running, or finished and still reported",
+		 "state", ctr_states, NULL, a_containers),
+	AGENT("podsight_series_max", PROM_GAUGE, "The most per-container series a scrape holds (--max-series)",
+	      a_series_max),
+	AGENT("podsight_series_dropped", PROM_GAUGE,
+	      "Per-container series left out of this scrape: over --max-series or the size cap (finished containers first)",
+	      a_dropped),
+	AGENT_BY("podsight_build_info", PROM_GAUGE, "podsight's version; value 1", "version", versions, NULL, a_one),
 };
 
-/* The series a row gives, as the families above write them. */
-static size_t row_series(const struct row *r)
-{
-	size_t i, n = 0;
-	double v;
+#define NFAMS (sizeof(fams) / sizeof(fams[0]))
 
-	for (i = 0; i < sizeof(fams) / sizeof(fams[0]); i++) {
-		switch (fams[i].kind) {
-		case FAM_VALUE:
-			n += fams[i].fn(r, &v);
-			break;
-		case FAM_FAULTS:
-			n += 2;
-			break;
-		case FAM_IO_LATENCY:
-			n += has_io_hist(r) ? PS_IO_NB + 3 : 0;	/* buckets, +Inf, _sum, _count */
-			break;
-		case FAM_EXITS:
-			n += 3;
-			break;
-		case FAM_INFO:
-			n += 1;
-			break;
+const struct metrics_family *metrics__family(size_t i)
+{
+	return i < NFAMS ? &fams[i].d : NULL;
+}
+
+/* The value of the family's own label for sample k; "" for the one sample
+ * of a family without a label; NULL past the last. */
+static const char *label_at(const struct fam *f, const struct scrape *s, size_t k)
+{
+	if (!f->d.label)
+		return k ? NULL : "";
+	return f->values ? f->values[k] : f->label_value(s, k);
+}
+
+/* The series a row gives, as write_family() writes them. */
+static size_t row_series(const struct scrape *s, const struct row *r)
+{
+	const struct fam *f;
+	struct val v;
+	size_t n = 0, k;
+
+	for (f = fams; f < fams + NFAMS; f++) {
+		if (f->d.agent)
+			continue;
+		if (f->write) {
+			n += f->write(NULL, f, r);
+			continue;
 		}
+		for (k = 0; label_at(f, s, k); k++)
+			n += f->value(s, r, k, &v);
 	}
 	return n;
+}
+
+static void write_family(struct prom_buf *b, const struct fam *f, const struct scrape *s)
+{
+	struct prom_label l[6];
+	size_t i, k, n, rows = f->d.agent ? 1 : s->rs->n;
+	const char *lv;
+	struct val v;
+
+	prom_family(b, f->d.name, f->d.type, f->d.help);
+	for (i = 0; i < rows; i++) {
+		const struct row *r = f->d.agent ? NULL : &s->rs->v[i];
+
+		if (f->write) {
+			f->write(b, f, r);
+			continue;
+		}
+		for (k = 0; (lv = label_at(f, s, k)); k++) {
+			if (!f->value(s, r, k, &v))
+				continue;
+			n = r ? base_labels(r, l) : 0;
+			if (f->d.label)
+				l[n++] = (struct prom_label){ f->d.label, lv };
+			if (v.exact)
+				prom_sample_u64(b, f->d.name, l, n, v.u);
+			else
+				prom_sample(b, f->d.name, l, n, v.d);
+		}
+	}
 }
 
 static int cmp_str(const char *a, const char *b)
@@ -887,37 +766,19 @@ static void fold(struct rows *rs)
 	rs->n = i + 1;
 }
 
-static void render_rows(struct prom_buf *b, struct rows *rs)
+static void render(struct prom_buf *b, const struct scrape *s)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(fams) / sizeof(fams[0]); i++) {
-		switch (fams[i].kind) {
-		case FAM_VALUE:
-			family(b, rs, fams[i].name, fams[i].t, fams[i].help, fams[i].fn);
-			break;
-		case FAM_FAULTS:
-			faults_family(b, rs);
-			break;
-		case FAM_IO_LATENCY:
-			io_latency_family(b, rs);
-			break;
-		case FAM_EXITS:
-			exits_family(b, rs);
-			break;
-		case FAM_INFO:
-			info_family(b, rs);
-			break;
-		}
-	}
+	for (size_t i = 0; i < NFAMS; i++)
+		write_family(b, &fams[i], s);
 }
 
 int metrics__render(struct pipeline *p, const struct cgfs *fs, const struct metrics_health *h,
 		    char **body, size_t *len)
 {
-	struct rows rs = { .fs = fs };
+	struct rows rs = { 0 };
 	struct prom_buf *b = prom_buf_new();
 	size_t max = h->max_series ? h->max_series : METRICS_MAX_SERIES, i, n, sum = 0, total = 0, keep;
+	struct scrape s = { .p = p, .h = h, .rs = &rs, .max_series = max };
 	int err;
 
 	if (!b)
@@ -932,11 +793,11 @@ int metrics__render(struct pipeline *p, const struct cgfs *fs, const struct metr
 		rs.live += rs.v[i].live;
 	rs.finished = rs.n - rs.live;
 	fold(&rs);
-	read_rows(&rs);
+	cgfs__read_many(fs, rs.n, live_item, &rs);
 	if (rs.n > 1)	/* rs.v is NULL with no containers */
 		qsort(rs.v, rs.n, sizeof(*rs.v), cmp_value);
 	for (i = 0, keep = 0; i < rs.n; i++) {
-		rs.v[i].series = row_series(&rs.v[i]);
+		rs.v[i].series = row_series(&s, &rs.v[i]);
 		total += rs.v[i].series;
 		if (keep == i && sum + rs.v[i].series <= max) {
 			sum += rs.v[i].series;
@@ -950,8 +811,8 @@ int metrics__render(struct pipeline *p, const struct cgfs *fs, const struct metr
 		rs.n = keep;
 		for (i = 0, sum = 0; i < keep; i++)
 			sum += rs.v[i].series;
-		render_rows(b, &rs);
-		health(b, p, h, &rs, max, total - sum);
+		s.dropped = total - sum;
+		render(b, &s);
 		err = prom_buf_error(b);
 		if (err != -E2BIG || keep == 0)
 			break;

@@ -6,32 +6,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "cgroupfs.h"
 #include "process.h"
+#include "prom.h"
 
 struct pipeline;
-
-/* Where the cgroup controllers are mounted (v1), or the v2 mount. */
-struct cgfs {
-	bool v2;
-	char unified[256];	/* v2 */
-	char memory[256], cpuacct[256], cpu[256];	/* v1 */
-};
-int cgfs__detect(struct cgfs *m);
-
-/* A running container's figures, read from cgroupfs. */
-struct live {
-	bool have_cpu, have_mem, have_thr;
-	uint64_t cpu_ns, user_ns, sys_ns;
-	uint64_t mem_usage, mem_ws;
-	uint64_t periods, throttled, throttled_ns;
-	uint64_t procs;
-};
-
-struct cg_cache;
-/* Reads a running container's figures from its cgroup (path below each
- * mount). cache: the container's (directories are opened on first use and
- * kept there), or NULL to open them for this read only. */
-void metrics__read_live(const struct cgfs *fs, const char *path, struct cg_cache *cache, struct live *l);
 
 struct metrics_health {
 	uint64_t drops[PS_DROP__MAX];
@@ -52,6 +31,19 @@ struct metrics_health {
  * the finished containers that ended longest ago are left out first, then
  * running ones, whole, and podsight_series_dropped says how many series. */
 #define METRICS_MAX_SERIES 50000
+
+/* A family of the exposition, as docs/metrics.md documents it. */
+struct metrics_family {
+	const char *name;
+	enum prom_type type;
+	const char *help;
+	const char *label;	/* a label of its own (beside the container's), or NULL */
+	bool agent;		/* the agent's own series, else one or more per container */
+};
+
+/* The i-th family metrics__render() writes, in the exposition's order;
+ * NULL past the last. Every family it writes is one of them. */
+const struct metrics_family *metrics__family(size_t i);
 
 /* Renders the whole exposition into a malloc'd *body. Rows with the same
  * labels are folded into one series. The agent's own series are always

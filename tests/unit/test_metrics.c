@@ -2,7 +2,9 @@
  * fake v1 cgroupfs tree: every container's figures from its own files,
  * with enough containers that the reads are split over threads, read
  * again from the kept directory descriptors on the next scrape, and those
- * descriptors closed once a container's cgroup goes. */
+ * descriptors closed once a container's cgroup goes. The same over a fake
+ * v2 tree, pressure included, and a hybrid one (v1 controllers, pressure
+ * from the unified hierarchy). */
 #include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
@@ -13,8 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "cgroupfs.h"
 #include "metrics.h"
 #include "pipeline.h"
 #include "runtime_meta.h"
@@ -357,12 +361,396 @@ static void test_same_labels_once(void **state)
 	rm_root();
 }
 
+/* mkdir -p of root + the formatted rest, without a shell per directory */
+static void mkdirs(const char *fmt, int i)
+{
+	char p[256], *q;
+
+	snprintf(p, sizeof(p), fmt, root, i);
+	for (q = p + 1; *q; q++) {
+		if (*q != '/')
+			continue;
+		*q = 0;
+		assert_true(mkdir(p, 0755) == 0 || errno == EEXIST);
+		*q = '/';
+	}
+	assert_true(mkdir(p, 0755) == 0 || errno == EEXIST);
+}
+
+/* Container i's pressure: none at all for every fifth (no PSI in the
+ * kernel), no "full" line in cpu.pressure for i % 4 == 1 (kernels before
+ * 5.13), else some and full totals in µs. */
+static bool has_psi(int i)
+{
+	return i % 5 != 4;
+}
+
+static void write_pressure(const char *dir, int i)
+{
+	static const char *avg = "avg10=1.50 avg60=0.25 avg300=0.00";
+
+	if (!has_psi(i))
+		return;
+	if (i % 4 == 1)
+		put(dir, "cpu.pressure", "some %s total=%d\n", avg, 1000 * i + 1);
+	else
+		put(dir, "cpu.pressure", "some %s total=%d\nfull %s total=%d\n", avg, 1000 * i + 1, avg, 500 * i);
+	put(dir, "memory.pressure", "some %s total=%d\nfull %s total=%d\n", avg, 2000 * (i + 1), avg,
+	    1000 * (i + 1));
+	put(dir, "io.pressure", "some %s total=%d\nfull %s total=%d\n", avg, 3 * i + 7, avg, i);
+}
+
+static void check_pressure(const char *body, int i)
+{
+	bool p = has_psi(i);
+
+	eq(value(body, "container_pressure_cpu_waiting_seconds_total", i), p ? (1000 * i + 1) / 1e6 : -1, 1e-12);
+	eq(value(body, "container_pressure_cpu_stalled_seconds_total", i),
+	   p && i % 4 != 1 ? 500 * i / 1e6 : -1, 1e-12);
+	eq(value(body, "container_pressure_memory_waiting_seconds_total", i), p ? 2000 * (i + 1) / 1e6 : -1, 1e-12);
+	eq(value(body, "container_pressure_memory_stalled_seconds_total", i), p ? 1000 * (i + 1) / 1e6 : -1, 1e-12);
+	eq(value(body, "container_pressure_io_waiting_seconds_total", i), p ? (3 * i + 7) / 1e6 : -1, 1e-12);
+	eq(value(body, "container_pressure_io_stalled_seconds_total", i), p ? i / 1e6 : -1, 1e-12);
+}
+
+/* Container i on v2: the figures of write_container() from the v2 files
+ * (µs in cpu.stat), CFS periods for every tenth, and no CFS lines at all
+ * for i % 10 == 5 (the cpu controller not enabled for it). */
+static void write_v2(int i, uint64_t usage_us)
+{
+	char d[256];
+
+	snprintf(d, sizeof(d), "%s/unified/default/c%d", root, i);
+	if (i % 10 == 5)
+		put(d, "cpu.stat", "usage_usec %llu\nuser_usec %d\nsystem_usec %d\n", (unsigned long long)usage_us,
+		    100 * (i + 1), 900 * (i + 1));
+	else
+		put(d, "cpu.stat",
+		    "usage_usec %llu\nuser_usec %d\nsystem_usec %d\ncore_sched.force_idle_usec 0\n"
+		    "nr_periods %d\nnr_throttled %d\nthrottled_usec %d\nnr_bursts 0\nburst_usec 0\n",
+		    (unsigned long long)usage_us, 100 * (i + 1), 900 * (i + 1), i % 10 ? 0 : 100 + i,
+		    i % 10 ? 0 : i, i % 10 ? 0 : 1000 * i);
+	put(d, "memory.current", "%d\n", 1048576 * (i + 1));
+	put(d, "memory.stat", "anon 0\nfile 0\ninactive_anon 99\nactive_anon 0\ninactive_file %d\nactive_file 5\n",
+	    4096 * i);
+	put(d, "memory.events", "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\noom_group_kill 0\n");
+	put(d, "cgroup.procs", "%s", i % 3 == 0 ? "10\n" : i % 3 == 1 ? "10\n11\n" : "10\n11\n12\n");
+	write_pressure(d, i);
+}
+
+static void test_render_v2(void **state)
+{
+	struct runtime_paths rp;
+	struct metrics_health h = { 0 };
+	struct cgfs fs = { .v2 = true, .psi = true };
+	struct pipeline *p;
+	char task[128], path[64], *body = NULL;
+	size_t len, fds0;
+	int i;
+
+	(void)state;
+	fds0 = open_fds();
+	p = bare_pipeline(&rp, task, sizeof(task));
+	assert_non_null(p);
+	snprintf(fs.unified, sizeof(fs.unified), "%s/unified", root);
+	for (i = 0; i < N; i++) {
+		mkdirs("%s/unified/default/c%d", i);
+		write_v2(i, 1000ull * (i + 1));
+		snprintf(path, sizeof(path), "/default/c%d", i);
+		mkdir_rec(p, PS_EV_CGROUP_MKDIR, 1000 + i, path);
+	}
+	assert_int_equal(metrics__render(p, &fs, &h, &body, &len), 0);
+	for (i = 0; i < N; i++) {
+		eq(value(body, "container_cpu_usage_seconds_total", i), (i + 1) / 1e3, 1e-12);
+		eq(value(body, "container_cpu_user_seconds_total", i), (i + 1) / 1e4, 1e-12);
+		eq(value(body, "container_cpu_system_seconds_total", i), (i + 1) * 9 / 1e4, 1e-12);
+		eq(value(body, "container_memory_usage_bytes", i), 1048576.0 * (i + 1), 0);
+		eq(value(body, "container_memory_working_set_bytes", i), 1048576.0 * (i + 1) - 4096.0 * i, 0);
+		eq(value(body, "podsight_container_processes", i), i % 3 + 1, 0);
+		eq(value(body, "container_cpu_cfs_periods_total", i), i % 10 ? -1 : 100 + i, 0);
+		eq(value(body, "container_cpu_cfs_throttled_periods_total", i), i % 10 ? -1 : i, 0);
+		eq(value(body, "container_cpu_cfs_throttled_seconds_total", i), i % 10 ? -1 : i / 1e3, 1e-12);
+		eq(value(body, "podsight_container_running", i), 1, 0);
+		check_pressure(body, i);
+	}
+	/* one directory kept per container: the unified hierarchy's */
+	assert_int_equal(open_fds(), fds0 + N);
+	free(body);
+
+	/* the next scrape reads them again */
+	for (i = 0; i < N; i++)
+		write_v2(i, 5000000ull + (uint64_t)i);
+	assert_int_equal(metrics__render(p, &fs, &h, &body, &len), 0);
+	for (i = 0; i < N; i++)
+		eq(value(body, "container_cpu_usage_seconds_total", i), 5 + i / 1e6, 1e-12);
+	free(body);
+
+	/* an ended container: no cgroupfs series, pressure included */
+	mkdir_rec(p, PS_EV_CGROUP_RMDIR, 1003, "/default/c3");
+	assert_int_equal(open_fds(), fds0 + N - 1);
+	assert_int_equal(metrics__render(p, &fs, &h, &body, &len), 0);
+	eq(value(body, "podsight_container_running", 3), 0, 0);
+	eq(value(body, "container_pressure_cpu_waiting_seconds_total", 3), -1, 0);
+	eq(value(body, "container_pressure_io_stalled_seconds_total", 3), -1, 0);
+	check_pressure(body, 2);
+	free(body);
+
+	/* a kernel without PSI (fs.psi false): the files are not looked for */
+	fs.psi = false;
+	assert_int_equal(metrics__render(p, &fs, &h, &body, &len), 0);
+	assert_int_equal(count_lines(body, "container_pressure_"), 0);
+	eq(value(body, "container_memory_usage_bytes", 2), 1048576.0 * 3, 0);
+	free(body);
+	pipeline__free(p);
+	assert_int_equal(open_fds(), fds0);
+	rm_root();
+}
+
+/* A hybrid host: CPU and memory from the v1 controllers, pressure from the
+ * container's directory in the unified hierarchy; a container the runtime
+ * made no unified directory for has no pressure series, and the rest of
+ * its figures. */
+static void test_render_hybrid(void **state)
+{
+	struct runtime_paths rp;
+	struct metrics_health h = { 0 };
+	struct cgfs fs = { .v2 = false, .psi = true };
+	struct pipeline *p;
+	char task[128], path[64], d[256], *body = NULL;
+	size_t len;
+	int i;
+
+	(void)state;
+	p = bare_pipeline(&rp, task, sizeof(task));
+	assert_non_null(p);
+	snprintf(fs.cpuacct, sizeof(fs.cpuacct), "%s/cpuacct", root);
+	snprintf(fs.cpu, sizeof(fs.cpu), "%s/cpuacct", root);
+	snprintf(fs.memory, sizeof(fs.memory), "%s/memory", root);
+	snprintf(fs.unified, sizeof(fs.unified), "%s/unified", root);
+	for (i = 0; i < 4; i++) {
+		mkdirs("%s/cpuacct/default/c%d", i);
+		mkdirs("%s/memory/default/c%d", i);
+		write_container(i, 1000000ull * (i + 1));
+		if (i != 2) {
+			mkdirs("%s/unified/default/c%d", i);
+			snprintf(d, sizeof(d), "%s/unified/default/c%d", root, i);
+			write_pressure(d, i);
+		}
+		snprintf(path, sizeof(path), "/default/c%d", i);
+		mkdir_rec(p, PS_EV_CGROUP_MKDIR, 1000 + i, path);
+	}
+	assert_int_equal(metrics__render(p, &fs, &h, &body, &len), 0);
+	for (i = 0; i < 4; i++) {
+		eq(value(body, "container_cpu_usage_seconds_total", i), (i + 1) / 1e3, 1e-12);
+		eq(value(body, "container_memory_usage_bytes", i), 1048576.0 * (i + 1), 0);
+		if (i != 2)
+			check_pressure(body, i);
+	}
+	eq(value(body, "container_pressure_cpu_waiting_seconds_total", 2), -1, 0);
+	eq(value(body, "container_pressure_memory_waiting_seconds_total", 2), -1, 0);
+	eq(value(body, "podsight_container_processes", 2), 3, 0);
+	free(body);
+	pipeline__free(p);
+	rm_root();
+}
+
+/* The pressure files' text, as the kernel writes it and not. */
+static void test_parse_pressure(void **state)
+{
+	bool hs, hf;
+	uint64_t s = 0, f = 0;
+
+	(void)state;
+	assert_int_equal(cgfs__parse_pressure("some avg10=0.00 avg60=0.00 avg300=0.00 total=123\n"
+					      "full avg10=0.00 avg60=0.00 avg300=0.00 total=45\n",
+					      &hs, &s, &hf, &f), 0);
+	assert_true(hs && hf);
+	assert_int_equal(s, 123);
+	assert_int_equal(f, 45);
+	/* before 5.13 cpu.pressure had no full line */
+	f = 7;
+	assert_int_equal(cgfs__parse_pressure("some avg10=0.00 avg60=0.00 avg300=0.00 total=18446744073709551615\n",
+					      &hs, &s, &hf, &f), 0);
+	assert_true(hs && !hf);
+	assert_true(s == UINT64_MAX);
+	assert_int_equal(f, 7);
+	/* total= looked for by name, on its own line only */
+	assert_int_equal(cgfs__parse_pressure("full avg10=1.00 total=9 later=3\nsome avg10=0.00\n", &hs, &s, &hf,
+					      &f), 0);
+	assert_true(!hs && hf);
+	assert_int_equal(f, 9);
+	assert_int_equal(cgfs__parse_pressure("", &hs, &s, &hf, &f), -EINVAL);
+	assert_int_equal(cgfs__parse_pressure("some total=\nfull avg10=0.00\n", &hs, &s, &hf, &f), -EINVAL);
+	assert_int_equal(cgfs__parse_pressure("other avg10=0.00 total=5\n", &hs, &s, &hf, &f), -EINVAL);
+}
+
+/* docs/metrics.md's rows in "Per container" and "The agent itself". */
+struct doc_row {
+	char name[96], label[32], type[16];
+	bool agent;
+	int seen;
+};
+
+static const char *type_name(enum prom_type t)
+{
+	static const char *const names[] = { "counter", "gauge", "histogram", "untyped" };
+
+	return names[t];
+}
+
+/* The next cell of a table row at *p: its text with "\|" kept as it is
+ * (the cell ends at the first "|" not escaped). NULL at the row's end. */
+static char *next_cell(char **p)
+{
+	char *c = *p, *q;
+
+	for (q = c; *q && *q != '\n'; q++) {
+		if (*q == '\\' && q[1])
+			q++;
+		else if (*q == '|')
+			break;
+	}
+	if (*q != '|')
+		return NULL;
+	*q = 0;
+	*p = q + 1;
+	return c;
+}
+
+static size_t read_doc_rows(struct doc_row *rows, size_t max)
+{
+	char path[512], *text, *line, *next, *cell, *tick, *end;
+	const char *at = strstr(__FILE__, "tests/unit/");
+	int section = -1;	/* 0: per container, 1: the agent's, -1: another */
+	size_t n = 0, len;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%.*sdocs/metrics.md", at ? (int)(at - __FILE__) : 0, __FILE__);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	text = calloc(1, 1 << 20);
+	assert_non_null(text);
+	len = fread(text, 1, (1 << 20) - 1, f);
+	fclose(f);
+	assert_true(len > 0);
+	for (line = text; line && *line; line = next) {
+		char *p, *names, *type;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		if (!strncmp(line, "## ", 3)) {
+			section = !strcmp(line, "## Per container") ? 0 : !strcmp(line, "## The agent itself") ? 1 : -1;
+			continue;
+		}
+		if (section < 0 || strncmp(line, "| `", 3))
+			continue;
+		p = line + 1;
+		names = next_cell(&p);
+		type = next_cell(&p);
+		assert_non_null(names);
+		assert_non_null(type);
+		while (*type == ' ')
+			type++;
+		type[strcspn(type, " ")] = 0;
+		/* one or more `name` or `name{label...}`, comma-separated */
+		for (cell = names; (tick = strchr(cell, '`')); cell = end + 1) {
+			struct doc_row *r = &rows[n];
+			size_t k;
+
+			end = strchr(tick + 1, '`');
+			assert_non_null(end);
+			*end = 0;
+			assert_true(n < max);
+			memset(r, 0, sizeof(*r));
+			k = strspn(tick + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:");
+			snprintf(r->name, sizeof(r->name), "%.*s", (int)k, tick + 1);
+			if (tick[1 + k] == '{')
+				snprintf(r->label, sizeof(r->label), "%.*s", (int)strcspn(tick + 2 + k, "=}"),
+					 tick + 2 + k);
+			else if (tick[1 + k])
+				fail_msg("docs/metrics.md: cannot read '%s'", tick + 1);
+			snprintf(r->type, sizeof(r->type), "%s", type);
+			r->agent = section == 1;
+			n++;
+		}
+	}
+	free(text);
+	return n;
+}
+
+/* Every family the agent can write is documented once in docs/metrics.md,
+ * with its type, its own label and in the right table; every series the
+ * document lists is one the agent writes; and a render writes exactly the
+ * families of the table. */
+static void test_docs_match_families(void **state)
+{
+	struct doc_row rows[128];
+	const struct metrics_family *f;
+	size_t n = read_doc_rows(rows, 128), i, j, nf;
+	struct runtime_paths rp;
+	struct metrics_health h = { .nprogs = 1, .progs = { { "ps_exec", true } } };
+	struct cgfs fs = { .v2 = true };
+	struct pipeline *p;
+	char task[128], *body = NULL, *line, *sp;
+	size_t len;
+
+	(void)state;
+	assert_true(n > 30);
+	for (i = 0; (f = metrics__family(i)); i++) {
+		struct doc_row *r = NULL;
+
+		for (j = 0; j < n; j++)
+			if (!strcmp(rows[j].name, f->name))
+				r = &rows[j];
+		if (!r)
+			fail_msg("%s: not in docs/metrics.md", f->name);
+		r->seen++;
+		if (strcmp(r->type, type_name(f->type)))
+			fail_msg("%s: a %s, docs/metrics.md says %s", f->name, type_name(f->type), r->type);
+		if (r->agent != f->agent)
+			fail_msg("%s: in docs/metrics.md's wrong table", f->name);
+		if (strcmp(r->label, f->label ? f->label : ""))
+			fail_msg("%s: label '%s', docs/metrics.md says '%s'", f->name, f->label ? f->label : "",
+				 r->label);
+	}
+	nf = i;
+	for (j = 0; j < n; j++)
+		if (rows[j].seen != 1)
+			fail_msg("%s: in docs/metrics.md %s", rows[j].name,
+				 rows[j].seen ? "more than once" : "but never written by the agent");
+
+	/* the families a render writes are the table's, in its order */
+	p = bare_pipeline(&rp, task, sizeof(task));
+	assert_non_null(p);
+	mkdir_rec(p, PS_EV_CGROUP_MKDIR, 1001, "/default/c1");
+	assert_int_equal(metrics__render(p, &fs, &h, &body, &len), 0);
+	for (i = 0, line = body; (line = strstr(line, "# TYPE ")); i++) {
+		line += 7;
+		sp = strchr(line, ' ');
+		assert_non_null(sp);
+		f = metrics__family(i);
+		assert_non_null(f);
+		assert_int_equal(sp - line, strlen(f->name));
+		assert_memory_equal(line, f->name, strlen(f->name));
+		assert_memory_equal(sp + 1, type_name(f->type), strlen(type_name(f->type)));
+	}
+	assert_int_equal(i, nf);
+	free(body);
+	pipeline__free(p);
+	rm_root();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_render_many),
 		cmocka_unit_test(test_series_budget),
 		cmocka_unit_test(test_same_labels_once),
+		cmocka_unit_test(test_render_v2),
+		cmocka_unit_test(test_render_hybrid),
+		cmocka_unit_test(test_parse_pressure),
+		cmocka_unit_test(test_docs_match_families),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
