@@ -312,20 +312,20 @@ void jw_string(struct json_writer *w, const char *s)
 
 void jw_u64(struct json_writer *w, uint64_t v)
 {
-	char buf[U64_DEC_MAX];
+	char buf[U64_DEC_MAX], *p = u64_to_dec(buf + sizeof(buf), v);
 
-	put_value(w, buf, u64_to_dec(buf, v));
+	put_value(w, p, (size_t)(buf + sizeof(buf) - p));
 }
 
 void jw_i64(struct json_writer *w, int64_t v)
 {
-	char buf[U64_DEC_MAX + 1];
-	size_t n = v < 0;
+	char buf[U64_DEC_MAX + 1], *p;
 
-	buf[0] = '-';
 	/* negate in unsigned arithmetic: -INT64_MIN does not fit an int64_t */
-	n += u64_to_dec(buf + n, v < 0 ? -(uint64_t)v : (uint64_t)v);
-	put_value(w, buf, n);
+	p = u64_to_dec(buf + sizeof(buf), v < 0 ? -(uint64_t)v : (uint64_t)v);
+	if (v < 0)
+		*--p = '-';
+	put_value(w, p, (size_t)(buf + sizeof(buf) - p));
 }
 
 void jw_bool(struct json_writer *w, bool v)
@@ -377,9 +377,8 @@ void jw_double(struct json_writer *w, double v)
 
 void jw_seconds_ns(struct json_writer *w, uint64_t ns)
 {
-	char buf[U64_DEC_MAX + 10];
+	char buf[U64_DEC_MAX + 10], *p = buf + sizeof(buf);
 	uint64_t frac = ns % 1000000000u;
-	size_t n = u64_to_dec(buf, ns / 1000000000u);
 	int digits = 9;
 
 	if (frac) {
@@ -387,15 +386,15 @@ void jw_seconds_ns(struct json_writer *w, uint64_t ns)
 			frac /= 10;
 			digits--;
 		}
-		buf[n++] = '.';
 		/* the fraction's leading zeros too: 1 ns is .000000001 */
-		for (int i = digits - 1; i >= 0; i--) {
-			buf[n + i] = (char)('0' + frac % 10);
+		while (digits--) {
+			*--p = (char)('0' + frac % 10);
 			frac /= 10;
 		}
-		n += digits;
+		*--p = '.';
 	}
-	put_value(w, buf, n);
+	p = u64_to_dec(p, ns / 1000000000u);
+	put_value(w, p, (size_t)(buf + sizeof(buf) - p));
 }
 
 void jw_raw(struct json_writer *w, const char *json)

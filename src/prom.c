@@ -209,9 +209,12 @@ size_t prom_format_double(char out[PROM_NUM_MAX], double v)
 	if (a <= EXACT_INT_MAX && a == (double)(uint64_t)a) {
 		if (v < 0)
 			*o++ = '-';
-		o += u64_to_dec(o, (uint64_t)a);
-		*o = '\0';
-		return (size_t)(o - out);
+		char tmp[U64_DEC_MAX], *d = u64_to_dec(tmp + sizeof(tmp), (uint64_t)a);
+		size_t n = (size_t)(tmp + sizeof(tmp) - d);
+
+		memcpy(o, d, n);
+		o[n] = '\0';
+		return (size_t)(o + n - out);
 	}
 
 	for (prec = a < DBL_MIN ? 0 : 14; prec < 16; prec++) {
@@ -319,11 +322,10 @@ static void end_double(struct prom_buf *b, double v)
 
 static void end_u64(struct prom_buf *b, uint64_t v)
 {
-	char num[PROM_NUM_MAX];
-	size_t l = u64_to_dec(num, v);
+	char num[U64_DEC_MAX + 1], *p = u64_to_dec(num + U64_DEC_MAX, v);
 
-	num[l++] = '\n';
-	put(b, num, l);
+	num[U64_DEC_MAX] = '\n';
+	put(b, p, (size_t)(num + sizeof(num) - p));
 }
 
 void prom_family(struct prom_buf *b, const char *name, enum prom_type t, const char *help)

@@ -5,20 +5,6 @@
 #include <string.h>
 #include "strutil.h"
 
-size_t u64_to_dec(char *out, uint64_t v)
-{
-	char tmp[U64_DEC_MAX], *p = tmp + sizeof(tmp);
-	size_t n;
-
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	n = (size_t)(tmp + sizeof(tmp) - p);
-	memcpy(out, p, n);
-	return n;
-}
-
 size_t base64_encode(const void *in, size_t n, char *out, size_t outsz)
 {
 	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -218,16 +218,17 @@ static void test_u64_to_dec(void **state)
 		{ 0, "0" }, { 9, "9" }, { 10, "10" }, { 4294967295u, "4294967295" },
 		{ UINT64_MAX, "18446744073709551615" },
 	};
-	char out[U64_DEC_MAX + 1];
-	size_t i, n;
+	char out[U64_DEC_MAX + 2], *p, *end = out + 1 + U64_DEC_MAX;
+	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		memset(out, 'x', sizeof(out));
-		n = u64_to_dec(out, cases[i].v);
-		assert_int_equal(n, strlen(cases[i].s));
-		assert_memory_equal(out, cases[i].s, n);
-		assert_int_equal(out[n], 'x');	/* no NUL written */
+		p = u64_to_dec(end, cases[i].v);
+		assert_int_equal(end - p, strlen(cases[i].s));
+		assert_memory_equal(p, cases[i].s, strlen(cases[i].s));
+		assert_int_equal(p[-1], 'x');	/* nothing before the first digit */
+		assert_int_equal(*end, 'x');	/* and no NUL after the last */
 	}
 }
 
