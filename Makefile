@@ -70,22 +70,40 @@ BPF_SRCS  := bpf/process.bpf.c bpf/cgroup.bpf.c bpf/oom.bpf.c bpf/blkio.bpf.c bp
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(OUTPUT)/podsight.skel.h
 
-# Pure logic (no libbpf): shared by the agent, the unit tests and the fuzz targets.
-LIB_SRCS  := src/json_writer.c src/procfs.c src/argv.c src/proc_table.c src/exec_id.c \
-	src/timeconv.c src/event_fmt.c src/strutil.c src/cgroup_reg.c src/output.c src/pipeline.c \
-	src/container_id.c src/containers.c src/container_acct.c src/session.c src/proc_seed.c \
-	src/runtime_meta.c src/prom.c src/metrics.c \
-	src/http.c src/mountinfo.c src/selfid.c src/cgroupfs.c
-AGENT_SRCS := $(LIB_SRCS) src/main.c src/agent.c src/loader.c src/loop.c \
-	src/cmd_trace.c src/cmd_misc.c src/cmd_top.c
-AGENT_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(AGENT_SRCS))
+# The sources split in two, so that a new file lands on the right side
+# without anyone listing it:
+#  - agent-only: main.c, every cmd_*.c, and every file that includes
+#    libbpf (<bpf/...>), a BPF skeleton, ncurses, loader.h or cli.h (the
+#    command layer, whose logging main.c defines). These link into
+#    build/podsight only.
+#  - the library, libpodsight.a: everything else (parsers, tables, JSON,
+#    Prometheus, HTTP, cgroupfs, the pipeline; it does read /proc and
+#    cgroupfs and starts threads, but needs no libbpf and no terminal).
+#    Built once plain (build/libpodsight.a), once under ASan+UBSan
+#    (build/san/libpodsight.a) and once with clang for the fuzz targets
+#    (build/fuzz/libpodsight.a); the agent, the unit tests and the fuzz
+#    targets link against it.
+ALL_SRCS  := $(wildcard src/*.c)
+AGENT_ONLY := $(sort src/main.c $(wildcard src/cmd_*.c) \
+	$(shell grep -lE '^\#include [<"](bpf/|n?curses|[a-z_]+\.skel\.h|loader\.h|cli\.h)' $(ALL_SRCS)))
+LIB_SRCS  := $(filter-out $(AGENT_ONLY),$(ALL_SRCS))
 LIB_OBJS  := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
+AGENT_ONLY_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(AGENT_ONLY))
+LIB       := $(OUTPUT)/libpodsight.a
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 SAN_BINS  := $(patsubst tests/unit/%.c,$(OUTPUT)/san/%,$(UNIT_SRCS))
+# What a unit test links besides the library; --as-needed drops what it
+# does not use.
+UNIT_LIBS := -Wl,--as-needed -lcmocka -ljansson -lmicrohttpd -lz -lpthread
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-ASAN_OBJS := $(patsubst src/%.c,$(OUTPUT)/asan/obj/%.o,$(AGENT_SRCS))
+SAN_CFLAGS := $(filter-out -O2,$(ALL_CFLAGS)) $(SAN_FLAGS)
+SAN_LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/san/obj/%.o,$(LIB_SRCS))
+SAN_AGENT_OBJS := $(patsubst src/%.c,$(OUTPUT)/san/obj/%.o,$(AGENT_ONLY))
+SAN_LIB   := $(OUTPUT)/san/libpodsight.a
+# Headers each object, test and fuzz target includes (gcc -MMD -MP).
+DEPFLAGS   = -MMD -MP -MF $@.d
 # The end-to-end tests the sanitized agent runs: events, a closed reader,
 # a full disk, a container running at shutdown, hostile HTTP clients.
 E2E_ASAN  ?= tests/e2e/test_process.py::test_exec_and_exit_every_field \
@@ -96,7 +114,7 @@ E2E_ASAN  ?= tests/e2e/test_process.py::test_exec_and_exit_every_field \
 	image deploy-check
 all: $(OUTPUT)/podsight
 
-$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/obj $(OUTPUT)/tests $(OUTPUT)/san $(OUTPUT)/asan/obj:
+$(OUTPUT) $(OUTPUT)/bpf:
 	$(Q)mkdir -p $@
 
 # make vmlinux [ARCH=arm64] [VMLINUX_BTF=file]: pins the kernel types anew from
@@ -120,42 +138,78 @@ $(OUTPUT)/podsight.skel.h: $(OUTPUT)/podsight.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(OUTPUT)/obj/%.o: src/%.c $(wildcard src/*.h) $(wildcard bpf/*.h) $(SKELS) | $(OUTPUT)/obj
+# The skeletons exist before any agent-only object is compiled; after the
+# first build the generated dependencies name the ones each includes.
+$(AGENT_ONLY_OBJS) $(SAN_AGENT_OBJS): | $(SKELS)
+
+$(OUTPUT)/obj/%.o: src/%.c
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(OUTPUT)/podsight: $(AGENT_OBJS)
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(OUTPUT)/podsight: $(AGENT_ONLY_OBJS) $(LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(AGENT_ONLY_OBJS) $(LIB) $(LDLIBS) -o $@
 
-# The agent under ASan+UBSan, for e2e-asan.
-$(OUTPUT)/asan/obj/%.o: src/%.c $(wildcard src/*.h) $(wildcard bpf/*.h) $(SKELS) | $(OUTPUT)/asan/obj
+# The same sources under ASan+UBSan: the unit tests' library and, with the
+# agent-only objects, the agent for e2e-asan.
+$(OUTPUT)/san/obj/%.o: src/%.c
 	$(call msg,CC-SAN,$@)
-	$(Q)$(CC) $(filter-out -O2,$(ALL_CFLAGS)) $(SAN_FLAGS) -c $< -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(SAN_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(OUTPUT)/asan/podsight: $(ASAN_OBJS)
+$(SAN_LIB): $(SAN_LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(OUTPUT)/asan/podsight: $(SAN_AGENT_OBJS) $(SAN_LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(filter-out -O2,$(ALL_CFLAGS)) $(SAN_FLAGS) $^ $(LDLIBS) -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(SAN_CFLAGS) $(SAN_AGENT_OBJS) $(SAN_LIB) $(LDLIBS) -o $@
 
-# Unit tests: each tests/unit/test_X.c links against the pure-logic sources.
-$(OUTPUT)/tests/%: tests/unit/%.c $(LIB_SRCS) $(wildcard src/*.h) $(wildcard tests/unit/*.h) | $(OUTPUT)/tests
+# Unit tests: each tests/unit/test_X.c, compiled and linked against the library.
+$(OUTPUT)/tests/%: tests/unit/%.c $(LIB)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(LIB_SRCS) -lcmocka -ljansson -lmicrohttpd -lz -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests/unit $< $(LIB) $(UNIT_LIBS) -o $@
 
-$(OUTPUT)/san/%: tests/unit/%.c $(LIB_SRCS) $(wildcard src/*.h) $(wildcard tests/unit/*.h) | $(OUTPUT)/san
+$(OUTPUT)/san/%: tests/unit/%.c $(SAN_LIB)
 	$(call msg,CC-SAN,$@)
-	$(Q)$(CC) $(filter-out -O2,$(ALL_CFLAGS)) $(SAN_FLAGS) -Itests/unit $< $(LIB_SRCS) -lcmocka -ljansson -lmicrohttpd -lz -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(SAN_CFLAGS) $(DEPFLAGS) -Itests/unit $< $(SAN_LIB) $(UNIT_LIBS) -o $@
 
-# Fuzz targets (libFuzzer, clang): every parser of outside input.
+# Fuzz targets (libFuzzer, clang): every parser of outside input. The
+# library is built a third time, with clang, for them: libFuzzer wants its
+# coverage instrumentation in the code it explores (fuzzer-no-link), which
+# gcc cannot add.
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_SECONDS ?= 10
-$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard src/*.h)
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -DPODSIGHT_VERSION='"$(VERSION)"' -Isrc -Ibpf
+FUZZ_LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/fuzz/obj/%.o,$(LIB_SRCS))
+FUZZ_LIB  := $(OUTPUT)/fuzz/libpodsight.a
+
+$(OUTPUT)/fuzz/obj/%.o: src/%.c
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined $(DEPFLAGS) -c $< -o $@
+
+$(FUZZ_LIB): $(FUZZ_LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	$(call msg,FUZZ,$@)
-	$(Q)mkdir -p $(OUTPUT)/fuzz
-	$(Q)$(CLANG) -g -O1 -std=gnu11 -D_GNU_SOURCE -DPODSIGHT_VERSION='"$(VERSION)"' \
-		-fsanitize=fuzzer,address,undefined -Isrc -Ibpf \
-		$< $(LIB_SRCS) -ljansson -lmicrohttpd -lz -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined $(DEPFLAGS) \
+		$< $(FUZZ_LIB) $(UNIT_LIBS:-lcmocka=) -o $@
+
+-include $(patsubst %,%.d,$(LIB_OBJS) $(AGENT_ONLY_OBJS) $(SAN_LIB_OBJS) $(SAN_AGENT_OBJS) \
+	$(FUZZ_LIB_OBJS) $(UNIT_BINS) $(SAN_BINS) $(FUZZ_BINS))
 
 fuzz: $(FUZZ_BINS)
 	$(Q)for f in $(FUZZ_BINS); do echo "  RUN      $$f ($(FUZZ_SECONDS) s)"; \
@@ -220,8 +274,13 @@ deploy-check:
 clean:
 	$(Q)rm -rf $(OUTPUT)
 
+# Formats with .clang-format the lines changed since FMT_BASE (default
+# HEAD: what is not committed yet). Not the whole tree: the style file
+# matches the code but for details (the tab before a trailing comment, a
+# few long lines), and a tree-wide pass would bury history under them.
+FMT_BASE ?= HEAD
 fmt:
-	$(Q)clang-format -i src/*.c src/*.h bpf/*.c bpf/*.h tests/unit/*.c
+	$(Q)git clang-format --style=file $(FMT_BASE) -- src bpf tests/unit tests/fuzz
 
 # Debian's 5.10, 6.1 and 6.12 kernels for tests/vm/run, into build/kernels/
 # (tests/vm/README.md); a second run costs nothing.

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "argv.h"
+#include "utf8.h"
 
 int argv_split(const char *buf, size_t len, struct argv_list *out)
 {
@@ -48,43 +49,6 @@ void argv_list_free(struct argv_list *l)
 		return;
 	free((void *)l->argv);
 	memset(l, 0, sizeof(*l));
-}
-
-/*
- * Length of the well-formed UTF-8 character at s (at most n bytes), its
- * code point in *cp; 0 when the bytes are not UTF-8 (overlong forms,
- * surrogates, past U+10FFFF, cut sequences).
- */
-static size_t utf8_char(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	unsigned char c = s[0];
-	size_t k, i;
-	uint32_t v;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf)
-		k = 2, v = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		k = 3, v = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		k = 4, v = c & 0x07;
-	else
-		return 0;
-	if (n < k)
-		return 0;
-	for (i = 1; i < k; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = v << 6 | (s[i] & 0x3f);
-	}
-	if ((k == 3 && (v < 0x800 || (v >= 0xd800 && v <= 0xdfff))) ||
-	    (k == 4 && (v < 0x10000 || v > 0x10ffff)))
-		return 0;
-	*cp = v;
-	return k;
 }
 
 /* Code points a terminal acts on or that reorder what the eye reads. */
@@ -146,7 +110,6 @@ static void emit_text(struct sink *s, const unsigned char *a, size_t n, bool she
 {
 	bool q = shell && needs_quotes(a, n);
 	size_t j = 0, k;
-	uint32_t cp;
 
 	if (q)
 		emit(s, "'", 1);
@@ -165,7 +128,8 @@ static void emit_text(struct sink *s, const unsigned char *a, size_t n, bool she
 		} else if (c >= 0x20 && c < 0x7f) {
 			emit(s, (const char *)a + j, 1);
 			j++;
-		} else if (c >= 0x80 && (k = utf8_char(a + j, n - j, &cp)) && !steers_terminal(cp)) {
+		} else if (c >= 0x80 && (k = utf8_seq_len(a + j, n - j)) &&
+			   !steers_terminal(utf8_decode(a + j, k))) {
 			emit(s, (const char *)a + j, k);
 			j += k;
 		} else if (c >= 0x80 && k) {

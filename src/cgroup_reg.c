@@ -7,16 +7,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cgroup_reg.h"
+#include "u64map.h"
 
-struct cg_slot {
-	uint64_t id;		/* 0: free */
+/* An entry; its id is the map's key. */
+struct cg_entry {
 	char *path;
 	void *data;		/* from hooks.on_add */
 };
 
 struct cgroup_reg {
-	struct cg_slot *slots;
-	size_t mask, count, max;
+	struct u64map map;	/* cgroup id -> struct cg_entry */
 	struct cgroup_reg_hooks hooks;
 };
 
@@ -25,15 +25,19 @@ void cgroup_reg__set_hooks(struct cgroup_reg *r, const struct cgroup_reg_hooks *
 	r->hooks = *h;
 }
 
-static void drop_data(struct cgroup_reg *r, struct cg_slot *s)
+/* Runs on_remove and frees what the entry owns. */
+static void release_entry(struct cgroup_reg *r, uint64_t id, struct cg_entry *e)
 {
-	if (s->data && r->hooks.on_remove)
-		r->hooks.on_remove(r->hooks.ctx, s->id, s->data);
-	s->data = NULL;
+	if (e->data && r->hooks.on_remove)
+		r->hooks.on_remove(r->hooks.ctx, id, e->data);
+	e->data = NULL;
+	free(e->path);
+	e->path = NULL;
 }
 
 /* Runs on_add for a new entry; keeps a copy of the path if it asks to. */
-static int attach_data(struct cgroup_reg *r, struct cg_slot *s, const char *path, size_t len)
+static int attach_data(struct cgroup_reg *r, uint64_t id, struct cg_entry *e, const char *path,
+		       size_t len)
 {
 	char *copy = malloc(len + 1);
 	bool keep = true;
@@ -43,23 +47,18 @@ static int attach_data(struct cgroup_reg *r, struct cg_slot *s, const char *path
 	memcpy(copy, path, len);
 	copy[len] = 0;
 	if (r->hooks.on_add)
-		r->hooks.on_add(r->hooks.ctx, s->id, copy, &s->data, &keep);
+		r->hooks.on_add(r->hooks.ctx, id, copy, &e->data, &keep);
 	if (keep)
-		s->path = copy;
+		e->path = copy;
 	else
 		free(copy);
 	return 0;
 }
 
-static size_t hash_id(uint64_t id)
-{
-	return (size_t)((id * 0x9E3779B97F4A7C15ull) >> 32);
-}
-
 struct cgroup_reg *cgroup_reg__new(size_t max_entries)
 {
 	struct cgroup_reg *r;
-	size_t cap = 1024;	/* doubles as cgroups come, up to the bound */
+	int err;
 
 	if (!max_entries || max_entries > (1u << 22)) {
 		errno = EINVAL;
@@ -68,144 +67,97 @@ struct cgroup_reg *cgroup_reg__new(size_t max_entries)
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
-	r->slots = calloc(cap, sizeof(*r->slots));
-	if (!r->slots) {
+	/* 1024 slots to start, doubling as cgroups come, up to the bound */
+	err = u64map__init(&r->map, sizeof(struct cg_entry), max_entries, 1024);
+	if (err) {
 		free(r);
+		errno = -err;
 		return NULL;
 	}
-	r->mask = cap - 1;
-	r->max = max_entries;
 	return r;
 }
 
 void cgroup_reg__free(struct cgroup_reg *r)
 {
-	size_t i;
+	struct cg_entry *e;
+	uint64_t id;
+	size_t pos = 0;
 
 	if (!r)
 		return;
-	for (i = 0; i <= r->mask; i++) {
-		if (r->slots[i].id)
-			drop_data(r, &r->slots[i]);
-		free(r->slots[i].path);
-	}
-	free(r->slots);
+	while ((e = u64map__next(&r->map, &pos, &id)))
+		release_entry(r, id, e);
+	u64map__release(&r->map);
 	free(r);
 }
 
-static struct cg_slot *find(const struct cgroup_reg *r, uint64_t id)
+static struct cg_entry *find(const struct cgroup_reg *r, uint64_t id)
 {
-	size_t i;
-
-	for (i = hash_id(id) & r->mask; r->slots[i].id; i = (i + 1) & r->mask)
-		if (r->slots[i].id == id)
-			return &r->slots[i];
-	return NULL;
-}
-
-static int grow(struct cgroup_reg *r)
-{
-	size_t cap = (r->mask + 1) * 2, i, j;
-	struct cg_slot *slots = calloc(cap, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (i = 0; i <= r->mask; i++) {
-		if (!r->slots[i].id)
-			continue;
-		for (j = hash_id(r->slots[i].id) & (cap - 1); slots[j].id; j = (j + 1) & (cap - 1))
-			;
-		slots[j] = r->slots[i];
-	}
-	free(r->slots);
-	r->slots = slots;
-	r->mask = cap - 1;
-	return 0;
+	return u64map__find(&r->map, id);
 }
 
 int cgroup_reg__add(struct cgroup_reg *r, uint64_t id, const char *path, size_t len)
 {
-	size_t i;
+	struct cg_entry *e;
+	bool created;
 	int err;
 
 	if (!id)
 		return -EINVAL;
-	if (find(r, id))
+	e = u64map__insert(&r->map, id, &created);
+	if (!e)
+		return -errno;
+	if (!created)
 		return 0;
-	if (r->count >= r->max)
-		return -ENOSPC;
-	if ((r->count + 1) * 2 > r->mask + 1 && grow(r) != 0)
-		return -ENOMEM;
-	for (i = hash_id(id) & r->mask; r->slots[i].id; i = (i + 1) & r->mask)
-		;
-	r->slots[i].id = id;
-	r->slots[i].path = NULL;
-	r->slots[i].data = NULL;
-	r->count++;
-	err = attach_data(r, &r->slots[i], path, len);
+	err = attach_data(r, id, e, path, len);
 	if (err)
-		cgroup_reg__remove(r, id);
+		u64map__remove_value(&r->map, e);
 	return err;
 }
 
 void cgroup_reg__remove(struct cgroup_reg *r, uint64_t id)
 {
-	struct cg_slot *s = find(r, id);
-	size_t i, j;
+	struct cg_entry *e = find(r, id);
 
-	if (!s)
+	if (!e)
 		return;
-	i = (size_t)(s - r->slots);
-	drop_data(r, s);
-	free(s->path);
-	s->path = NULL;
-	s->id = 0;
-	r->count--;
-	for (j = (i + 1) & r->mask; r->slots[j].id; j = (j + 1) & r->mask) {
-		size_t home = hash_id(r->slots[j].id) & r->mask;
-
-		if ((i <= j) ? (i < home && home <= j) : (i < home || home <= j))
-			continue;
-		r->slots[i] = r->slots[j];
-		r->slots[j].id = 0;
-		r->slots[j].path = NULL;
-		r->slots[j].data = NULL;
-		i = j;
-	}
+	release_entry(r, id, e);
+	u64map__remove_value(&r->map, e);
 }
 
 const char *cgroup_reg__path(const struct cgroup_reg *r, uint64_t id)
 {
-	struct cg_slot *s = id ? find(r, id) : NULL;
+	struct cg_entry *e = find(r, id);
 
-	return s ? s->path : NULL;
+	return e ? e->path : NULL;
 }
 
 bool cgroup_reg__known(const struct cgroup_reg *r, uint64_t id)
 {
-	return id && find(r, id);
+	return find(r, id) != NULL;
 }
 
 void *cgroup_reg__data(const struct cgroup_reg *r, uint64_t id)
 {
-	struct cg_slot *s = id ? find(r, id) : NULL;
+	struct cg_entry *e = find(r, id);
 
-	return s ? s->data : NULL;
+	return e ? e->data : NULL;
 }
 
 void cgroup_reg__foreach(const struct cgroup_reg *r,
 			 void (*fn)(void *ctx, uint64_t id, const char *path, void *data), void *ctx)
 {
-	size_t i;
+	struct cg_entry *e;
+	uint64_t id;
+	size_t pos = 0;
 
-	for (i = 0; i <= r->mask; i++)
-		if (r->slots[i].id)
-			fn(ctx, r->slots[i].id, r->slots[i].path, r->slots[i].data);
+	while ((e = u64map__next(&r->map, &pos, &id)))
+		fn(ctx, id, e->path, e->data);
 }
 
 size_t cgroup_reg__count(const struct cgroup_reg *r)
 {
-	return r->count;
+	return u64map__count(&r->map);
 }
 
 struct scan {

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 #include "container_id.h"
+#include "strutil.h"
 
 #define HEX_ID_LEN 64
 
@@ -86,11 +87,6 @@ static bool is_lower_hex(char c)
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
 }
 
-static bool is_alnum(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
 static bool is_hex_id(const char *p, size_t n)
 {
 	size_t i;
@@ -109,14 +105,14 @@ static bool is_ctr_ident(const char *p, size_t n)
 {
 	size_t i;
 
-	if (n == 0 || n > CONTAINER_ID_MAX || !is_alnum(p[0]) || !is_alnum(p[n - 1]))
+	if (n == 0 || n > CONTAINER_ID_MAX || !ascii_isalnum(p[0]) || !ascii_isalnum(p[n - 1]))
 		return false;
 	for (i = 1; i < n; i++) {
-		if (is_alnum(p[i]))
+		if (ascii_isalnum(p[i]))
 			continue;
 		if (p[i] != '.' && p[i] != '_' && p[i] != '-')
 			return false;
-		if (!is_alnum(p[i - 1]))
+		if (!ascii_isalnum(p[i - 1]))
 			return false;
 	}
 	return true;
@@ -544,11 +540,6 @@ int cgroup_identity_parse_ex(const char *path, size_t len, const char *const *ct
 			out->is_kube = true;
 	}
 	return 0;
-}
-
-int cgroup_identity_parse(const char *path, size_t len, struct cgroup_identity *out)
-{
-	return cgroup_identity_parse_ex(path, len, NULL, out);
 }
 
 size_t cgroup_path_prefix_len(const char *path, size_t len, unsigned int depth)

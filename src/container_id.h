@@ -136,8 +136,6 @@ const char *pod_qos_name(enum pod_qos qos);
  */
 int cgroup_identity_parse_ex(const char *path, size_t len, const char *const *ctr_namespaces,
 			     struct cgroup_identity *out);
-/* cgroup_identity_parse_ex() with no list of namespaces. */
-int cgroup_identity_parse(const char *path, size_t len, struct cgroup_identity *out);
 
 /* Length of the prefix of path[0, len) that ends with component depth (the
  * first below the root being 0), as depth_of_container counts them; len

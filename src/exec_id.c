@@ -18,18 +18,13 @@ void exec_id__init(struct exec_id_ctx *c, const char *node, const char *boot_id)
 		c->prefix_len = sizeof(c->prefix) - 1;
 }
 
-static char *put_u64(char *p, uint64_t v)
+static char *put_dec(char *p, uint64_t v)
 {
-	char tmp[20];
-	int n = 0;
+	char tmp[U64_DEC_MAX], *d = u64_to_dec(tmp + sizeof(tmp), v);
+	size_t n = (size_t)(tmp + sizeof(tmp) - d);
 
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		*p++ = tmp[--n];
-	return p;
+	memcpy(p, d, n);
+	return p + n;
 }
 
 void exec_id__make(const struct exec_id_ctx *c, uint64_t ktime_ns, uint32_t pid,
@@ -39,9 +34,9 @@ void exec_id__make(const struct exec_id_ctx *c, uint64_t ktime_ns, uint32_t pid,
 
 	/* Hot path: no printf. */
 	memcpy(raw, c->prefix, c->prefix_len);
-	p = put_u64(p, ktime_ns);
+	p = put_dec(p, ktime_ns);
 	*p++ = ':';
-	p = put_u64(p, pid);
+	p = put_dec(p, pid);
 	if (!base64_encode(raw, (size_t)(p - raw), out, EXEC_ID_LEN))
 		out[0] = 0;
 }

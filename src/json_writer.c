@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "json_writer.h"
+#include "strutil.h"
+#include "utf8.h"
 
-/* First allocation; lines of a few hundred bytes never grow past it. */
-#define JW_INITIAL_CAP 4096
-/* Keeps cap * 2 and max + 1 far from overflow. */
+/* Keeps sizes far from overflow. */
 #define JW_MAX_SIZE_LIMIT (SIZE_MAX / 4)
 
 /* State of one nesting level, in w->level[]. */
@@ -39,86 +39,17 @@ static const char ascii_escape[128] = {
 
 static bool fail(struct json_writer *w, int err)
 {
-	if (!w->err)
-		w->err = err;
-	return false;
-}
-
-/* Makes room for n bytes plus the NUL jw_data() adds. */
-static bool grow(struct json_writer *w, size_t n)
-{
-	size_t need, cap;
-	char *p;
-
-	if (w->err)
-		return false;
-	if (n > w->max || w->len > w->max - n)
-		return fail(w, -E2BIG);
-	need = w->len + n + 1;
-	cap = w->cap < JW_INITIAL_CAP ? JW_INITIAL_CAP : w->cap * 2;
-	if (cap < need)
-		cap = need;
-	if (cap > w->max + 1)
-		cap = w->max + 1;
-	p = realloc(w->buf, cap);
-	if (!p)
-		return fail(w, -ENOMEM);
-	w->buf = p;
-	w->cap = cap;
-	return true;
-}
-
-static inline bool reserve(struct json_writer *w, size_t n)
-{
-	/* cap - len is at least 1 once allocated: the byte kept for the NUL */
-	if (n < w->cap - w->len)
-		return true;
-	return grow(w, n);
+	return strbuf__fail(&w->sb, err);
 }
 
 static inline bool put_bytes(struct json_writer *w, const void *p, size_t n)
 {
-	if (!reserve(w, n))
-		return false;
-	memcpy(w->buf + w->len, p, n);
-	w->len += n;
-	return true;
+	return strbuf__add(&w->sb, p, n);
 }
 
 static inline bool put_char(struct json_writer *w, char c)
 {
-	if (!reserve(w, 1))
-		return false;
-	w->buf[w->len++] = c;
-	return true;
-}
-
-/* Length of the valid UTF-8 sequence at s (n > 0 bytes left), 0 if none:
- * the ranges of Unicode's table 3-7, which exclude overlong forms,
- * surrogates and code points above U+10FFFF. */
-static inline size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-
-	if (c < 0xc2 || c > 0xf4)
-		return 0;
-	if (n < 2)
-		return 0;
-	if (c < 0xe0)
-		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (s[1] < lo || s[1] > hi || n < 3 || (s[2] & 0xc0) != 0x80)
-		return 0;
-	if (c < 0xf0)
-		return 3;
-	return n >= 4 && (s[3] & 0xc0) == 0x80 ? 4 : 0;
+	return strbuf__addch(&w->sb, c);
 }
 
 /* U+2028 and U+2029 (E2 80 A8/A9) end a line in JavaScript source. */
@@ -129,7 +60,7 @@ static inline bool is_js_newline(const unsigned char *s)
 
 static void put_string(struct json_writer *w, const unsigned char *s, size_t n)
 {
-	size_t room = w->max > w->len ? w->max - w->len : 0, i = 0;
+	size_t room = w->sb.max > w->sb.len ? w->sb.max - w->sb.len : 0, i = 0;
 
 	/* Every byte gives at least one: refuse what cannot fit before
 	 * reading any of it. */
@@ -153,7 +84,7 @@ static void put_string(struct json_writer *w, const unsigned char *s, size_t n)
 				i++;
 				continue;
 			}
-			k = utf8_len(s + i, n - i);
+			k = utf8_seq_len(s + i, n - i);
 			if (!k || (k == 3 && is_js_newline(s + i)))
 				break;
 			i += k;
@@ -202,7 +133,7 @@ static bool begin_value(struct json_writer *w)
 {
 	uint8_t *lv;
 
-	if (w->err)
+	if (w->sb.err)
 		return false;
 	lv = &w->level[w->depth];
 	switch (*lv & LV_KIND) {
@@ -233,7 +164,7 @@ static void put_value(struct json_writer *w, const char *p, size_t n)
 
 static void start(struct json_writer *w, char c, uint8_t kind)
 {
-	if (w->err)
+	if (w->sb.err)
 		return;
 	if (w->depth >= JW_MAX_DEPTH) {
 		fail(w, -E2BIG);
@@ -248,7 +179,7 @@ static void end(struct json_writer *w, char c, uint8_t kind)
 {
 	uint8_t lv = w->level[w->depth];
 
-	if (w->err)
+	if (w->sb.err)
 		return;
 	if (!w->depth || (lv & LV_KIND) != kind || (lv & LV_KEY)) {
 		fail(w, -EINVAL);
@@ -261,14 +192,14 @@ static void end(struct json_writer *w, char c, uint8_t kind)
 void jw_init(struct json_writer *w)
 {
 	memset(w, 0, sizeof(*w));
-	w->max = JW_DEFAULT_MAX_SIZE;
+	strbuf__init(&w->sb, JW_DEFAULT_MAX_SIZE);
 }
 
 void jw_release(struct json_writer *w)
 {
 	if (!w)
 		return;
-	free(w->buf);
+	strbuf__release(&w->sb);
 	jw_init(w);
 }
 
@@ -288,14 +219,13 @@ void jw_free(struct json_writer *w)
 {
 	if (!w)
 		return;
-	free(w->buf);
+	strbuf__release(&w->sb);
 	free(w);
 }
 
 void jw_reset(struct json_writer *w)
 {
-	w->len = 0;
-	w->err = 0;
+	strbuf__reset(&w->sb);
 	w->depth = 0;
 	w->level[0] = LV_TOP;
 }
@@ -304,34 +234,28 @@ int jw_set_max_size(struct json_writer *w, size_t max)
 {
 	if (!max || max > JW_MAX_SIZE_LIMIT)
 		return -EINVAL;
-	w->max = max;
-	return 0;
+	return strbuf__set_max(&w->sb, max);
 }
 
 int jw_reserve(struct json_writer *w, size_t n)
 {
-	if (!w->err && n >= w->cap - w->len)
-		grow(w, n);
-	return w->err;
+	strbuf__reserve(&w->sb, n);
+	return w->sb.err;
 }
 
 const char *jw_data(const struct json_writer *w)
 {
-	if (!w->buf)
-		return "";
-	/* reserve() always leaves this byte free */
-	w->buf[w->len] = '\0';
-	return w->buf;
+	return strbuf__cstr(&w->sb);
 }
 
 size_t jw_len(const struct json_writer *w)
 {
-	return w->len;
+	return w->sb.len;
 }
 
 int jw_error(const struct json_writer *w)
 {
-	return w->err;
+	return w->sb.err;
 }
 
 void jw_object_start(struct json_writer *w)
@@ -358,7 +282,7 @@ void jw_key(struct json_writer *w, const char *key)
 {
 	uint8_t *lv = &w->level[w->depth];
 
-	if (w->err)
+	if (w->sb.err)
 		return;
 	if (!key || (*lv & LV_KIND) != LV_OBJECT || (*lv & LV_KEY)) {
 		fail(w, -EINVAL);
@@ -386,32 +310,22 @@ void jw_string(struct json_writer *w, const char *s)
 	jw_string_len(w, s, s ? strlen(s) : 0);
 }
 
-/* Writes v in decimal ending just before end; returns the first digit. */
-static char *fmt_u64(char *end, uint64_t v)
-{
-	do {
-		*--end = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	return end;
-}
-
 void jw_u64(struct json_writer *w, uint64_t v)
 {
-	char buf[24], *p = fmt_u64(buf + sizeof(buf), v);
+	char buf[U64_DEC_MAX], *p = u64_to_dec(buf + sizeof(buf), v);
 
-	put_value(w, p, buf + sizeof(buf) - p);
+	put_value(w, p, (size_t)(buf + sizeof(buf) - p));
 }
 
 void jw_i64(struct json_writer *w, int64_t v)
 {
-	char buf[24], *p;
+	char buf[U64_DEC_MAX + 1], *p;
 
 	/* negate in unsigned arithmetic: -INT64_MIN does not fit an int64_t */
-	p = fmt_u64(buf + sizeof(buf), v < 0 ? -(uint64_t)v : (uint64_t)v);
+	p = u64_to_dec(buf + sizeof(buf), v < 0 ? -(uint64_t)v : (uint64_t)v);
 	if (v < 0)
 		*--p = '-';
-	put_value(w, p, buf + sizeof(buf) - p);
+	put_value(w, p, (size_t)(buf + sizeof(buf) - p));
 }
 
 void jw_bool(struct json_writer *w, bool v)
@@ -463,7 +377,7 @@ void jw_double(struct json_writer *w, double v)
 
 void jw_seconds_ns(struct json_writer *w, uint64_t ns)
 {
-	char buf[32], *p = buf + sizeof(buf);
+	char buf[U64_DEC_MAX + 10], *p = buf + sizeof(buf);
 	uint64_t frac = ns % 1000000000u;
 	int digits = 9;
 
@@ -472,19 +386,20 @@ void jw_seconds_ns(struct json_writer *w, uint64_t ns)
 			frac /= 10;
 			digits--;
 		}
+		/* the fraction's leading zeros too: 1 ns is .000000001 */
 		while (digits--) {
 			*--p = (char)('0' + frac % 10);
 			frac /= 10;
 		}
 		*--p = '.';
 	}
-	p = fmt_u64(p, ns / 1000000000u);
-	put_value(w, p, buf + sizeof(buf) - p);
+	p = u64_to_dec(p, ns / 1000000000u);
+	put_value(w, p, (size_t)(buf + sizeof(buf) - p));
 }
 
 void jw_raw(struct json_writer *w, const char *json)
 {
-	if (w->err)
+	if (w->sb.err)
 		return;
 	if (!json || !*json) {
 		fail(w, -EINVAL);
@@ -549,7 +464,7 @@ void jw_kv_raw(struct json_writer *w, const char *key, const char *json)
 
 void jw_newline(struct json_writer *w)
 {
-	if (w->err)
+	if (w->sb.err)
 		return;
 	if (w->depth || !(w->level[0] & LV_ITEM)) {
 		fail(w, -EINVAL);

@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "strbuf.h"
 
 /* Deepest nesting of objects and arrays; one more is -E2BIG. */
 #define JW_MAX_DEPTH 64
@@ -37,16 +38,12 @@
  * The fields are private: use the functions below.
  */
 struct json_writer {
-	char *buf;
-	size_t len;
-	size_t cap;
-	size_t max;
-	int err;
+	struct strbuf sb;	/* its err is the writer's error too */
 	unsigned int depth;
 	uint8_t level[JW_MAX_DEPTH + 1];	/* per-level state, [0] is the top */
 };
 
-#define JW_INIT { .max = JW_DEFAULT_MAX_SIZE }
+#define JW_INIT { .sb = STRBUF_INIT(JW_DEFAULT_MAX_SIZE) }
 
 /* Heap writer; NULL with errno = ENOMEM. jw_free(NULL) is a no-op. */
 struct json_writer *jw_new(void);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "fileio.h"
 #include "procfs.h"
 
 static bool is_digit(char c)
@@ -313,75 +314,12 @@ int procfs_parse_status(const char *buf, size_t len, struct procfs_status *out)
 
 int procfs_read_file(const char *path, size_t max, char **buf, size_t *len, bool *truncated)
 {
-	size_t cap, n = 0;
-	struct stat sb;
-	char *b = NULL, *nb;
-	int fd, err = 0;
+	bool trunc;
+	int err = read_file_bounded(path, max, buf, len, &trunc);
 
-	*buf = NULL;
-	*len = 0;
 	if (truncated)
-		*truncated = false;
-	if (!path || max == SIZE_MAX)
-		return -EINVAL;
-	/* O_NONBLOCK: a FIFO planted in a fake tree must not hang us. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &sb) < 0) {
-		err = -errno;
-		goto cleanup;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		err = -EINVAL;
-		goto cleanup;
-	}
-	/* One byte past max tells truncation apart from a file of exactly
-	 * max; the NUL then goes where that byte was. */
-	cap = max < 4096 ? max + 1 : 4096;
-	b = malloc(cap);
-	if (!b) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	for (;;) {
-		ssize_t r;
-
-		if (n == cap) {
-			if (cap == max + 1)
-				break;
-			cap = cap > (max + 1) / 2 ? max + 1 : cap * 2;
-			nb = realloc(b, cap);
-			if (!nb) {
-				err = -ENOMEM;
-				goto cleanup;
-			}
-			b = nb;
-		}
-		r = read(fd, b + n, cap - n);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			goto cleanup;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	if (n > max) {
-		n = max;
-		if (truncated)
-			*truncated = true;
-	}
-	b[n] = 0;
-	*buf = b;
-	*len = n;
-	b = NULL;
-cleanup:
-	free(b);
-	close(fd);
-	return err;
+		*truncated = err ? false : trunc;
+	return err == -EISDIR ? -EINVAL : err;
 }
 
 static int pid_path(char *out, size_t sz, const char *root, int pid, const char *name)
@@ -399,19 +337,13 @@ static int read_pid_file(const char *root, int pid, const char *name, size_t max
 			 size_t *len)
 {
 	char path[PATH_MAX];
-	bool trunc;
 	int err = pid_path(path, sizeof(path), root, pid, name);
 
 	*buf = NULL;
 	if (err)
 		return err;
-	err = procfs_read_file(path, max, buf, len, &trunc);
-	if (!err && trunc) {
-		free(*buf);
-		*buf = NULL;
-		err = -EFBIG;
-	}
-	return err;
+	err = read_file_bounded(path, max, buf, len, NULL);
+	return err == -EISDIR ? -EINVAL : err;
 }
 
 int procfs_read_stat(const char *proc_root, int pid, struct procfs_stat *out)
@@ -448,21 +380,6 @@ int procfs_read_status(const char *proc_root, int pid, struct procfs_status *out
 	return err;
 }
 
-int procfs_read_cmdline(const char *proc_root, int pid, size_t max, char **buf, size_t *len,
-			bool *truncated)
-{
-	char path[PATH_MAX];
-	int err = pid_path(path, sizeof(path), proc_root, pid, "cmdline");
-
-	*buf = NULL;
-	*len = 0;
-	if (truncated)
-		*truncated = false;
-	if (err)
-		return err;
-	return procfs_read_file(path, max, buf, len, truncated);
-}
-
 int procfs_read_link(const char *proc_root, int pid, const char *name, char **out)
 {
 	char path[PATH_MAX];
@@ -495,204 +412,6 @@ int procfs_read_link(const char *proc_root, int pid, const char *name, char **ou
 			return -ENAMETOOLONG;
 		cap = cap * 4 > PROCFS_LINK_MAX ? PROCFS_LINK_MAX : cap * 4;
 	}
-}
-
-bool procfs_link_deleted(const char *text, size_t *path_len)
-{
-	static const char mark[] = " (deleted)";
-	size_t n = text ? strlen(text) : 0, m = sizeof(mark) - 1;
-	bool del = n >= m && !memcmp(text + n - m, mark, m);
-
-	if (path_len)
-		*path_len = del ? n - m : n;
-	return del;
-}
-
-int procfs_read_loginuid(const char *proc_root, int pid, uint32_t *auid)
-{
-	const char *p, *end;
-	uint64_t v;
-	char *buf;
-	size_t len;
-	int err;
-
-	err = read_pid_file(proc_root, pid, "loginuid", 32, &buf, &len);
-	if (err)
-		return err == -EFBIG ? -EINVAL : err;
-	p = buf;
-	end = buf + len;
-	/* "%u", no newline; tolerate one. */
-	if (len && end[-1] == '\n')
-		end--;
-	err = take_u64(&p, end, &v);
-	if (!err && p != end)
-		err = -EINVAL;
-	if (!err && v > UINT32_MAX)
-		err = -ERANGE;
-	if (!err)
-		*auid = (uint32_t)v;
-	free(buf);
-	return err;
-}
-
-int procfs_read_ns(const char *proc_root, int pid, const char *ns, uint64_t *inode)
-{
-	char name[64], *link;
-	const char *p, *end;
-	uint64_t v;
-	int err;
-
-	if (!ns || !*ns || strchr(ns, '/'))
-		return -EINVAL;
-	if ((size_t)snprintf(name, sizeof(name), "ns/%s", ns) >= sizeof(name))
-		return -EINVAL;
-	err = procfs_read_link(proc_root, pid, name, &link);
-	if (err)
-		return err;
-	/* "<type>:[<inode>]"; the type need not be the link's name
-	 * ("pid_for_children" reads "pid:[...]"). */
-	p = link;
-	end = link + strlen(link);
-	while (p < end && ((*p >= 'a' && *p <= 'z') || *p == '_'))
-		p++;
-	if (p == link || end - p < 3 || p[0] != ':' || p[1] != '[') {
-		err = -EINVAL;
-		goto cleanup;
-	}
-	p += 2;
-	err = take_u64(&p, end, &v);
-	if (!err && (end - p != 1 || *p != ']'))
-		err = -EINVAL;
-	if (!err)
-		*inode = v;
-cleanup:
-	free(link);
-	return err;
-}
-
-/* Is want one of the comma-separated names in [p, end)? */
-static bool list_has(const char *p, const char *end, const char *want, size_t wn)
-{
-	while (p <= end) {
-		const char *c = memchr(p, ',', (size_t)(end - p));
-		const char *te = c ? c : end;
-
-		if ((size_t)(te - p) == wn && !memcmp(p, want, wn))
-			return true;
-		if (!c)
-			break;
-		p = c + 1;
-	}
-	return false;
-}
-
-int procfs_parse_cgroup(const char *buf, size_t len, const char *controller, char *out,
-			size_t outsz)
-{
-	const char *p = buf, *end, *path = NULL;
-	size_t wn, path_len = 0;
-	int matches = 0;
-
-	if (outsz)
-		out[0] = 0;
-	if (!buf || !controller || strpbrk(controller, ",:\n"))
-		return -EINVAL;
-	end = buf + len;
-	wn = strlen(controller);
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end, *c1, *c2, *q = p;
-		uint64_t id;
-		bool match;
-
-		c1 = memchr(p, ':', (size_t)(le - p));
-		c2 = c1 ? memchr(c1 + 1, ':', (size_t)(le - c1 - 1)) : NULL;
-		if (!c2 || take_u64(&q, c1, &id) || q != c1 || id > UINT32_MAX)
-			return -EINVAL;
-		/* The path runs to the end of the line and may hold ':'. */
-		if (le == c2 + 1 || c2[1] != '/' || memchr(c2 + 1, 0, (size_t)(le - c2 - 1)))
-			return -EINVAL;
-		if (wn)
-			match = list_has(c1 + 1, c2, controller, wn);
-		else
-			match = id == 0 && c2 == c1 + 1;
-		if (match) {
-			matches++;
-			path = c2 + 1;
-			path_len = (size_t)(le - path);
-		}
-		p = nl ? nl + 1 : end;
-	}
-	if (matches > 1)
-		return -EINVAL;
-	if (!matches)
-		return -ENOENT;
-	if (path_len >= outsz)
-		return -ENAMETOOLONG;
-	memcpy(out, path, path_len);
-	out[path_len] = 0;
-	return 0;
-}
-
-int procfs_read_cgroup_path(const char *proc_root, int pid, const char *controller, char *out,
-			    size_t outsz)
-{
-	char *buf;
-	size_t len;
-	int err;
-
-	if (outsz)
-		out[0] = 0;
-	err = read_pid_file(proc_root, pid, "cgroup", PROCFS_CGROUP_MAX, &buf, &len);
-	if (err)
-		return err;
-	err = procfs_parse_cgroup(buf, len, controller, out, outsz);
-	free(buf);
-	return err;
-}
-
-int procfs_tty_name(uint32_t tty_nr, char *out, size_t outsz)
-{
-	/* new_encode_dev(): minor bits 0-7 and 20-31, major bits 8-19. */
-	unsigned int major = (tty_nr >> 8) & 0xfff;
-	unsigned int minor = (tty_nr & 0xff) | ((tty_nr >> 12) & 0xfff00);
-	int n;
-
-	if (outsz)
-		out[0] = 0;
-	if (tty_nr == 0)
-		return -ENOENT;
-	if (major >= 136 && major <= 143)	/* Unix98 pty slaves */
-		n = snprintf(out, outsz, "pts/%u", (major - 136) * 256 + minor);
-	else if (major == 4 && minor < 64)	/* virtual consoles */
-		n = snprintf(out, outsz, "tty%u", minor);
-	else if (major == 4 && minor < 256)	/* 8250 serial ports */
-		n = snprintf(out, outsz, "ttyS%u", minor - 64);
-	else if (major == 5 && minor == 0)
-		n = snprintf(out, outsz, "tty");
-	else if (major == 5 && minor == 1)
-		n = snprintf(out, outsz, "console");
-	else if (major == 5 && minor == 2)
-		n = snprintf(out, outsz, "ptmx");
-	else
-		n = snprintf(out, outsz, "char-%u:%u", major, minor);
-	if (n < 0 || (size_t)n >= outsz) {
-		if (outsz)
-			out[0] = 0;
-		return -ENAMETOOLONG;
-	}
-	return 0;
-}
-
-int procfs_boot_ticks_per_sec(void)
-{
-	long t;
-
-	errno = 0;
-	t = sysconf(_SC_CLK_TCK);
-	if (t <= 0 || t > INT32_MAX)
-		return errno ? -errno : -EINVAL;
-	return (int)t;
 }
 
 struct procfs_iter {

@@ -24,7 +24,6 @@
 /* Upper bounds of the files read whole. Real files are far smaller. */
 #define PROCFS_STAT_MAX		4096
 #define PROCFS_STATUS_MAX	(64 * 1024)
-#define PROCFS_CGROUP_MAX	(64 * 1024)
 /* readlink() targets longer than this give -ENAMETOOLONG. */
 #define PROCFS_LINK_MAX		(2 * 4096)
 
@@ -44,7 +43,7 @@ struct procfs_stat {
 	int ppid;
 	int pgrp;
 	int session;
-	uint32_t tty_nr;		/* encoded dev_t, see procfs_tty_name() */
+	uint32_t tty_nr;		/* encoded dev_t: major bits 8-19, minor 0-7 and 20-31 */
 	int tpgid;			/* -1 without a controlling terminal */
 	uint64_t minflt, majflt;
 	uint64_t utime_ticks, stime_ticks;
@@ -96,63 +95,13 @@ int procfs_read_status(const char *proc_root, int pid, struct procfs_status *out
  * not regular (FIFOs, devices, directories) give -EINVAL, without blocking.
  */
 int procfs_read_file(const char *path, size_t max, char **buf, size_t *len, bool *truncated);
-/* Raw NUL-separated argv bytes of <pid>, as procfs_read_file(). Kernel
- * threads and zombies give 0 bytes. Split them with argv_split(). */
-int procfs_read_cmdline(const char *proc_root, int pid, size_t max, char **buf, size_t *len,
-			bool *truncated);
-
 /*
  * readlink() of <proc_root>/<pid>/<name> ("exe", "cwd", "root", "ns/pid"),
  * any length up to PROCFS_LINK_MAX. The kernel's text is kept as is,
- * including a trailing " (deleted)": see procfs_link_deleted(). Caller frees.
+ * including a trailing " (deleted)". Caller frees.
  * Kernel threads have no "exe": -ENOENT.
  */
 int procfs_read_link(const char *proc_root, int pid, const char *name, char **out);
-/*
- * True when link text ends with the kernel's " (deleted)" marker (the file
- * was unlinked or replaced since); *path_len (may be NULL) then gets the
- * length before the marker, else strlen(text). A file really named
- * "x (deleted)" cannot be told apart from this text alone.
- */
-bool procfs_link_deleted(const char *text, size_t *path_len);
-
-/* Login uid (audit); 4294967295 when never set. -ENOENT without audit. */
-#define PROCFS_AUID_UNSET	UINT32_MAX
-int procfs_read_loginuid(const char *proc_root, int pid, uint32_t *auid);
-
-/* Inode of namespace <ns> ("pid", "mnt", "net", "pid_for_children", ...)
- * of <pid>, parsed from the link text "<type>:[<inode>]". */
-int procfs_read_ns(const char *proc_root, int pid, const char *ns, uint64_t *inode);
-
-/*
- * Path of <pid>'s cgroup from /proc/<pid>/cgroup lines "<id>:<controllers>:<path>".
- * controller "memory" (or "name=systemd") picks the v1 line whose
- * comma-separated controller list holds it; "" picks the cgroup v2 line
- * "0::<path>". -ENOENT when no line matches; -EINVAL when a line is
- * malformed or two lines match (the kernel does not escape cgroup names,
- * so a name holding a newline could otherwise forge a line);
- * -ENAMETOOLONG when the path does not fit outsz (NUL included).
- */
-int procfs_read_cgroup_path(const char *proc_root, int pid, const char *controller, char *out,
-			    size_t outsz);
-/* Pure: the same, on the text of a cgroup file. */
-int procfs_parse_cgroup(const char *buf, size_t len, const char *controller, char *out,
-			size_t outsz);
-
-/*
- * Terminal name from stat's tty_nr (major = bits 8-19, minor = bits 0-7
- * and 20-31): major 136-143 "pts/N"; 4 with minor < 64 "ttyN"; 4 with
- * minor 64-255 "ttyS<minor - 64>"; 5:0 "tty"; 5:1 "console"; 5:2 "ptmx";
- * anything else "char-MAJ:MIN". -ENOENT for 0 (no terminal),
- * -ENAMETOOLONG when out is too small (PROCFS_TTY_NAME_MAX always fits).
- */
-#define PROCFS_TTY_NAME_MAX	24
-int procfs_tty_name(uint32_t tty_nr, char *out, size_t outsz);
-
-/* USER_HZ, the unit of stat's tick fields (sysconf(_SC_CLK_TCK)); a
- * negative errno if the C library cannot tell. */
-int procfs_boot_ticks_per_sec(void);
-
 /*
  * Numeric entries of the proc root: thread-group leaders only (threads
  * live under /proc/<pid>/task). Entries are taken as the kernel writes

@@ -8,13 +8,12 @@
 #include <string.h>
 
 #include "prom.h"
+#include "strbuf.h"
+#include "strutil.h"
+#include "utf8.h"
 
 struct prom_buf {
-	char *buf;	/* NULL until the first write; else NUL-terminated */
-	size_t len;
-	size_t cap;
-	size_t max;
-	int err;
+	struct strbuf sb;	/* its err is the writer's error too */
 };
 
 /* 2^53: beyond it not every integer is a double, so the Go client stops
@@ -23,13 +22,13 @@ struct prom_buf {
 
 struct prom_buf *prom_buf_new(void)
 {
-	struct prom_buf *b = calloc(1, sizeof(*b));
+	struct prom_buf *b = malloc(sizeof(*b));
 
 	if (!b) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	b->max = PROM_BUF_DEFAULT_MAX_SIZE;
+	strbuf__init(&b->sb, PROM_BUF_DEFAULT_MAX_SIZE);
 	return b;
 }
 
@@ -37,123 +36,58 @@ void prom_buf_free(struct prom_buf *b)
 {
 	if (!b)
 		return;
-	free(b->buf);
+	strbuf__release(&b->sb);
 	free(b);
 }
 
 void prom_buf_reset(struct prom_buf *b)
 {
-	b->len = 0;
-	b->err = 0;
-	if (b->buf)
-		b->buf[0] = '\0';
+	strbuf__reset(&b->sb);
 }
 
 int prom_buf_set_max_size(struct prom_buf *b, size_t max)
 {
-	/* max + 1 bytes are allocated at most (the NUL). */
-	if (max == 0 || max == SIZE_MAX)
-		return -EINVAL;
-	b->max = max;
-	return 0;
+	return strbuf__set_max(&b->sb, max);
 }
 
 const char *prom_buf_data(const struct prom_buf *b)
 {
-	return b->buf ? b->buf : "";
+	return strbuf__cstr(&b->sb);
 }
 
 size_t prom_buf_len(const struct prom_buf *b)
 {
-	return b->len;
+	return b->sb.len;
 }
 
 int prom_buf_error(const struct prom_buf *b)
 {
-	return b->err;
+	return b->sb.err;
 }
 
 char *prom_buf_steal(struct prom_buf *b, size_t *len)
 {
-	char *out;
-
-	if (len)
-		*len = 0;
-	if (b->err) {
-		errno = -b->err;
-		return NULL;
-	}
-	out = b->buf;
-	if (!out) {
-		out = malloc(1);
-		if (!out) {
-			errno = ENOMEM;
-			return NULL;
-		}
-		out[0] = '\0';
-	}
-	if (len)
-		*len = b->len;
-	b->buf = NULL;
-	b->len = 0;
-	b->cap = 0;
-	return out;
+	return strbuf__detach(&b->sb, len);
 }
 
 static void fail(struct prom_buf *b, int err)
 {
-	if (!b->err)
-		b->err = err;
-}
-
-/* Room for n more bytes plus the NUL; false once an error is recorded. */
-static bool grow(struct prom_buf *b, size_t n)
-{
-	size_t need, ncap;
-	char *nbuf;
-
-	if (b->err)
-		return false;
-	/* len > max after prom_buf_set_max_size() lowered the cap */
-	if (b->len > b->max || n > b->max - b->len) {
-		fail(b, -E2BIG);
-		return false;
-	}
-	need = b->len + n + 1;
-	if (need <= b->cap)
-		return true;
-	ncap = b->cap ? b->cap : 4096;
-	while (ncap < need)
-		ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
-	if (ncap > b->max + 1)
-		ncap = b->max + 1;	/* still >= need: len + n <= max */
-	nbuf = realloc(b->buf, ncap);
-	if (!nbuf) {
-		fail(b, -ENOMEM);
-		return false;
-	}
-	b->buf = nbuf;
-	b->cap = ncap;
-	return true;
+	strbuf__fail(&b->sb, err);
 }
 
 static void put(struct prom_buf *b, const char *s, size_t n)
 {
-	if (!grow(b, n))
-		return;
-	memcpy(b->buf + b->len, s, n);
-	b->len += n;
-	b->buf[b->len] = '\0';
+	strbuf__add(&b->sb, s, n);
 }
 
 static void puts_(struct prom_buf *b, const char *s)
 {
-	put(b, s, strlen(s));
+	strbuf__addstr(&b->sb, s);
 }
 
 static void putc_(struct prom_buf *b, char c)
 {
-	put(b, &c, 1);
+	strbuf__addch(&b->sb, c);
 }
 
 /* ---- names -------------------------------------------------------------- */
@@ -205,39 +139,6 @@ static bool labels_valid(const struct prom_label *labels, size_t n, bool forbid_
 
 /* ---- escaping ----------------------------------------------------------- */
 
-/* Length of the well-formed UTF-8 sequence at p (RFC 3629), or 0. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-	unsigned char c = p[0];
-
-	if (c < 0x80)
-		return 1;
-	if (c < 0xc2)
-		return 0;	/* continuation byte or overlong 2-byte lead */
-	if (c < 0xe0)
-		return n >= 2 && (p[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (c < 0xf0) {
-		if (n < 3 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
-			return 0;
-		if (c == 0xe0 && p[1] < 0xa0)
-			return 0;	/* overlong */
-		if (c == 0xed && p[1] > 0x9f)
-			return 0;	/* UTF-16 surrogate */
-		return 3;
-	}
-	if (c < 0xf5) {
-		if (n < 4 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
-		    (p[3] & 0xc0) != 0x80)
-			return 0;
-		if (c == 0xf0 && p[1] < 0x90)
-			return 0;	/* overlong */
-		if (c == 0xf4 && p[1] > 0x8f)
-			return 0;	/* above U+10FFFF */
-		return 4;
-	}
-	return 0;
-}
-
 /* Copies runs of bytes that need nothing in one go; quote: escape '"' too
  * (label values do, HELP text does not). */
 static void put_escaped(struct prom_buf *b, const char *str, bool quote)
@@ -251,7 +152,7 @@ static void put_escaped(struct prom_buf *b, const char *str, bool quote)
 		size_t l;
 
 		if (c >= 0x80) {
-			l = utf8_len(s + i, n - i);
+			l = utf8_seq_len(s + i, n - i);
 			if (l) {
 				i += l;
 				continue;
@@ -275,21 +176,6 @@ static void put_escaped(struct prom_buf *b, const char *str, bool quote)
 }
 
 /* ---- numbers ------------------------------------------------------------ */
-
-static size_t fmt_u64(char *out, uint64_t v)
-{
-	char tmp[20];
-	size_t n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	for (size_t i = 0; i < n; i++)
-		out[i] = tmp[n - 1 - i];
-	out[n] = '\0';
-	return n;
-}
 
 static size_t copy_lit(char *out, const char *s)
 {
@@ -323,7 +209,12 @@ size_t prom_format_double(char out[PROM_NUM_MAX], double v)
 	if (a <= EXACT_INT_MAX && a == (double)(uint64_t)a) {
 		if (v < 0)
 			*o++ = '-';
-		return (size_t)(o - out) + fmt_u64(o, (uint64_t)a);
+		char tmp[U64_DEC_MAX], *d = u64_to_dec(tmp + sizeof(tmp), (uint64_t)a);
+		size_t n = (size_t)(tmp + sizeof(tmp) - d);
+
+		memcpy(o, d, n);
+		o[n] = '\0';
+		return (size_t)(o + n - out);
 	}
 
 	for (prec = a < DBL_MIN ? 0 : 14; prec < 16; prec++) {
@@ -431,11 +322,10 @@ static void end_double(struct prom_buf *b, double v)
 
 static void end_u64(struct prom_buf *b, uint64_t v)
 {
-	char num[PROM_NUM_MAX];
-	size_t l = fmt_u64(num, v);
+	char num[U64_DEC_MAX + 1], *p = u64_to_dec(num + U64_DEC_MAX, v);
 
-	num[l++] = '\n';
-	put(b, num, l);
+	num[U64_DEC_MAX] = '\n';
+	put(b, p, (size_t)(num + sizeof(num) - p));
 }
 
 void prom_family(struct prom_buf *b, const char *name, enum prom_type t, const char *help)
@@ -447,7 +337,7 @@ void prom_family(struct prom_buf *b, const char *name, enum prom_type t, const c
 		[PROM_UNTYPED] = "untyped",
 	};
 
-	if (b->err)
+	if (b->sb.err)
 		return;
 	if (!prom_name_valid(name) || (unsigned int)t >= sizeof(types) / sizeof(types[0])) {
 		fail(b, -EINVAL);
@@ -471,7 +361,7 @@ void prom_family(struct prom_buf *b, const char *name, enum prom_type t, const c
  * error) when they are not valid. */
 static bool sample_head(struct prom_buf *b, const char *name, const struct prom_label *labels, size_t n)
 {
-	if (b->err)
+	if (b->sb.err)
 		return false;
 	if (!prom_name_valid(name) || !labels_valid(labels, n, false)) {
 		fail(b, -EINVAL);
@@ -501,7 +391,7 @@ void prom_histogram(struct prom_buf *b, const char *name, const struct prom_labe
 	char le[PROM_NUM_MAX];
 	uint64_t total = 0;
 
-	if (b->err)
+	if (b->sb.err)
 		return;
 	if (!prom_name_valid(name) || !labels_valid(labels, n, true) || !counts ||
 	    (nb && !bounds)) {

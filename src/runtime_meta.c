@@ -12,7 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <jansson.h>
+#include "fileio.h"
 #include "runtime_meta.h"
+#include "strutil.h"
 
 /* containerd's limit for namespace names */
 #define CTR_NS_MAX 76
@@ -39,21 +41,16 @@ void runtime_paths_default(struct runtime_paths *p)
 	};
 }
 
-static bool is_alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
 static bool name_valid(const char *s, size_t max)
 {
 	size_t i;
 
-	if (!s || !is_alnum(s[0]))
+	if (!s || !ascii_isalnum(s[0]))
 		return false;
 	for (i = 1; s[i]; i++) {
 		if (i >= max)
 			return false;
-		if (!is_alnum(s[i]) && s[i] != '_' && s[i] != '.' && s[i] != '-')
+		if (!ascii_isalnum(s[i]) && s[i] != '_' && s[i] != '.' && s[i] != '-')
 			return false;
 		if (s[i] == '.' && s[i - 1] == '.')
 			return false;
@@ -98,86 +95,15 @@ static int path_fmt(char *buf, size_t size, const char *fmt, ...)
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-/*
- * Reads the regular file at path, of at most max bytes, into a malloc'd
- * buffer. O_NONBLOCK keeps a FIFO planted in its place from hanging the
- * open; the size is checked before reading and again while reading, since
- * the file may grow and files such as those of procfs report 0.
- */
+/* A state file whole; one larger than max is malformed (-EBADMSG). */
 static int read_file(const char *path, size_t max, char **bufp, size_t *lenp)
 {
-	struct stat st;
-	size_t cap, len = 0;
-	char *buf = NULL, *nb;
-	ssize_t n;
-	int fd, err;
+	int err;
 
 	if (max > SSIZE_MAX / 2)
 		max = SSIZE_MAX / 2;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) != 0) {
-		err = -errno;
-		goto cleanup;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		err = -EISDIR;
-		goto cleanup;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		err = -EINVAL;
-		goto cleanup;
-	}
-	if (st.st_size < 0 || (unsigned long long)st.st_size > max) {
-		err = -EBADMSG;
-		goto cleanup;
-	}
-	cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
-	if (cap > max + 1)
-		cap = max + 1;
-	buf = malloc(cap);
-	if (!buf) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	for (;;) {
-		if (len == cap) {
-			if (cap > max) {	/* more than max bytes */
-				err = -EBADMSG;
-				goto cleanup;
-			}
-			cap = cap > (max + 1) / 2 ? max + 1 : cap * 2;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				err = -ENOMEM;
-				goto cleanup;
-			}
-			buf = nb;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = -errno;
-			goto cleanup;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > max) {
-		err = -EBADMSG;
-		goto cleanup;
-	}
-	*bufp = buf;
-	*lenp = len;
-	buf = NULL;
-	err = 0;
-cleanup:
-	free(buf);
-	close(fd);
-	return err;
+	err = read_file_bounded(path, max, bufp, lenp, NULL);
+	return err == -EFBIG ? -EBADMSG : err;
 }
 
 /* Parses JSON text whose top level must be typ (JSON_OBJECT, JSON_ARRAY). */

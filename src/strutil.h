@@ -2,8 +2,33 @@
 #ifndef PODSIGHT_STRUTIL_H
 #define PODSIGHT_STRUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* Longest decimal of a uint64_t: 18446744073709551615. */
+#define U64_DEC_MAX 20
+
+/*
+ * v in decimal, written backwards so that it ends just before end (the
+ * U64_DEC_MAX bytes before end suffice); returns its first digit, no NUL.
+ * Backwards, because the digits come out last first: no count, no copy.
+ * For hot paths that cannot afford printf.
+ */
+static inline char *u64_to_dec(char *end, uint64_t v)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
+}
+
+/* [A-Za-z0-9], whatever the locale says. */
+static inline bool ascii_isalnum(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
 
 /* Standard base64 with padding. Returns the length written (without NUL),
  * or 0 when out is too small (needs 4 * ceil(n / 3) + 1 bytes). */

@@ -73,11 +73,6 @@ uint64_t timeconv__ticks_to_ns(const struct timeconv *tc, uint64_t ticks)
 	return ticks * (1000000000ull / (uint64_t)tc->clk_tck);
 }
 
-uint64_t timeconv__ns_to_ticks(const struct timeconv *tc, uint64_t ns)
-{
-	return ns / (1000000000ull / (uint64_t)tc->clk_tck);
-}
-
 uint64_t timeconv__mono_ns(void)
 {
 	struct timespec ts;

@@ -16,9 +16,8 @@ uint64_t timeconv__real_ns(const struct timeconv *tc, uint64_t boot_ns);
 /* RFC 3339, UTC, nanoseconds: "2026-11-27T00:56:16.123456789Z" (30 bytes + NUL). */
 #define TIMECONV_RFC3339_LEN 40
 void timeconv__rfc3339(uint64_t real_ns, char out[TIMECONV_RFC3339_LEN]);
-/* /proc/<pid>/stat field 22 (clock ticks since boot) <-> nanoseconds. */
+/* /proc/<pid>/stat field 22 (clock ticks since boot) -> nanoseconds. */
 uint64_t timeconv__ticks_to_ns(const struct timeconv *tc, uint64_t ticks);
-uint64_t timeconv__ns_to_ticks(const struct timeconv *tc, uint64_t ns);
 /* CLOCK_MONOTONIC now, in nanoseconds: for timeouts and intervals. */
 uint64_t timeconv__mono_ns(void);
 

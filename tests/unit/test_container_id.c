@@ -63,7 +63,7 @@ static void check_at(const char *file, int line, const char *path, size_t len,
 		struct cgroup_identity plain;
 
 		memset(&plain, 0x5a, sizeof(plain));
-		_assert_int_equal(cgroup_identity_parse(path, len, &plain), 0, file, line);
+		_assert_int_equal(cgroup_identity_parse_ex(path, len, NULL, &plain), 0, file, line);
 		_assert_true(memcmp(&plain, &id, sizeof(id)) == 0, "same as _ex", file, line);
 	}
 }
@@ -80,7 +80,7 @@ static void check_err_at(const char *file, int line, const char *path, size_t le
 	struct cgroup_identity id;
 
 	memset(&id, 0xa5, sizeof(id));
-	_assert_int_equal(cast_to_largest_integral_type(cgroup_identity_parse(path, len, &id)),
+	_assert_int_equal(cast_to_largest_integral_type(cgroup_identity_parse_ex(path, len, NULL, &id)),
 			  cast_to_largest_integral_type(err), file, line);
 	_assert_true(memcmp(&id, &zero, sizeof(id)) == 0, "zeroed", file, line);
 }
@@ -437,7 +437,7 @@ static void outer_is(const char *path, enum container_runtime rt, const char *id
 {
 	struct cgroup_identity ci;
 
-	assert_int_equal(cgroup_identity_parse(path, strlen(path), &ci), 0);
+	assert_int_equal(cgroup_identity_parse_ex(path, strlen(path), NULL, &ci), 0);
 	assert_int_equal(ci.outer_runtime, rt);
 	assert_string_equal(ci.outer_container_id, id ? id : "");
 	assert_int_equal(ci.outer_depth, depth);
@@ -452,7 +452,7 @@ static void test_outermost(void **state)
 
 	(void)state;
 	outer_is(spoof, RT_UNKNOWN, ID_OUTER, 3);
-	assert_int_equal(cgroup_identity_parse(spoof, strlen(spoof), &ci), 0);
+	assert_int_equal(cgroup_identity_parse_ex(spoof, strlen(spoof), NULL, &ci), 0);
 	assert_string_equal(ci.container_id, ID_APP);	/* the innermost, unverified */
 	outer_is("/docker/" ID_OUTER "/kubepods/burstable/pod" UID "/" ID_APP, RT_DOCKER, ID_OUTER, 1);
 	outer_is("/kubepods/burstable/pod" UID "/" ID_APP, RT_NONE, NULL, 0);
@@ -502,7 +502,7 @@ static void test_hostile(void **state)
 	CHECK_ERR("/docker/" ID_APP "/..", strlen("/docker/" ID_APP "/.."), -EINVAL);
 	CHECK_ERR("/docker/./" ID_APP, strlen("/docker/./" ID_APP), -EINVAL);
 	CHECK_ERR("/../docker/" ID_APP "/", strlen("/../docker/" ID_APP "/"), -EINVAL);
-	assert_int_equal(cgroup_identity_parse("/", 1, NULL), -EINVAL);
+	assert_int_equal(cgroup_identity_parse_ex("/", 1, NULL, NULL), -EINVAL);
 	assert_int_equal(cgroup_identity_parse_ex("/", 1, NULL, NULL), -EINVAL);
 
 	/* length limits; the buffer is not NUL-terminated past len */

@@ -459,13 +459,13 @@ static void test_size_cap(void **state)
 	assert_int_equal(jw_error(&w), -E2BIG);
 
 	/* reset clears the error and keeps the allocation */
-	cap = w.cap;
+	cap = w.sb.cap;
 	jw_reset(&w);
 	assert_int_equal(jw_error(&w), 0);
 	jw_u64(&w, 5);
 	assert_int_equal(jw_error(&w), 0);
 	assert_string_equal(jw_data(&w), "5");
-	assert_int_equal(w.cap, cap);
+	assert_int_equal(w.sb.cap, cap);
 
 	/* a huge claimed length fails cleanly, without reading the input */
 	jw_reset(&w);
@@ -485,7 +485,7 @@ static void test_default_cap(void **state)
 	jw_string_len(w, big, n - 2);	/* with the quotes: exactly the cap */
 	assert_int_equal(jw_error(w), 0);
 	assert_int_equal(jw_len(w), n);
-	assert_true(w->cap <= n + 1);
+	assert_true(w->sb.cap <= n + 1);
 	jw_reset(w);
 	jw_string_len(w, big, n - 1);
 	assert_int_equal(jw_error(w), -E2BIG);
@@ -508,7 +508,7 @@ static void test_enomem(void **state)
 
 	jw_reset(&w);
 	assert_int_equal(jw_reserve(&w, 100000), 0);
-	assert_true(w.cap > 100000);
+	assert_true(w.sb.cap > 100000);
 	jw_u64(&w, 1);
 	assert_int_equal(jw_error(&w), 0);
 	assert_string_equal(jw_data(&w), "1");

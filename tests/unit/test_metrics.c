@@ -22,6 +22,7 @@
 #include "metrics.h"
 #include "pipeline.h"
 #include "runtime_meta.h"
+#include "testutil.h"
 
 #define N 300	/* over 2 * ROWS_PER_THREAD: read by more than one thread */
 
@@ -193,8 +194,7 @@ static void test_render_many(void **state)
 
 	pipeline__free(p);
 	assert_int_equal(open_fds(), fds0);
-	snprintf(task, sizeof(task), "rm -rf %s", root);
-	assert_int_equal(system(task), 0);
+	assert_int_equal(rm_rf(root), 0);
 }
 
 /* Series lines (not comments) of body holding needle. */
@@ -241,10 +241,7 @@ static struct pipeline *bare_pipeline(struct runtime_paths *rp, char *task, size
 
 static void rm_root(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(rm_rf(root), 0);
 }
 
 /* More containers than the series budget: the scrape succeeds, the

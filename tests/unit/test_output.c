@@ -19,6 +19,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 #include "output.h"
+#include "testutil.h"
 
 #define LINE 100	/* bytes of each test line, its newline included */
 
@@ -115,11 +116,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	fsize_limit(RLIM_INFINITY);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd);
+	return rm_rf(dir);
 }
 
 /* A disk that fills in the middle of a line, then frees space: the line is

@@ -18,6 +18,7 @@
 #include "pipeline.h"
 #include "proc_seed.h"
 #include "runtime_meta.h"
+#include "testutil.h"
 
 #define CID "66a34cf617b0c4e2f3b1a8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f80910a1b"
 #define UID "11111111-2222-3333-4444-555555555555"
@@ -41,10 +42,7 @@ static int sink(void *ctx, const struct pipeline_event *ev)
 
 static void rm_root(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(rm_rf(root), 0);
 }
 
 static void on_warn(void *ctx, const char *msg)
