@@ -5,14 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "strutil.h"
 #include "cli.h"
 #include "containers.h"
 #include "http.h"
 #include "loader.h"
+#include "log.h"
 #include "metrics.h"
 #include "output.h"
 #include "pipeline.h"
+#include "strutil.h"
 #include "timeconv.h"
 
 struct scrape_ctx {

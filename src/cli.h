@@ -1,4 +1,5 @@
-/* Command layer: the command table, logging, shared option handling. */
+/* Command layer: the command table, usage errors, the options shared by the
+ * commands that load the kernel side (cli.c), and the commands (cmd_*.c). */
 #ifndef PODSIGHT_CLI_H
 #define PODSIGHT_CLI_H
 
@@ -22,10 +23,6 @@ struct cmd {
 int cmd_dispatch(const struct cmd *table, const char *level, int argc, char **argv,
 		 void (*usage)(FILE *));
 
-void log_set_quiet(bool quiet);
-void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Options shared by every command that loads the kernel side. */

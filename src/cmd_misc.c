@@ -11,6 +11,7 @@
 #include "containers.h"
 #include "json_writer.h"
 #include "loader.h"
+#include "log.h"
 #include "output.h"
 #include "pipeline.h"
 #include "strutil.h"

@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "containers.h"
 #include "loader.h"
+#include "log.h"
 #include "metrics.h"
 #include "pipeline.h"
 #include "argv.h"

@@ -8,6 +8,7 @@
 #include "argv.h"
 #include "cli.h"
 #include "loader.h"
+#include "log.h"
 #include "output.h"
 #include "pipeline.h"
 

@@ -17,6 +17,7 @@
 #include "containers.h"
 #include "http.h"
 #include "loader.h"
+#include "log.h"
 #include "mountinfo.h"
 #include "output.h"
 #include "pipeline.h"
