@@ -13,6 +13,7 @@
 #include "metrics.h"
 #include "output.h"
 #include "pipeline.h"
+#include "procfs.h"
 #include "strutil.h"
 #include "timeconv.h"
 
@@ -63,27 +64,23 @@ static void io_refresh(void *ctx, struct container *c, const struct fmt_containe
 		loader__io_read(s->l, c->io_cgid, &c->io);
 }
 
+/* The agent's own CPU time and resident memory, from /proc/self (the
+ * agent's pid may not be its pid in the /proc it reads). */
 static void self_usage(double *cpu, uint64_t *rss)
 {
-	char buf[1024], *p;
-	unsigned long long ut = 0, st = 0;
-	long pages = 0;
-	FILE *f = fopen("/proc/self/stat", "re");
+	struct procfs_stat st;
+	char *buf;
+	size_t len;
 
 	*cpu = 0;
 	*rss = 0;
-	if (f) {
-		if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) &&
-		    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) == 2)
-			*cpu = (double)(ut + st) / sysconf(_SC_CLK_TCK);
-		fclose(f);
+	if (procfs_read_file("/proc/self/stat", PROCFS_STAT_MAX, &buf, &len, NULL) != 0)
+		return;
+	if (procfs_parse_stat(buf, len, &st) == 0) {
+		*cpu = (double)(st.utime_ticks + st.stime_ticks) / sysconf(_SC_CLK_TCK);
+		*rss = st.rss_pages * (uint64_t)sysconf(_SC_PAGESIZE);
 	}
-	f = fopen("/proc/self/statm", "re");
-	if (f) {
-		if (fscanf(f, "%*s %ld", &pages) == 1)
-			*rss = (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE);
-		fclose(f);
-	}
+	free(buf);
 }
 
 static int render_fresh(struct scrape_ctx *s, char **body, size_t *len)
