@@ -49,7 +49,7 @@ LIB_SRCS  := src/json_writer.c src/procfs.c src/argv.c src/proc_table.c src/exec
 	src/http.c src/mountinfo.c src/selfid.c
 LIB_SRCS  += src/log.c
 LIB_SRCS  += src/evloop.c
-AGENT_SRCS := $(LIB_SRCS) src/main.c src/cmd_agent.c src/loader.c src/loop.c \
+AGENT_SRCS := $(LIB_SRCS) src/main.c src/cmd_agent.c src/loader.c src/tracer.c \
 	src/cmd_trace.c src/cmd_ps.c src/cmd_top.c
 AGENT_SRCS += src/cli.c
 AGENT_SRCS += src/cmd_version.c

@@ -55,24 +55,6 @@ enum { OPT_ARGS_MAX = 1000, OPT_RINGBUF, OPT_MAX_PROCS, OPT_NODE, OPT_MAX_CGROUP
 	{ "max-cgroups", required_argument, NULL, OPT_MAX_CGROUPS }, \
 	{ "node", required_argument, NULL, OPT_NODE }
 
-struct loader;
-struct pipeline;
-struct output;
-struct pipeline_opts;
-
-/* Preflight, cgroup detection, pipeline and loader set-up shared by the
- * agent and trace. Logs what failed; returns 0 or EXIT_RUNTIME. */
-int runtime_start(const struct kernel_opts *k, struct pipeline_opts *po,
-		  struct pipeline **pp, struct loader **lp, char *cgmnt, size_t cgmnt_len);
-/* Reads the live processes' usage into each running container (live_acct,
- * for run-queue delay, faults and storage bytes); keeps the kernel side's
- * set of containers' cgroups first. */
-void runtime_live_acct(struct loader *l, struct pipeline *p);
-/* The event loop: returns EXIT_OK on SIGINT/SIGTERM or a closed reader. */
-struct http;
-int runtime_loop(struct loader *l, struct pipeline *p, struct output *out, struct http *http);
-void runtime_report(struct loader *l, struct pipeline *p);
-
 int cmd_agent(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_version(int argc, char **argv);

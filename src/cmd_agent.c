@@ -16,8 +16,10 @@
 #include "procfs.h"
 #include "strutil.h"
 #include "timeconv.h"
+#include "tracer.h"
 
 struct scrape_ctx {
+	struct tracer *t;
 	struct pipeline *p;
 	struct loader *l;
 	struct http *http;
@@ -104,7 +106,7 @@ static int render_fresh(struct scrape_ctx *s, char **body, size_t *len)
 	h.max_series = s->max_series;
 	pipeline__foreach_container_stats(s->p, io_refresh, s);
 	/* live processes' run-queue delay, faults and storage bytes so far */
-	runtime_live_acct(s->l, s->p);
+	tracer__live_acct(s->t);
 	return metrics__render(s->p, &s->fs, &h, body, len);
 }
 
@@ -199,13 +201,13 @@ int cmd_agent(int argc, char **argv)
 	};
 	struct kernel_opts k;
 	struct pipeline_opts po = { .emit = EMIT_EXEC | EMIT_EXIT | EMIT_LOST };
+	struct tracer *t = NULL;
 	struct pipeline *p = NULL;
-	struct loader *l = NULL;
 	struct output *out = NULL;
 	const char *path = NULL, *listen = "127.0.0.1:9101";
 	struct scrape_ctx sc = { 0 };
 	uint64_t retention = 300, max_finished = 1000, max_series = METRICS_MAX_SERIES;
-	char cgmnt[1024], err[512];
+	char err[512];
 	int opt, rc, err_no;
 
 	kernel_opts_default(&k);
@@ -263,7 +265,9 @@ int cmd_agent(int argc, char **argv)
 	po.out = out;
 	po.retention_ns = retention * 1000000000ull;
 	po.max_finished = max_finished;
-	rc = runtime_start(&k, &po, &p, &l, cgmnt, sizeof(cgmnt));
+	rc = tracer__start(&t, &k, &po) ? EXIT_RUNTIME : EXIT_OK;
+	if (rc == EXIT_OK)
+		p = tracer__pipeline(t);
 	if (rc == EXIT_OK && output__set_node(out, pipeline__node(p)) != 0) {
 		log_err("cannot set up the output: %s", strerror(ENOMEM));
 		rc = EXIT_RUNTIME;
@@ -271,8 +275,9 @@ int cmd_agent(int argc, char **argv)
 	if (rc == EXIT_OK && strcmp(listen, "none")) {
 		struct http_opts ho = { .listen = listen, .metrics = render_metrics, .ctx = &sc };
 
+		sc.t = t;
 		sc.p = p;
-		sc.l = l;
+		sc.l = tracer__loader(t);
 		sc.out = out;
 		sc.max_series = (size_t)max_series;
 		pipeline__set_io(p, io_follow, io_final, &sc);
@@ -287,21 +292,20 @@ int cmd_agent(int argc, char **argv)
 		}
 	}
 	if (rc == EXIT_OK) {
-		rc = runtime_loop(l, p, out, sc.http);
+		rc = tracer__run(t, out, sc.http) ? EXIT_RUNTIME : EXIT_OK;
 		err_no = output__finish(out);
 		if (err_no && err_no != -EPIPE)
 			log_warn("cannot write the last events to '%s': %s", output__path(out), strerror(-err_no));
-		runtime_report(l, p);
+		tracer__report(t);
 		if (output__lost(out))
 			log_warn("%llu events could not be written to '%s' (events_lost, reason output_error)",
 				 (unsigned long long)output__lost(out), output__path(out));
 	}
 	http__free(sc.http);
 	free(sc.cache);
-	/* The pipeline goes first: freeing it ends the containers still
-	 * running, whose last I/O figures io_final reads from the loader. */
-	pipeline__free(p);
-	loader__free(l);
+	/* the containers still running end here, their last I/O figures
+	 * read by io_final from the loader (tracer__free frees it last) */
+	tracer__free(t);
 	output__free(out);
 	return rc;
 }

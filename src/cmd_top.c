@@ -19,6 +19,7 @@
 #include "pipeline.h"
 #include "argv.h"
 #include "strutil.h"
+#include "tracer.h"
 
 enum sort_key { SORT_CPU, SORT_MEM, SORT_RUNQ, SORT_EXEC };
 
@@ -32,8 +33,8 @@ struct top_row {
 };
 
 struct top {
+	struct tracer *tr;
 	struct pipeline *p;
-	struct loader *l;
 	struct cgfs fs;
 	struct top_row *rows, *prev;
 	size_t n, nprev, cap;
@@ -131,8 +132,7 @@ static void sample(struct top *t)
 	size_t i, j;
 
 	t->n = 0;
-	if (t->l)
-		runtime_live_acct(t->l, t->p);	/* live processes' run-queue delay */
+	tracer__live_acct(t->tr);	/* live processes' run-queue delay */
 	pipeline__foreach_container_stats(t->p, add_row, t);
 	for (i = 0; i < t->n; i++) {
 		struct top_row *r = &t->rows[i];
@@ -244,7 +244,6 @@ int cmd_top(int argc, char **argv)
 	struct loader *l = NULL;
 	struct epoll_event ev, evs[8];
 	struct timespec last, now;
-	char cgmnt[1024];
 	uint64_t batch = 0, frames = 0;
 	sigset_t mask;
 	int opt, rc, ep = -1, sfd = -1, tfd = -1, i;
@@ -280,10 +279,10 @@ int cmd_top(int argc, char **argv)
 	if (!batch && !isatty(STDOUT_FILENO))
 		return usage_error("top", "stdout is not a terminal: use --batch N for text output");
 	log_set_quiet(true);
-	rc = runtime_start(&k, &po, &t.p, &l, cgmnt, sizeof(cgmnt));
-	if (rc)
-		return rc;
-	t.l = l;
+	if (tracer__start(&t.tr, &k, &po))
+		return EXIT_RUNTIME;
+	t.p = tracer__pipeline(t.tr);
+	l = tracer__loader(t.tr);
 	cgfs__detect(&t.fs);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
@@ -384,7 +383,6 @@ cleanup:
 		close(tfd);
 	free(t.rows);
 	free(t.prev);
-	pipeline__free(t.p);	/* before the loader, as in cmd_agent */
-	loader__free(l);
+	tracer__free(t.tr);
 	return rc;
 }
