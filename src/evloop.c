@@ -159,8 +159,13 @@ int evloop__run(struct evloop *el)
 				continue;
 			return -errno;
 		}
-		/* Timers first: a descriptor that is always ready (a client
-		 * sending a byte at a time) cannot hold them back. */
+		if (el->wake) {
+			el->wake(el, el->wake_ctx);
+			if (el->stop)
+				return 0;
+		}
+		/* Timers before descriptors: one that is always ready (a
+		 * client sending a byte at a time) cannot hold them back. */
 		now = mono_ms();
 		for (i = 0; i < el->ntimers; i++) {
 			struct evloop_timer *t = &el->timers[i];
@@ -169,11 +174,6 @@ int evloop__run(struct evloop *el)
 				continue;
 			t->due_ms = now + t->ms;
 			t->fn(el, t->ctx);
-			if (el->stop)
-				return 0;
-		}
-		if (el->wake) {
-			el->wake(el, el->wake_ctx);
 			if (el->stop)
 				return 0;
 		}

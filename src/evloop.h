@@ -5,8 +5,8 @@
  * One turn of evloop__run():
  *   1. the before-wait hook (it may stop the loop, and may shorten the wait)
  *   2. wait until a descriptor is readable or the next timer is due
- *   3. every timer that is due, whatever else is ready
- *   4. the wake hook
+ *   3. the wake hook
+ *   4. every timer that is due, whatever else is ready
  *   5. the handler of each readable descriptor
  * evloop__stop() ends the run as soon as the handler or hook that called it
  * returns: nothing else of that turn runs. */
