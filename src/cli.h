@@ -25,7 +25,8 @@ int cmd_dispatch(const struct cmd *table, const char *level, int argc, char **ar
 
 int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Options shared by every command that loads the kernel side. */
+/* Options of the commands that load the kernel side and take them (agent,
+ * trace exec; top runs with the defaults). */
 struct kernel_opts {
 	uint32_t args_max;
 	uint32_t ringbuf_bytes;

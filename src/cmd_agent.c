@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* podsight agent: every exec and exit on the node as JSON lines. */
+/* podsight agent: every exec and exit on the node as JSON lines, and the
+ * containers' figures at /metrics. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>

@@ -20,7 +20,8 @@ static double now_s(clockid_t c)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Builds one synthetic exec record like a shell's: paths and a few args. */
+/* Builds one synthetic exec record of a usual size: an executable, a cwd
+ * and five args. */
 static size_t make_exec(char *buf, size_t cap, uint32_t pid, uint64_t t)
 {
 	static const char exe[] = "/usr/bin/python3.11";
@@ -87,8 +88,9 @@ int cmd_bench_pipeline(int argc, char **argv)
 			printf("Usage: podsight bench-pipeline [--events N] [--output FILE]\n\n"
 			       "Feeds N synthetic exec records, each followed by its exit, through the\n"
 			       "agent's own decode, process table, enrichment and JSON formatting, writing\n"
-			       "to FILE (default /dev/null). Prints one JSON line: events, cpu_seconds,\n"
-			       "wall_seconds, events_per_cpu_second (exec events per CPU second).\n"
+			       "to FILE (default /dev/null). Prints one JSON line: events, records,\n"
+			       "cpu_seconds, wall_seconds, events_per_cpu_second (exec events per CPU\n"
+			       "second).\n"
 			       "Needs no privileges: nothing is loaded into the kernel.\n");
 			return EXIT_OK;
 		default:

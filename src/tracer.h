@@ -16,8 +16,8 @@ struct http;
  * Blocks SIGINT, SIGTERM and SIGHUP (they wait for the loop's signalfd),
  * checks the kernel, raises the open files limit, mounts tracefs if it is
  * missing, finds the cgroup mounts, builds the pipeline from po (the cgroup
- * and io mounts, limits and node are filled in here; po must outlive the
- * tracer), loads and attaches the kernel side, then walks cgroups and /proc.
+ * and io mounts, limits and node are filled in here), loads and attaches
+ * the kernel side, then walks cgroups and /proc.
  * Logs what failed; 0 or a negative errno.
  */
 int tracer__start(struct tracer **tp, const struct kernel_opts *k, struct pipeline_opts *po);
