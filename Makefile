@@ -74,8 +74,7 @@ SKELS     := $(OUTPUT)/podsight.skel.h
 # without anyone listing it:
 #  - agent-only: main.c, every cmd_*.c, and every file that includes
 #    libbpf (<bpf/...>), a BPF skeleton, ncurses, loader.h or cli.h (the
-#    command layer, whose logging main.c defines). These link into
-#    build/podsight only.
+#    command layer). These link into build/podsight only.
 #  - the library, libpodsight.a: everything else (parsers, tables, JSON,
 #    Prometheus, HTTP, cgroupfs, the pipeline; it does read /proc and
 #    cgroupfs and starts threads, but needs no libbpf and no terminal).

@@ -1,4 +1,5 @@
-/* Command layer: the command table, logging, shared option handling. */
+/* Command layer: the command table, usage errors, the options shared by the
+ * commands that load the kernel side (cli.c), and the commands (cmd_*.c). */
 #ifndef PODSIGHT_CLI_H
 #define PODSIGHT_CLI_H
 
@@ -22,13 +23,10 @@ struct cmd {
 int cmd_dispatch(const struct cmd *table, const char *level, int argc, char **argv,
 		 void (*usage)(FILE *));
 
-void log_set_quiet(bool quiet);
-void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Options shared by every command that loads the kernel side. */
+/* Options of the commands that load the kernel side and take them (agent,
+ * trace exec; top runs with the defaults). */
 struct kernel_opts {
 	uint32_t args_max;
 	uint32_t ringbuf_bytes;
@@ -57,24 +55,6 @@ enum { OPT_ARGS_MAX = 1000, OPT_RINGBUF, OPT_MAX_PROCS, OPT_NODE, OPT_MAX_CGROUP
 	{ "max-processes", required_argument, NULL, OPT_MAX_PROCS }, \
 	{ "max-cgroups", required_argument, NULL, OPT_MAX_CGROUPS }, \
 	{ "node", required_argument, NULL, OPT_NODE }
-
-struct loader;
-struct pipeline;
-struct output;
-struct pipeline_opts;
-
-/* Preflight, cgroup detection, pipeline and loader set-up shared by the
- * agent and trace. Logs what failed; returns 0 or EXIT_RUNTIME. */
-int runtime_start(const struct kernel_opts *k, struct pipeline_opts *po,
-		  struct pipeline **pp, struct loader **lp, char *cgmnt, size_t cgmnt_len);
-/* Reads the live processes' usage into each running container (live_acct,
- * for run-queue delay, faults and storage bytes); keeps the kernel side's
- * set of containers' cgroups first. */
-void runtime_live_acct(struct loader *l, struct pipeline *p);
-/* The event loop: returns EXIT_OK on SIGINT/SIGTERM or a closed reader. */
-struct http;
-int runtime_loop(struct loader *l, struct pipeline *p, struct output *out, struct http *http);
-void runtime_report(struct loader *l, struct pipeline *p);
 
 int cmd_agent(int argc, char **argv);
 int cmd_trace(int argc, char **argv);

@@ -8,16 +8,17 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/epoll.h>
 #include <sys/signalfd.h>
-#include <sys/timerfd.h>
 #include "cli.h"
 #include "containers.h"
+#include "evloop.h"
 #include "loader.h"
+#include "log.h"
 #include "metrics.h"
 #include "pipeline.h"
 #include "argv.h"
 #include "strutil.h"
+#include "tracer.h"
 
 enum sort_key { SORT_CPU, SORT_MEM, SORT_RUNQ, SORT_EXEC };
 
@@ -31,6 +32,7 @@ struct top_row {
 };
 
 struct top {
+	struct tracer *tr;
 	struct pipeline *p;
 	struct loader *l;
 	struct cgfs fs;
@@ -40,6 +42,10 @@ struct top {
 	bool pods;
 	double dt;
 	int err;
+	/* the screen, or --batch frames printed so far, of how many */
+	bool screen, redraw;
+	uint64_t batch, frames;
+	struct timespec last;		/* when the last sample was taken */
 };
 
 static uint64_t fnv(const char *a, const char *b)
@@ -130,8 +136,7 @@ static void sample(struct top *t)
 	size_t i, j;
 
 	t->n = 0;
-	if (t->l)
-		runtime_live_acct(t->l, t->p);	/* live processes' run-queue delay */
+	tracer__live_acct(t->tr);	/* live processes' run-queue delay */
 	pipeline__foreach_container_stats(t->p, add_row, t);
 	for (i = 0; i < t->n; i++) {
 		struct top_row *r = &t->rows[i];
@@ -217,14 +222,138 @@ static void top_usage(FILE *f)
 		"Usage: podsight top [OPTIONS]\n\n"
 		"A live view of the containers on this machine, one row each (or one per pod\n"
 		"with --pods), refreshed every second: CPU (%% of one core), memory working set,\n"
-		"RUNQ%% (time the container's finished processes waited for a CPU, %% of one\n"
-		"core), execs per second and processes. Keys: c, m, r, e sort by CPU, memory,\n"
-		"run-queue delay, exec rate; p groups by pod; q quits. Fits 80 columns.\n\n"
+		"RUNQ%% (time the container's processes, running or finished, waited for a CPU,\n"
+		"%% of one core), execs per second and processes. Keys: c, m, r, e sort by CPU,\n"
+		"memory, run-queue delay, exec rate; p groups by pod; q quits. Fits 80 columns.\n\n"
 		"Options:\n"
 		"  -s, --sort KEY     cpu (default), mem, runq or exec\n"
 		"  -p, --pods         one row per pod\n"
 		"  -b, --batch N      no screen: print N frames as text, one second apart\n"
 		"  -h, --help         show this help\n");
+}
+
+/* The ring buffer is taken at every wake-up, at least every WAKE_MS:
+ * exec counts and exit accounting stay current. */
+#define WAKE_MS		50
+#define SAMPLE_MS	1000
+
+static void on_wake(struct evloop *el, void *ctx)
+{
+	struct top *t = ctx;
+
+	loader__consume(t->l);
+}
+
+static void on_sample(struct evloop *el, void *ctx)
+{
+	struct top *t = ctx;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	t->dt = (now.tv_sec - t->last.tv_sec) + (now.tv_nsec - t->last.tv_nsec) / 1e9;
+	t->last = now;
+	pipeline__tick(t->p);
+	sample(t);
+	t->redraw = true;
+	if (t->batch) {
+		frame(t, 80, 0, line_stdout, NULL);
+		printf("\n");
+		fflush(stdout);
+		if (++t->frames >= t->batch)
+			evloop__stop(el);
+	}
+}
+
+/* Only wakes the loop: on_wake takes the records. */
+static void on_ringbuf(struct evloop *el, int fd, void *ctx)
+{
+}
+
+static void on_signal(struct evloop *el, int fd, void *ctx)
+{
+	evloop__stop(el);
+}
+
+static void on_key(struct evloop *el, int fd, void *ctx)
+{
+	struct top *t = ctx;
+	int ch;
+
+	while ((ch = getch()) != ERR) {
+		switch (ch) {
+		case 'q': case 'Q': evloop__stop(el); break;
+		case 'c': t->sort = SORT_CPU; break;
+		case 'm': t->sort = SORT_MEM; break;
+		case 'r': t->sort = SORT_RUNQ; break;
+		case 'e': t->sort = SORT_EXEC; break;
+		case 'p': t->pods = !t->pods; free(t->prev); t->prev = NULL; t->nprev = 0; sample(t); break;
+		}
+		t->redraw = true;
+	}
+}
+
+static int before_wait(struct evloop *el, void *ctx)
+{
+	struct top *t = ctx;
+
+	if (t->redraw && t->screen) {
+		int y = 0;
+
+		qsort_r(t->rows, t->n, sizeof(*t->rows), cmp_rows, &t->sort);
+		erase();
+		frame(t, COLS, LINES, line_curses, &y);
+		refresh();
+	}
+	t->redraw = false;
+	return WAKE_MS;
+}
+
+static int run(struct top *t)
+{
+	struct evloop *el = NULL;
+	sigset_t mask;
+	int sfd, err;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	el = sfd >= 0 ? evloop__new() : NULL;
+	err = el ? 0 : -errno;
+	if (!err)
+		err = evloop__add_fd(el, loader__epoll_fd(t->l), on_ringbuf, t);
+	if (!err)
+		err = evloop__add_fd(el, sfd, on_signal, t);
+	if (!err)
+		err = evloop__add_timer(el, SAMPLE_MS, on_sample, t);
+	if (!err && !t->batch)
+		err = evloop__add_fd(el, STDIN_FILENO, on_key, t);
+	if (err) {
+		log_err("cannot set up the event loop: %s", strerror(-err));
+		goto cleanup;
+	}
+	evloop__set_wake(el, on_wake, t);
+	evloop__set_before_wait(el, before_wait, t);
+	if (!t->batch) {
+		initscr();
+		cbreak();
+		noecho();
+		nodelay(stdscr, TRUE);
+		keypad(stdscr, TRUE);
+		curs_set(0);
+		t->screen = true;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t->last);
+	sample(t);
+	evloop__run(el);	/* a failed wait ends the view like q */
+	if (t->screen)
+		endwin();
+cleanup:
+	evloop__free(el);
+	if (sfd >= 0)
+		close(sfd);
+	return err;
 }
 
 int cmd_top(int argc, char **argv)
@@ -236,18 +365,10 @@ int cmd_top(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct itimerspec it = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
 	struct pipeline_opts po = { .emit = 0 };
 	struct top t = { 0 };
 	struct kernel_opts k;
-	struct loader *l = NULL;
-	struct epoll_event ev, evs[8];
-	struct timespec last, now;
-	char cgmnt[1024];
-	uint64_t batch = 0, frames = 0;
-	sigset_t mask;
-	int opt, rc, ep = -1, sfd = -1, tfd = -1, i;
-	bool screen = false, done = false;
+	int opt, rc, i;
 
 	kernel_opts_default(&k);
 	optind = 1;
@@ -264,7 +385,7 @@ int cmd_top(int argc, char **argv)
 			t.pods = true;
 			break;
 		case 'b':
-			if (parse_u64(optarg, &batch) || batch == 0 || batch > 1000000)
+			if (parse_u64(optarg, &t.batch) || t.batch == 0 || t.batch > 1000000)
 				return usage_error("top", "--batch takes a number of frames, not '%s'", optarg);
 			break;
 		case 'h':
@@ -276,114 +397,17 @@ int cmd_top(int argc, char **argv)
 	}
 	if (optind < argc)
 		return usage_error("top", "unexpected argument '%s'", argv[optind]);
-	if (!batch && !isatty(STDOUT_FILENO))
+	if (!t.batch && !isatty(STDOUT_FILENO))
 		return usage_error("top", "stdout is not a terminal: use --batch N for text output");
 	log_set_quiet(true);
-	rc = runtime_start(&k, &po, &t.p, &l, cgmnt, sizeof(cgmnt));
-	if (rc)
-		return rc;
-	t.l = l;
+	if (tracer__start(&t.tr, &k, &po))
+		return EXIT_RUNTIME;
+	t.p = tracer__pipeline(t.tr);
+	t.l = tracer__loader(t.tr);
 	cgfs__detect(&t.fs);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	ep = epoll_create1(EPOLL_CLOEXEC);
-	if (sfd < 0 || tfd < 0 || ep < 0 || timerfd_settime(tfd, 0, &it, NULL) != 0) {
-		log_err("cannot set up the event loop: %s", strerror(errno));
-		rc = EXIT_RUNTIME;
-		goto cleanup;
-	}
-	ev.events = EPOLLIN;
-	ev.data.fd = loader__epoll_fd(l);
-	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
-	ev.data.fd = sfd;
-	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
-	ev.data.fd = tfd;
-	epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
-	if (!batch) {
-		initscr();
-		cbreak();
-		noecho();
-		nodelay(stdscr, TRUE);
-		keypad(stdscr, TRUE);
-		curs_set(0);
-		screen = true;
-		ev.data.fd = STDIN_FILENO;
-		epoll_ctl(ep, EPOLL_CTL_ADD, STDIN_FILENO, &ev);
-	}
-	clock_gettime(CLOCK_MONOTONIC, &last);
-	sample(&t);
-	while (!done) {
-		int n = epoll_wait(ep, evs, 8, 50);
-		bool redraw = false;
-
-		if (n < 0 && errno != EINTR)
-			break;
-		loader__consume(l);	/* keeps exec counts and exit accounting current */
-		for (i = 0; i < n; i++) {
-			int fd = evs[i].data.fd;
-
-			if (fd == sfd) {
-				done = true;
-			} else if (fd == tfd) {
-				uint64_t x;
-
-				if (read(tfd, &x, sizeof(x)) < 0 && errno != EAGAIN)
-					done = true;
-				clock_gettime(CLOCK_MONOTONIC, &now);
-				t.dt = (now.tv_sec - last.tv_sec) + (now.tv_nsec - last.tv_nsec) / 1e9;
-				last = now;
-				pipeline__tick(t.p);
-				sample(&t);
-				redraw = true;
-				if (batch) {
-					frame(&t, 80, 0, line_stdout, NULL);
-					printf("\n");
-					fflush(stdout);
-					if (++frames >= batch)
-						done = true;
-				}
-			} else if (fd == STDIN_FILENO) {
-				int ch;
-
-				while ((ch = getch()) != ERR) {
-					switch (ch) {
-					case 'q': case 'Q': done = true; break;
-					case 'c': t.sort = SORT_CPU; break;
-					case 'm': t.sort = SORT_MEM; break;
-					case 'r': t.sort = SORT_RUNQ; break;
-					case 'e': t.sort = SORT_EXEC; break;
-					case 'p': t.pods = !t.pods; free(t.prev); t.prev = NULL; t.nprev = 0; sample(&t); break;
-					}
-					redraw = true;
-				}
-			}
-		}
-		if (redraw && screen && !done) {
-			int y = 0;
-
-			qsort_r(t.rows, t.n, sizeof(*t.rows), cmp_rows, &t.sort);
-			erase();
-			frame(&t, COLS, LINES, line_curses, &y);
-			refresh();
-		}
-	}
-	rc = t.err ? EXIT_RUNTIME : EXIT_OK;
-cleanup:
-	if (screen)
-		endwin();
-	if (ep >= 0)
-		close(ep);
-	if (sfd >= 0)
-		close(sfd);
-	if (tfd >= 0)
-		close(tfd);
+	rc = run(&t) || t.err ? EXIT_RUNTIME : EXIT_OK;
 	free(t.rows);
 	free(t.prev);
-	pipeline__free(t.p);	/* before the loader, as in cmd_agent */
-	loader__free(l);
+	tracer__free(t.tr);
 	return rc;
 }

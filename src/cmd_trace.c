@@ -7,9 +7,10 @@
 #include <unistd.h>
 #include "argv.h"
 #include "cli.h"
-#include "loader.h"
+#include "log.h"
 #include "output.h"
 #include "pipeline.h"
+#include "tracer.h"
 
 struct trace_ctx {
 	struct output *out;
@@ -166,9 +167,7 @@ static int cmd_trace_exec(int argc, char **argv)
 	struct trace_ctx t = { 0 };
 	struct kernel_opts k;
 	struct pipeline_opts po = { .emit = EMIT_EXEC | EMIT_LOST };
-	struct pipeline *p = NULL;
-	struct loader *l = NULL;
-	char cgmnt[1024];
+	struct tracer *tr = NULL;
 	int opt, rc;
 
 	kernel_opts_default(&k);
@@ -210,13 +209,12 @@ static int cmd_trace_exec(int argc, char **argv)
 	po.out = t.out;
 	po.sink = trace_sink;
 	po.sink_ctx = &t;
-	rc = runtime_start(&k, &po, &p, &l, cgmnt, sizeof(cgmnt));
-	if (rc == EXIT_OK)
-		output__set_node(t.out, pipeline__node(p));	/* else the host name */
-	if (rc == EXIT_OK)
-		rc = runtime_loop(l, p, t.out, NULL);
-	pipeline__free(p);	/* before the loader, as in cmd_agent */
-	loader__free(l);
+	rc = tracer__start(&tr, &k, &po) ? EXIT_RUNTIME : EXIT_OK;
+	if (rc == EXIT_OK) {
+		output__set_node(t.out, pipeline__node(tracer__pipeline(tr)));	/* else the host name */
+		rc = tracer__run(tr, t.out, NULL) ? EXIT_RUNTIME : EXIT_OK;
+	}
+	tracer__free(tr);
 	output__free(t.out);
 	return rc;
 }

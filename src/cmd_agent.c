@@ -1,21 +1,26 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* podsight agent: every exec and exit on the node as JSON lines. */
+/* podsight agent: every exec and exit on the node as JSON lines, and the
+ * containers' figures at /metrics. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "strutil.h"
 #include "cli.h"
 #include "containers.h"
 #include "http.h"
 #include "loader.h"
+#include "log.h"
 #include "metrics.h"
 #include "output.h"
 #include "pipeline.h"
+#include "procfs.h"
+#include "strutil.h"
 #include "timeconv.h"
+#include "tracer.h"
 
 struct scrape_ctx {
+	struct tracer *t;
 	struct pipeline *p;
 	struct loader *l;
 	struct http *http;
@@ -62,27 +67,23 @@ static void io_refresh(void *ctx, struct container *c, const struct fmt_containe
 		loader__io_read(s->l, c->io_cgid, &c->io);
 }
 
+/* The agent's own CPU time and resident memory, from /proc/self (the
+ * agent's pid may not be its pid in the /proc it reads). */
 static void self_usage(double *cpu, uint64_t *rss)
 {
-	char buf[1024], *p;
-	unsigned long long ut = 0, st = 0;
-	long pages = 0;
-	FILE *f = fopen("/proc/self/stat", "re");
+	struct procfs_stat st;
+	char *buf;
+	size_t len;
 
 	*cpu = 0;
 	*rss = 0;
-	if (f) {
-		if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) &&
-		    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) == 2)
-			*cpu = (double)(ut + st) / sysconf(_SC_CLK_TCK);
-		fclose(f);
+	if (procfs_read_file("/proc/self/stat", PROCFS_STAT_MAX, &buf, &len, NULL) != 0)
+		return;
+	if (procfs_parse_stat(buf, len, &st) == 0) {
+		*cpu = (double)(st.utime_ticks + st.stime_ticks) / sysconf(_SC_CLK_TCK);
+		*rss = st.rss_pages * (uint64_t)sysconf(_SC_PAGESIZE);
 	}
-	f = fopen("/proc/self/statm", "re");
-	if (f) {
-		if (fscanf(f, "%*s %ld", &pages) == 1)
-			*rss = (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE);
-		fclose(f);
-	}
+	free(buf);
 }
 
 static int render_fresh(struct scrape_ctx *s, char **body, size_t *len)
@@ -106,7 +107,7 @@ static int render_fresh(struct scrape_ctx *s, char **body, size_t *len)
 	h.max_series = s->max_series;
 	pipeline__foreach_container_stats(s->p, io_refresh, s);
 	/* live processes' run-queue delay, faults and storage bytes so far */
-	runtime_live_acct(s->l, s->p);
+	tracer__live_acct(s->t);
 	return metrics__render(s->p, &s->fs, &h, body, len);
 }
 
@@ -201,13 +202,13 @@ int cmd_agent(int argc, char **argv)
 	};
 	struct kernel_opts k;
 	struct pipeline_opts po = { .emit = EMIT_EXEC | EMIT_EXIT | EMIT_OOM | EMIT_LOST };
+	struct tracer *t = NULL;
 	struct pipeline *p = NULL;
-	struct loader *l = NULL;
 	struct output *out = NULL;
 	const char *path = NULL, *listen = "127.0.0.1:9101";
 	struct scrape_ctx sc = { 0 };
 	uint64_t retention = 300, max_finished = 1000, max_series = METRICS_MAX_SERIES;
-	char cgmnt[1024], err[512];
+	char err[512];
 	int opt, rc, err_no;
 
 	kernel_opts_default(&k);
@@ -265,7 +266,9 @@ int cmd_agent(int argc, char **argv)
 	po.out = out;
 	po.retention_ns = retention * 1000000000ull;
 	po.max_finished = max_finished;
-	rc = runtime_start(&k, &po, &p, &l, cgmnt, sizeof(cgmnt));
+	rc = tracer__start(&t, &k, &po) ? EXIT_RUNTIME : EXIT_OK;
+	if (rc == EXIT_OK)
+		p = tracer__pipeline(t);
 	if (rc == EXIT_OK && output__set_node(out, pipeline__node(p)) != 0) {
 		log_err("cannot set up the output: %s", strerror(ENOMEM));
 		rc = EXIT_RUNTIME;
@@ -273,8 +276,9 @@ int cmd_agent(int argc, char **argv)
 	if (rc == EXIT_OK && strcmp(listen, "none")) {
 		struct http_opts ho = { .listen = listen, .metrics = render_metrics, .ctx = &sc };
 
+		sc.t = t;
 		sc.p = p;
-		sc.l = l;
+		sc.l = tracer__loader(t);
 		sc.out = out;
 		sc.max_series = (size_t)max_series;
 		pipeline__set_io(p, io_follow, io_final, &sc);
@@ -289,21 +293,20 @@ int cmd_agent(int argc, char **argv)
 		}
 	}
 	if (rc == EXIT_OK) {
-		rc = runtime_loop(l, p, out, sc.http);
+		rc = tracer__run(t, out, sc.http) ? EXIT_RUNTIME : EXIT_OK;
 		err_no = output__finish(out);
 		if (err_no && err_no != -EPIPE)
 			log_warn("cannot write the last events to '%s': %s", output__path(out), strerror(-err_no));
-		runtime_report(l, p);
+		tracer__report(t);
 		if (output__lost(out))
 			log_warn("%llu events could not be written to '%s' (events_lost, reason output_error)",
 				 (unsigned long long)output__lost(out), output__path(out));
 	}
 	http__free(sc.http);
 	free(sc.cache);
-	/* The pipeline goes first: freeing it ends the containers still
-	 * running, whose last I/O figures io_final reads from the loader. */
-	pipeline__free(p);
-	loader__free(l);
+	/* the containers still running end here, their last I/O figures
+	 * read by io_final from the loader (tracer__free frees it last) */
+	tracer__free(t);
 	output__free(out);
 	return rc;
 }
