@@ -103,7 +103,7 @@ static void add_row(void *ctx, struct container *c, const struct fmt_container *
 	r->mem += l.mem_ws;
 	r->procs += l.procs;
 	r->runq_ns += container__acct(c, ACCT_RUNQ, live);
-	r->n_execs += c->n.execs;
+	r->n_execs += c->totals.execs;
 }
 
 static int cmp_rows(const void *a, const void *b, void *arg)

@@ -105,7 +105,7 @@ void container_acct__follow_live(struct container_acct *a, struct containers *cs
 
 void container_acct__exit(const struct container_acct *a, struct container *c, const struct ps_exit_event *x)
 {
-	struct ctr_counters *t = &c->n;
+	struct ctr_totals *t = &c->totals;
 	unsigned int status = x->exit_code;
 	uint64_t u, s, rss = x->maxrss_pages * a->page_size;
 
@@ -129,17 +129,17 @@ void container_acct__exit(const struct container_acct *a, struct container *c, c
 
 void container_acct__exec(struct container *c)
 {
-	c->n.execs++;
+	c->totals.execs++;
 }
 
 void container_acct__fork(struct container *c)
 {
-	c->n.forks++;
+	c->totals.forks++;
 }
 
 void container_acct__oom(struct container *c)
 {
-	c->n.oom_kills++;
+	c->totals.oom_kills++;
 }
 
 static void live_zero(void *ctx, struct container *c)

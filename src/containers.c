@@ -295,9 +295,9 @@ const struct containers_stats *containers__stats(const struct containers *cs)
 uint64_t container__acct(struct container *c, int k, bool live)
 {
 	const uint64_t ended[ACCT_N] = {
-		[ACCT_RUNQ] = c->n.runq_delay_ns, [ACCT_MINFLT] = c->n.minor_faults,
-		[ACCT_MAJFLT] = c->n.major_faults, [ACCT_READ] = c->n.read_bytes,
-		[ACCT_WRITE] = c->n.write_bytes,
+		[ACCT_RUNQ] = c->totals.runq_delay_ns, [ACCT_MINFLT] = c->totals.minor_faults,
+		[ACCT_MAJFLT] = c->totals.major_faults, [ACCT_READ] = c->totals.read_bytes,
+		[ACCT_WRITE] = c->totals.write_bytes,
 	};
 	uint64_t v;
 

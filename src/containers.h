@@ -27,7 +27,7 @@
 
 /* What the kernel accounted for the container's processes when they
  * ended: exact even for those that lived between two scrapes. */
-struct ctr_counters {
+struct ctr_totals {
 	uint64_t cpu_user_ns, cpu_system_ns, runq_delay_ns;
 	uint64_t minor_faults, major_faults, read_bytes, write_bytes;
 	uint64_t max_rss_bytes;		/* the largest peak of a finished process */
@@ -64,7 +64,7 @@ struct container {
 	unsigned int refs;		/* cgroups of the registry that point at it */
 	bool zombie;			/* ended, off the retired list, freed with its last ref */
 	char *cgroup_path;		/* its own cgroup, below the tracked hierarchy's mount */
-	struct ctr_counters n;
+	struct ctr_totals totals;
 	uint64_t live_acct[ACCT_N];	/* its live processes' usage, as last read */
 	uint64_t acct_shown[ACCT_N];	/* the highest value each was reported at */
 	bool acct_followed;		/* its cgroup is in the kernel side's iterator set */

@@ -45,7 +45,7 @@ struct row {
 	struct cg_live l;
 	char id12[13];		/* the container_id label; "": the whole id */
 	uint64_t acct[ACCT_N];	/* container__acct() */
-	struct ctr_counters n;
+	struct ctr_totals totals;
 	struct ps_io_hist io;
 	bool io_seen;
 	size_t series;		/* series it gives (row_series()) */
@@ -84,7 +84,7 @@ static void collect(void *ctx, struct container *c, const struct fmt_container *
 	memset(&nv->l, 0, sizeof(nv->l));
 	for (int k = 0; k < ACCT_N; k++)
 		nv->acct[k] = container__acct(c, k, live);
-	nv->n = c->n;
+	nv->totals = c->totals;
 	nv->io = c->io;
 	nv->io_seen = c->io_seen;
 	nv->series = 0;
@@ -158,19 +158,19 @@ struct fam {
 
 static bool v_cpu(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = REAL(r->live && r->l.have_cpu ? r->l.cpu_ns / 1e9 : (r->n.cpu_user_ns + r->n.cpu_system_ns) / 1e9);
+	*v = REAL(r->live && r->l.have_cpu ? r->l.cpu_ns / 1e9 : (r->totals.cpu_user_ns + r->totals.cpu_system_ns) / 1e9);
 	return true;
 }
 
 static bool v_user(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = REAL(r->live && r->l.have_cpu ? r->l.user_ns / 1e9 : r->n.cpu_user_ns / 1e9);
+	*v = REAL(r->live && r->l.have_cpu ? r->l.user_ns / 1e9 : r->totals.cpu_user_ns / 1e9);
 	return true;
 }
 
 static bool v_sys(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = REAL(r->live && r->l.have_cpu ? r->l.sys_ns / 1e9 : r->n.cpu_system_ns / 1e9);
+	*v = REAL(r->live && r->l.have_cpu ? r->l.sys_ns / 1e9 : r->totals.cpu_system_ns / 1e9);
 	return true;
 }
 
@@ -230,7 +230,7 @@ static bool v_io_wo(const struct scrape *s, const struct row *r, size_t k, struc
 
 static bool v_oom(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = REAL((double)r->n.oom_kills);
+	*v = REAL((double)r->totals.oom_kills);
 	return true;
 }
 
@@ -242,7 +242,7 @@ static bool v_runq(const struct scrape *s, const struct row *r, size_t k, struct
 
 static bool v_rss(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = REAL((double)r->n.max_rss_bytes);
+	*v = REAL((double)r->totals.max_rss_bytes);
 	return true;
 }
 
@@ -260,13 +260,13 @@ static bool v_write(const struct scrape *s, const struct row *r, size_t k, struc
 
 static bool v_execs(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = REAL((double)r->n.execs);
+	*v = REAL((double)r->totals.execs);
 	return true;
 }
 
 static bool v_forks(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	*v = REAL((double)r->n.forks);
+	*v = REAL((double)r->totals.forks);
 	return true;
 }
 
@@ -333,7 +333,7 @@ static const char *const exit_results[] = { "ok", "error", "signal", NULL };
 
 static bool v_exits(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
-	const uint64_t n[3] = { r->n.exits_ok, r->n.exits_error, r->n.exits_signal };
+	const uint64_t n[3] = { r->totals.exits_ok, r->totals.exits_error, r->totals.exits_signal };
 
 	*v = EXACT(n[k]);
 	return true;
@@ -739,21 +739,21 @@ static void fold(struct rows *rs)
 		}
 		for (k = 0; k < ACCT_N; k++)
 			a->acct[k] += b->acct[k];
-		a->n.cpu_user_ns += b->n.cpu_user_ns;
-		a->n.cpu_system_ns += b->n.cpu_system_ns;
-		a->n.runq_delay_ns += b->n.runq_delay_ns;
-		a->n.minor_faults += b->n.minor_faults;
-		a->n.major_faults += b->n.major_faults;
-		a->n.read_bytes += b->n.read_bytes;
-		a->n.write_bytes += b->n.write_bytes;
-		if (b->n.max_rss_bytes > a->n.max_rss_bytes)
-			a->n.max_rss_bytes = b->n.max_rss_bytes;
-		a->n.execs += b->n.execs;
-		a->n.forks += b->n.forks;
-		a->n.exits_ok += b->n.exits_ok;
-		a->n.exits_error += b->n.exits_error;
-		a->n.exits_signal += b->n.exits_signal;
-		a->n.oom_kills += b->n.oom_kills;
+		a->totals.cpu_user_ns += b->totals.cpu_user_ns;
+		a->totals.cpu_system_ns += b->totals.cpu_system_ns;
+		a->totals.runq_delay_ns += b->totals.runq_delay_ns;
+		a->totals.minor_faults += b->totals.minor_faults;
+		a->totals.major_faults += b->totals.major_faults;
+		a->totals.read_bytes += b->totals.read_bytes;
+		a->totals.write_bytes += b->totals.write_bytes;
+		if (b->totals.max_rss_bytes > a->totals.max_rss_bytes)
+			a->totals.max_rss_bytes = b->totals.max_rss_bytes;
+		a->totals.execs += b->totals.execs;
+		a->totals.forks += b->totals.forks;
+		a->totals.exits_ok += b->totals.exits_ok;
+		a->totals.exits_error += b->totals.exits_error;
+		a->totals.exits_signal += b->totals.exits_signal;
+		a->totals.oom_kills += b->totals.oom_kills;
 		for (k = 0; k <= PS_IO_NB; k++)
 			a->io.count[k] += b->io.count[k];
 		a->io.sum_ns += b->io.sum_ns;
