@@ -441,6 +441,33 @@ static const struct fmt_session *fmt_session_of(struct pipeline *p, const struct
 	return fs;
 }
 
+/* A process that exited stays in the table a moment (PROC_EXITED): as an
+ * ancestor or parent it is still found; as the process a record is about,
+ * it is not (that pid is another process now). */
+#define EXITED_KEEP_NS (2ull * 1000000000ull)
+
+static struct proc_entry *live_entry(struct pipeline *p, uint32_t pid)
+{
+	struct proc_entry *e = proc_table__find(p->pt, pid);
+
+	return e && !(e->flags & PROC_EXITED) ? e : NULL;
+}
+
+static void sweep(struct pipeline *p);
+
+/* The entry of a new process; when the table is full, the processes that
+ * exited go first. */
+static struct proc_entry *table_upsert(struct pipeline *p, uint32_t pid)
+{
+	struct proc_entry *e = proc_table__upsert(p->pt, pid);
+
+	if (!e && errno == ENOSPC) {
+		sweep(p);
+		e = proc_table__upsert(p->pt, pid);
+	}
+	return e;
+}
+
 static int on_proc_exec(struct pipeline *p, const struct ps_exec_event *e, size_t size)
 {
 	static char ids[FMT_MAX_ANCESTORS][EXEC_ID_LEN];
@@ -465,7 +492,7 @@ static int on_proc_exec(struct pipeline *p, const struct ps_exec_event *e, size_
 	else
 		exec_id__make(&p->idc, e->parent_start_ns, e->ppid, pid_id);
 	ctr = container_at(p, e->cgroup_id);
-	session__of_exec(&ss, e, proc_table__find(p->pt, e->pid), parent, ctr);
+	session__of_exec(&ss, e, live_entry(p, e->pid), parent, ctr);
 	ev.container = container_of_cgroup(p, e->cgroup_id, &fc);
 	if (ctr)
 		container_acct__exec(ctr);
@@ -486,14 +513,14 @@ static int on_proc_exec(struct pipeline *p, const struct ps_exec_event *e, size_
 	}
 
 	/* Then the table: this process is now what it exec'd. */
-	e_ent = proc_table__upsert(p->pt, e->pid);
+	e_ent = table_upsert(p, e->pid);
 	if (e_ent) {
 		e_ent->ppid = e->ppid;
 		e_ent->start_ns = e->start_ns;
 		e_ent->exec_ns = e->hdr.ktime_ns;
 		e_ent->cgroup_id = e->cgroup_id;
 		e_ent->uid = e->uid;
-		e_ent->flags = (e_ent->flags & ~PROC_FROM_SCAN) | PROC_EXECED;
+		e_ent->flags = (e_ent->flags & ~(PROC_FROM_SCAN | PROC_EXITED)) | PROC_EXECED;
 		e_ent->session = ss;
 		memcpy(e_ent->comm, e->comm, sizeof(e_ent->comm));
 		e_ent->comm[sizeof(e_ent->comm) - 1] = 0;
@@ -523,7 +550,7 @@ static int on_proc_fork(struct pipeline *p, const struct ps_fork_event *f, size_
 	ctr = container_at(p, f->cgroup_id);
 	if (ctr)
 		container_acct__fork(ctr);
-	c = proc_table__upsert(p->pt, f->pid);
+	c = table_upsert(p, f->pid);
 	if (!c) {
 		p->st.table_full++;
 		return 0;
@@ -612,7 +639,7 @@ static int on_proc_exit(struct pipeline *p, const struct ps_exit_event *x, size_
 	}
 	if (exit_seen(p, x))
 		return 0;
-	ent = proc_table__find(p->pt, x->pid);
+	ent = live_entry(p, x->pid);
 	ctr = container_at(p, x->cgroup_id);
 	if (ctr)
 		container_acct__exit(&p->acct, ctr, x);
@@ -638,7 +665,14 @@ static int on_proc_exit(struct pipeline *p, const struct ps_exit_event *x, size_
 		event_fmt__exit(p->jw, x, &c);
 		err = emit(p, &ev);
 	}
-	proc_table__remove(p->pt, x->pid);
+	/* Not removed at once: a child's exec record may come after its
+	 * parent's exit record (records of different CPUs), and its ancestors
+	 * and session still name the parent. pipeline__tick removes it. */
+	ent = proc_table__find(p->pt, x->pid);
+	if (ent) {
+		ent->flags |= PROC_EXITED;
+		ent->exited_ns = x->hdr.ktime_ns;
+	}
 	return err;
 }
 
@@ -740,18 +774,37 @@ int pipeline__drops(struct pipeline *p, const uint64_t totals[PS_DROP__MAX])
 	return 0;
 }
 
-static bool still_alive(const struct proc_entry *e, void *ctx)
+struct sweep {
+	uint64_t now_ns;	/* boot clock */
+	bool full;
+};
+
+/* What the table keeps: a process that exited, for EXITED_KEEP_NS (none
+ * once the table nears its bound); one whose exit record was lost to a full
+ * ring buffer, while it runs (looked at only when the table nears its
+ * bound). */
+static bool keep_entry(const struct proc_entry *e, void *ctx)
 {
-	(void)ctx;
-	return kill((pid_t)e->pid, 0) == 0 || errno == EPERM;
+	const struct sweep *s = ctx;
+
+	if (e->flags & PROC_EXITED)
+		return !s->full && s->now_ns - e->exited_ns < EXITED_KEEP_NS;
+	return !s->full || kill((pid_t)e->pid, 0) == 0 || errno == EPERM;
+}
+
+static void sweep(struct pipeline *p)
+{
+	struct timespec ts;
+	struct sweep s = { .full = proc_table__count(p->pt) * 8 >= proc_table__max(p->pt) * 7 };
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	s.now_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	proc_table__sweep(p->pt, keep_entry, &s);
 }
 
 void pipeline__tick(struct pipeline *p)
 {
 	timeconv__sync(&p->tc);
 	containers__expire(p->cs);
-	/* Exit records lost to a full ring buffer leave stale entries: when
-	 * the table nears its bound, drop those whose process is gone. */
-	if (proc_table__count(p->pt) * 8 >= proc_table__max(p->pt) * 7)
-		proc_table__sweep(p->pt, still_alive, NULL);
+	sweep(p);
 }

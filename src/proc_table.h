@@ -13,6 +13,8 @@
 
 #define PROC_FROM_SCAN	(1u << 0)	/* found by the /proc scan at start */
 #define PROC_EXECED	(1u << 1)	/* an exec record was seen */
+#define PROC_EXITED	(1u << 2)	/* its exit record was seen: kept a moment for the
+					 * records of its children, which can come after it */
 
 struct proc_entry {
 	uint32_t pid;
@@ -24,6 +26,7 @@ struct proc_entry {
 	uint32_t uid;
 	char comm[16];
 	char *exe;		/* owned; NULL when unknown */
+	uint64_t exited_ns;	/* PROC_EXITED: when (boot-clock ns) */
 	struct session session;	/* the exec session it belongs to */
 	/* What the exec record said of exe: PS_EXEC_EXE_TRUNCATED,
 	 * _FILELESS, _DELETED, _UPPER (bpf/process.h), so that every later

@@ -854,6 +854,38 @@ static void test_ancestors_forks_and_sessions(void **state)
 	pipeline__free(p);
 }
 
+/* Records of different CPUs come in any order: a child's exec may come
+ * after its parent's exit, and still names it. */
+static void test_parent_exit_before_child_exec(void **state)
+{
+	struct pipeline_opts o = { .node = "n1", .max_processes = 100, .emit = EMIT_EXEC | EMIT_EXIT,
+				   .sink = sink, .runtime_paths = &(struct runtime_paths){ 0 } };
+	struct pipeline *p = pipeline__new(&o);
+	struct ps_exit_event x = { .hdr = { PS_EV_EXIT, sizeof(x), 1500 } };
+	const char *parent_id;
+	json_t *anc;
+
+	(void)state;
+	n_events = 0;
+	exec_rec(p, 20, 1, 1000, 1, 20, 7, 7, 0, "parent");
+	parent_id = str_at(last_exec(), "process", "exec_id");
+	fork_rec(p, 21, 20, 1100, 1);
+	x.pid = x.tid = 20;
+	x.ppid = 1;
+	x.start_ns = 990;
+	assert_int_equal(pipeline__record(p, &x, sizeof(x)), 0);
+	exec_rec(p, 21, 20, 1600, 1, 21, 7, 7, 0, "child");
+	assert_string_equal(str_at(last_exec(), "process", "parent_exec_id"), parent_id);
+	anc = json_object_get(json_object_get(last_exec(), "process"), "ancestors");
+	assert_int_equal(json_array_size(anc), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(anc, 0), "pid")), 20);
+	/* pid 20 again, a new process: not the one that exited */
+	exec_rec(p, 20, 1, 2000, 1, 20, 7, 7, 0, "again");
+	assert_string_not_equal(str_at(last_exec(), "process", "exec_id"), parent_id);
+	free_events();
+	pipeline__free(p);
+}
+
 /* What /proc/<pid>/exe says of a file that is gone, or on no file system. */
 static void test_seeded_exe_flags(void **state)
 {
@@ -894,6 +926,7 @@ int main(void)
 		cmocka_unit_test(test_events_lost_deltas),
 		cmocka_unit_test(test_ancestors_forks_and_sessions),
 		cmocka_unit_test(test_seeded_exe_flags),
+		cmocka_unit_test(test_parent_exit_before_child_exec),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
