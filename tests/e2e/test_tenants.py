@@ -59,6 +59,16 @@ def stop_pod(env, pod_id):
     cri(env, "rmp", pod_id, check=False)
 
 
+def rmdirs(made):
+    """Removes the cgroups a test made, deepest first (the runtime may have
+    removed some with its container)."""
+    for d in reversed(made):
+        try:
+            os.rmdir(d)
+        except OSError:
+            pass
+
+
 def procs_of(cgdir):
     deadline = time.time() + 10
     while time.time() < deadline:
@@ -96,11 +106,7 @@ def test_sub_cgroup_named_after_another_container_stays_the_tenants(agent, teste
     finally:
         stop_pod(testenv, tpod_id)
         stop_pod(testenv, vpod_id)
-        for d in reversed(made):
-            try:
-                os.rmdir(d)
-            except OSError:
-                pass
+        rmdirs(made)
     agent.stop()
     evs = exec_events(agent, "tenant-spoof")
     assert len(evs) == 1, evs
@@ -218,11 +224,7 @@ def test_deep_nesting_made_before_the_agent_started(agent_factory, testenv):
         time.sleep(0.5)
     finally:
         ctr_rm(testenv, name)
-        for d in reversed(made):
-            try:
-                os.rmdir(d)
-            except OSError:
-                pass
+        rmdirs(made)
     agent.stop()
     evs = exec_events(agent, "deep-marker")
     assert len(evs) == 1
