@@ -589,9 +589,7 @@ static int resolve(struct containers *cs, const char *path, struct cgroup_identi
 	char *cpath;
 	bool confirmed = false;
 
-	if (now - cs->ns_read_ns > 1000000000ull)
-		read_namespaces(cs);	/* a new containerd namespace shows up as a new top-level cgroup */
-	if (cgroup_identity_parse_ex(path, len, cs->ns, ident) != 0 || ident->runtime == RT_NONE)
+	if (containers__parse(cs, path, ident) != 0 || ident->runtime == RT_NONE)
 		return -ENOENT;
 	*cpath_len = cgroup_path_prefix_len(path, len, ident->depth_of_container);
 	*known = find(cs, ident->container_id, path, *cpath_len);
@@ -655,9 +653,8 @@ struct container *containers__peek(struct containers *cs, const char *path)
 
 int containers__parse(struct containers *cs, const char *path, struct cgroup_identity *ident)
 {
-	uint64_t now = timeconv__mono_ns();
-
-	if (now - cs->ns_read_ns > 1000000000ull)
+	/* a new containerd namespace shows up as a new top-level cgroup */
+	if (timeconv__mono_ns() - cs->ns_read_ns > 1000000000ull)
 		read_namespaces(cs);
 	return cgroup_identity_parse_ex(path, strlen(path), cs->ns, ident);
 }

@@ -59,6 +59,7 @@ struct pipeline {
 		char *path;
 	} untracked[UNTRACKED_RECENT];
 	unsigned int next_untracked;
+	size_t exited;		/* PROC_EXITED entries, at most (an upper bound) */
 	/* A container the registry had no room for, parsed for one event */
 	struct container loose;
 	bool registry_full_warned;
@@ -668,10 +669,10 @@ static int on_proc_exit(struct pipeline *p, const struct ps_exit_event *x, size_
 	/* Not removed at once: a child's exec record may come after its
 	 * parent's exit record (records of different CPUs), and its ancestors
 	 * and session still name the parent. pipeline__tick removes it. */
-	ent = proc_table__find(p->pt, x->pid);
 	if (ent) {
 		ent->flags |= PROC_EXITED;
 		ent->exited_ns = x->hdr.ktime_ns;
+		p->exited++;
 	}
 	return err;
 }
@@ -777,6 +778,7 @@ int pipeline__drops(struct pipeline *p, const uint64_t totals[PS_DROP__MAX])
 struct sweep {
 	uint64_t now_ns;	/* boot clock */
 	bool full;
+	size_t exited;		/* exited entries kept */
 };
 
 /* What the table keeps: a process that exited, for EXITED_KEEP_NS (none
@@ -785,10 +787,14 @@ struct sweep {
  * bound). */
 static bool keep_entry(const struct proc_entry *e, void *ctx)
 {
-	const struct sweep *s = ctx;
+	struct sweep *s = ctx;
 
-	if (e->flags & PROC_EXITED)
-		return !s->full && s->now_ns - e->exited_ns < EXITED_KEEP_NS;
+	if (e->flags & PROC_EXITED) {
+		if (s->full || s->now_ns - e->exited_ns >= EXITED_KEEP_NS)
+			return false;
+		s->exited++;
+		return true;
+	}
 	return !s->full || kill((pid_t)e->pid, 0) == 0 || errno == EPERM;
 }
 
@@ -797,9 +803,13 @@ static void sweep(struct pipeline *p)
 	struct timespec ts;
 	struct sweep s = { .full = proc_table__count(p->pt) * 8 >= proc_table__max(p->pt) * 7 };
 
+	/* the walk is of the whole table: only when something may go */
+	if (!s.full && !p->exited)
+		return;
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	s.now_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	proc_table__sweep(p->pt, keep_entry, &s);
+	p->exited = s.exited;
 }
 
 void pipeline__tick(struct pipeline *p)
