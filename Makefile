@@ -66,7 +66,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf/$(ARCH) -Ibpf -Wa
 # One object per hook family, linked into one (its maps and settings merged:
 # bpf/maps.bpf.h), and one skeleton of that for the agent.
 # (listed in the order the agent attaches them: process lifecycle first)
-BPF_SRCS  := bpf/process.bpf.c bpf/cgroup.bpf.c bpf/oom.bpf.c bpf/blkio.bpf.c bpf/iter.bpf.c
+BPF_SRCS  := bpf/process.bpf.c bpf/cgroup.bpf.c bpf/oom.bpf.c bpf/blkio.bpf.c bpf/iter.bpf.c bpf/net.bpf.c
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(OUTPUT)/podsight.skel.h
 

@@ -35,6 +35,15 @@
 /* include/uapi/linux/magic.h */
 #define OVERLAYFS_SUPER_MAGIC_	0x794c7630
 
+/* include/linux/socket.h, include/uapi/linux/in.h */
+#define AF_INET_		2
+#define AF_INET6_		10
+#define IPPROTO_TCP_		6
+
+/* include/uapi/linux/stat.h */
+#define S_IFMT_			00170000
+#define S_IFSOCK_		0140000
+
 /* include/linux/blk_types.h: (1 << REQ_OP_BITS) - 1, REQ_OP_BITS is 8 */
 #define REQ_OP_MASK_		0xff
 

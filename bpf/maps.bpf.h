@@ -138,4 +138,56 @@ struct {
 	__type(value, __u64);		/* struct task_struct * */
 } ps_oom_victim SEC(".maps") __weak;
 
+/* A TCP socket followed from its connect(), its acceptance or the start-up
+ * walk, until it closes: its owner, recorded where the owner is the
+ * running task (connect(), listen()) or inherited from the listener. */
+struct sock_info {
+	__u64 cgroup_id;
+	__u64 start_ns;		/* the owner process' start */
+	__u64 opened_ns;
+	__u32 pid;
+	__u32 resets_sent;
+	__u32 resets_received;
+	__u8 direction;		/* PS_NET_OUT, PS_NET_IN */
+	__u8 flags;		/* PS_NET_EXISTED */
+	__u8 established;
+	__u8 _pad;
+	char comm[PS_COMM_SZ];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);	/* --max-connections */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);		/* struct sock * */
+	__type(value, struct sock_info);
+} ps_socks SEC(".maps") __weak;
+
+/* Listening sockets by network namespace and port: whom an accepted
+ * connection belongs to. refs: listeners on that port (IPv4 and IPv6,
+ * SO_REUSEPORT); the first one's owner is kept. */
+struct listen_key {
+	__u32 netns;
+	__u16 port;
+	__u16 _pad;
+};
+
+struct listen_info {
+	__u64 cgroup_id;
+	__u64 start_ns;
+	__u32 pid;
+	__u32 refs;
+	__u8 self;		/* the agent's own: its connections are not followed */
+	__u8 _pad[7];
+	char comm[PS_COMM_SZ];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct listen_key);
+	__type(value, struct listen_info);
+} ps_listeners SEC(".maps") __weak;
+
 #endif /* PODSIGHT_MAPS_BPF_H */

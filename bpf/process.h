@@ -19,6 +19,11 @@ enum ps_event_type {
 	PS_EV_CGROUP_MKDIR = 4,
 	PS_EV_CGROUP_RMDIR = 5,
 	PS_EV_OOM = 6,
+	PS_EV_NET_CONNECT = 7,	/* an outbound connect ended: established or failed */
+	PS_EV_NET_ACCEPT = 8,	/* an inbound connection was established */
+	PS_EV_NET_CLOSE = 9,	/* a followed connection closed */
+	PS_EV_NET_LISTEN = 10,	/* a socket started or stopped listening */
+	PS_EV_NET_EXISTING = 11,	/* a socket found at start (ps_sock_seed) */
 };
 
 /* Per-CPU counters of what the kernel side could not deliver or read.
@@ -33,6 +38,9 @@ enum ps_drop_reason {
 	PS_DROP_READ_PATH,	/* a path could not be read: record sent without it */
 	PS_DROP_TG_ACC,		/* per-process accumulator map full */
 	PS_DROP_RB_OOM,		/* ring buffer full: OOM kill record lost */
+	PS_DROP_RB_NET,		/* ring buffer full: network record lost */
+	PS_DROP_NET_SOCKS_FULL,	/* socket map full: a connection not followed */
+	PS_DROP_NET_NO_OWNER,	/* an accepted connection whose listener is unknown */
 	PS_DROP__MAX,
 };
 
@@ -178,6 +186,56 @@ struct ps_task_acct {
 	__u64 read_bytes, write_bytes;
 };
 
+/* ps_net_event.direction */
+#define PS_NET_OUT	0	/* connect(): this side opened it */
+#define PS_NET_IN	1	/* accepted from a listener */
+#define PS_NET_LISTEN	2	/* a listening socket */
+
+/* ps_net_event.flags */
+#define PS_NET_EXISTED	(1u << 0)	/* found at start, not seen opening */
+#define PS_NET_STOPPED	(1u << 1)	/* PS_EV_NET_LISTEN: it stopped listening */
+
+/*
+ * A TCP socket's record (every PS_EV_NET_* type). Ports are in host order;
+ * addresses as the socket holds them (IPv4: the first 4 bytes). The owner
+ * is the process that connected or listened (an accepted connection's is
+ * its listener's), recorded in process context: most of these records are
+ * sent from softirq, where the running task is anyone's.
+ */
+struct ps_net_event {
+	struct ps_event_header hdr;
+	__u64 sock;		/* the struct sock's address: the connection's key */
+	__u64 cgroup_id;	/* the owner's */
+	__u64 start_ns;		/* the owner process' start */
+	__u64 opened_ns;	/* connect() began, the connection was accepted, or found */
+	__u64 latency_ns;	/* connect: SYN sent to established or failed */
+	__u64 bytes_sent;	/* close: bytes the peer acknowledged (tcp_sock bytes_acked) */
+	__u64 bytes_received;	/* close: bytes received in order (bytes_received) */
+	__u32 pid;		/* the owner's thread group */
+	__u32 netns;		/* network namespace inode */
+	__u32 retransmits;	/* close: segments retransmitted (total_retrans) */
+	__u32 srtt_us;		/* close: smoothed round-trip time */
+	__u32 resets_sent, resets_received;
+	__s32 error;		/* connect: 0, or the socket's error (ECONNREFUSED, ...) */
+	__u16 family;		/* AF_INET, AF_INET6 */
+	__u16 lport, rport;
+	__u8 direction;		/* PS_NET_* */
+	__u8 flags;		/* PS_NET_EXISTED, PS_NET_STOPPED */
+	__u8 laddr[16], raddr[16];
+	char comm[PS_COMM_SZ];
+	__u32 _pad0;
+};
+
+/* Live connections' counters so far, from the ps_sock_acct iterator at
+ * scrape time: one per followed socket. */
+struct ps_sock_acct {
+	__u64 sock;
+	__u64 bytes_sent, bytes_received;
+	__u32 retransmits;
+	__u32 srtt_us;
+	__u32 resets_sent, resets_received;
+};
+
 /* Checked by both compilers: the BPF side and the agent agree on them. */
 _Static_assert(sizeof(struct ps_task_acct) == 48, "task accounting layout");
 _Static_assert(sizeof(struct ps_io_hist) == 136, "io histogram layout");
@@ -187,5 +245,7 @@ _Static_assert(sizeof(struct ps_exit_event) == 152, "exit layout");
 _Static_assert(sizeof(struct ps_fork_event) == 64, "fork layout");
 _Static_assert(sizeof(struct ps_cgroup_event) == 40, "cgroup layout");
 _Static_assert(sizeof(struct ps_oom_event) == 56, "oom layout");
+_Static_assert(sizeof(struct ps_net_event) == 160, "net layout");
+_Static_assert(sizeof(struct ps_sock_acct) == 40, "socket accounting layout");
 
 #endif /* PODSIGHT_PROCESS_H */

@@ -18,6 +18,9 @@ const char *ps_drop_reason_name(unsigned int reason)
 		[PS_DROP_READ_PATH] = "path_read_failed",
 		[PS_DROP_TG_ACC] = "thread_accumulator_full",
 		[PS_DROP_RB_OOM] = "ringbuf_full_oom",
+		[PS_DROP_RB_NET] = "ringbuf_full_net",
+		[PS_DROP_NET_SOCKS_FULL] = "net_sockets_full",
+		[PS_DROP_NET_NO_OWNER] = "net_listener_unknown",
 	};
 
 	return reason < PS_DROP__MAX && names[reason] ? names[reason] : "unknown";
@@ -25,7 +28,7 @@ const char *ps_drop_reason_name(unsigned int reason)
 
 bool ps_drop_is_loss(unsigned int reason)
 {
-	return reason <= PS_DROP_SCRATCH || reason == PS_DROP_RB_OOM;
+	return reason <= PS_DROP_SCRATCH || reason == PS_DROP_RB_OOM || reason >= PS_DROP_RB_NET;
 }
 
 int exec_payload__parse(const struct ps_exec_event *e, size_t size, struct exec_payload *p)

@@ -22,6 +22,8 @@ struct loader {
 	struct podsight_bpf *skel;
 	struct ring_buffer *rb;
 	struct bpf_link *task_iter;	/* ps_task_acct, attached */
+	struct bpf_link *sock_iter;	/* ps_sock_acct */
+	struct bpf_link *seed_iter[2];	/* ps_sock_seed_listen, ps_sock_seed */
 	loader_record_fn fn;
 	void *ctx;
 	struct loader_prog_state progs[LOADER_MAX_PROGS];
@@ -177,6 +179,29 @@ static const struct {
 	{ "ps_io_done", false },
 	{ "ps_cg_acct", false },
 	{ "ps_task_acct", false },
+	{ "ps_tcp_state", false },
+	{ "ps_tcp_state_raw", false },
+	{ "ps_tcp_rst_out", false },
+	{ "ps_tcp_rst_out_raw", false },
+	{ "ps_tcp_rst_in", false },
+	{ "ps_tcp_rst_in_raw", false },
+	{ "ps_tcp_destroy", false },
+	{ "ps_tcp_destroy_raw", false },
+	{ "ps_sock_seed_listen", false },
+	{ "ps_sock_seed", false },
+	{ "ps_sock_acct", false },
+};
+
+/* The network tracepoints' programs: a tp_btf one, and its raw_tp twin
+ * (name_raw) for kernels whose BTF lacks the tracepoint's prototype. */
+static const struct {
+	const char *prog;
+	const char *tp;
+} net_tps[] = {
+	{ "ps_tcp_state", "inet_sock_set_state" },
+	{ "ps_tcp_rst_out", "tcp_send_reset" },
+	{ "ps_tcp_rst_in", "tcp_receive_reset" },
+	{ "ps_tcp_destroy", "tcp_destroy_sock" },
 };
 
 /* Whether the kernel has the css task iterator (6.7 and later): its name
@@ -225,6 +250,39 @@ static bool kernel_oom_passes_pid(void)
 		pid_only = btf_vlen(t) == 2;
 	btf__free(btf);
 	return pid_only;
+}
+
+/* Each network tracepoint's tp_btf program where the kernel's BTF has the
+ * tracepoint's prototype (btf_trace_<name>), else its raw_tp twin. */
+static void net_choose_variants(struct loader *l)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	char name[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(net_tps) / sizeof(net_tps[0]); i++) {
+		struct bpf_program *btf_prog = bpf_object__find_program_by_name(l->skel->obj, net_tps[i].prog);
+		struct bpf_program *raw_prog;
+		bool typed;
+
+		snprintf(name, sizeof(name), "%s_raw", net_tps[i].prog);
+		raw_prog = bpf_object__find_program_by_name(l->skel->obj, name);
+		snprintf(name, sizeof(name), "btf_trace_%s", net_tps[i].tp);
+		typed = btf && btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) > 0;
+		if (btf_prog && raw_prog)
+			bpf_program__set_autoload(typed ? raw_prog : btf_prog, false);
+	}
+	btf__free(btf);
+}
+
+/* An iterator over the elements of a map. */
+static struct bpf_link *attach_map_iter(struct bpf_program *prog, struct bpf_map *map)
+{
+	union bpf_iter_link_info linfo = {};
+	DECLARE_LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &linfo, .link_info_len = sizeof(linfo));
+
+	linfo.map.map_fd = bpf_map__fd(map);
+	return bpf_program__attach_iter(prog, &opts);
 }
 
 /* The cgroup iterator walks the tracked hierarchy from its root. */
@@ -309,6 +367,21 @@ static void vlog_print(struct loader *l)
 	vlog_free(l);
 }
 
+/* The name a program is reported by: the variants of one hook (ps_exec's
+ * bounded-loop twin, the network hooks' raw_tp twins) share the hook's. */
+static const char *prog_public_name(const char *name)
+{
+	size_t i;
+
+	if (!strcmp(name, "ps_exec_compat"))
+		return "ps_exec";
+	for (i = 0; i < sizeof(net_tps) / sizeof(net_tps[0]); i++)
+		if (!strncmp(name, net_tps[i].prog, strlen(net_tps[i].prog)) &&
+		    !strcmp(name + strlen(net_tps[i].prog), "_raw"))
+			return net_tps[i].prog;
+	return name;
+}
+
 /* Opens the object, configures it and loads it: 0 or -errno + message. */
 static int open_and_load(struct loader *l, const struct loader_config *cfg, bool cg_iter,
 			 bool oom_pid, bool bpf_loop, char *errbuf, size_t errlen)
@@ -331,6 +404,9 @@ static int open_and_load(struct loader *l, const struct loader_config *cfg, bool
 	l->skel->rodata->wakeup_bytes = cfg->ringbuf_bytes / 4;
 	err = bpf_map__set_max_entries(l->skel->maps.ps_exec_heap, l->ncpus);
 	if (!err)
+		err = bpf_map__set_max_entries(l->skel->maps.ps_socks,
+					       cfg->max_connections ? cfg->max_connections : 65536);
+	if (!err)
 		err = bpf_map__set_max_entries(l->skel->maps.ps_events, cfg->ringbuf_bytes);
 	if (!err)
 		err = bpf_map__set_max_entries(l->skel->maps.ps_io_hist,
@@ -342,6 +418,7 @@ static int open_and_load(struct loader *l, const struct loader_config *cfg, bool
 	bpf_program__set_autoload(cg_iter ? l->skel->progs.ps_task_acct : l->skel->progs.ps_cg_acct, false);
 	bpf_program__set_autoload(l->skel->progs.ps_oom_sig, oom_pid);
 	bpf_program__set_autoload(bpf_loop ? l->skel->progs.ps_exec_compat : l->skel->progs.ps_exec, false);
+	net_choose_variants(l);
 	vlog_setup(l);
 	err = podsight_bpf__load(l->skel);
 	vlog_print(l);
@@ -408,15 +485,22 @@ struct loader *loader__new(const struct loader_config *cfg, loader_record_fn fn,
 			continue;	/* not for this kernel: the other variant, or ps_oom_sig */
 		if (!strcmp(name, "ps_cg_acct"))
 			link = attach_cg_iter(prog, cfg->cgroup_mount);
+		else if (!strcmp(name, "ps_sock_acct"))
+			link = attach_map_iter(prog, l->skel->maps.ps_socks);
 		else
 			link = bpf_program__attach(prog);
 		err = link ? 0 : -errno;
 		if (link && (!strcmp(name, "ps_task_acct") || !strcmp(name, "ps_cg_acct")))
 			l->task_iter = link;
-		/* both variants report exec records: one name for the metrics */
+		if (!strcmp(name, "ps_sock_acct"))
+			l->sock_iter = link;
+		if (!strcmp(name, "ps_sock_seed_listen"))
+			l->seed_iter[0] = link;
+		if (!strcmp(name, "ps_sock_seed"))
+			l->seed_iter[1] = link;
+		/* both variants of a hook report as one name for the metrics */
 		if (l->nprogs < sizeof(l->progs) / sizeof(l->progs[0]))
-			l->progs[l->nprogs++] = (struct loader_prog_state){
-				!strcmp(name, "ps_exec_compat") ? "ps_exec" : name, link != NULL, err };
+			l->progs[l->nprogs++] = (struct loader_prog_state){ prog_public_name(name), link != NULL, err };
 		if (!link && required) {
 			snprintf(errbuf, errlen, "cannot attach BPF program '%s': %s", name, strerror(-err));
 			goto fail;
@@ -500,24 +584,27 @@ int loader__io_forget(struct loader *l, uint64_t cgid)
 	return bpf_map_delete_elem(bpf_map__fd(l->skel->maps.ps_io_hist), &cgid) ? -errno : 0;
 }
 
-int loader__task_acct(struct loader *l, void (*fn)(void *ctx, const struct ps_task_acct *a), void *ctx)
+/* Reads an iterator made of link to its end, handing each record of size
+ * rec_size to fn. */
+static int read_iter(struct bpf_link *link, size_t rec_size, void (*fn)(void *ctx, const void *rec), void *ctx)
 {
-	struct ps_task_acct a;
-	char buf[256 * sizeof(a)];
+	char buf[256 * 160], rec[160];
 	size_t have = 0, off;
 	ssize_t n;
 	int fd;
 
-	if (!l->task_iter)
+	if (!link)
 		return -ENOENT;
-	fd = bpf_iter_create(bpf_link__fd(l->task_iter));
+	if (rec_size > sizeof(rec))
+		return -EINVAL;
+	fd = bpf_iter_create(bpf_link__fd(link));
 	if (fd < 0)
 		return -errno;
 	while ((n = read(fd, buf + have, sizeof(buf) - have)) > 0) {
 		have += (size_t)n;
-		for (off = 0; off + sizeof(a) <= have; off += sizeof(a)) {
-			memcpy(&a, buf + off, sizeof(a));
-			fn(ctx, &a);
+		for (off = 0; off + rec_size <= have; off += rec_size) {
+			memcpy(rec, buf + off, rec_size);	/* aligned */
+			fn(ctx, rec);
 		}
 		memmove(buf, buf + off, have - off);	/* a part of a record: keep it */
 		have -= off;
@@ -525,6 +612,61 @@ int loader__task_acct(struct loader *l, void (*fn)(void *ctx, const struct ps_ta
 	n = n < 0 ? -errno : 0;
 	close(fd);
 	return (int)n;
+}
+
+struct iter_cb {
+	void (*task)(void *ctx, const struct ps_task_acct *a);
+	void (*sock)(void *ctx, const struct ps_sock_acct *a);
+	void (*net)(void *ctx, const struct ps_net_event *e);
+	void *ctx;
+};
+
+static void task_cb(void *ctx, const void *rec)
+{
+	struct iter_cb *cb = ctx;
+
+	cb->task(cb->ctx, rec);
+}
+
+static void sock_cb(void *ctx, const void *rec)
+{
+	struct iter_cb *cb = ctx;
+
+	cb->sock(cb->ctx, rec);
+}
+
+static void net_cb(void *ctx, const void *rec)
+{
+	struct iter_cb *cb = ctx;
+
+	cb->net(cb->ctx, rec);
+}
+
+int loader__task_acct(struct loader *l, void (*fn)(void *ctx, const struct ps_task_acct *a), void *ctx)
+{
+	struct iter_cb cb = { .task = fn, .ctx = ctx };
+
+	return read_iter(l->task_iter, sizeof(struct ps_task_acct), task_cb, &cb);
+}
+
+int loader__sock_acct(struct loader *l, void (*fn)(void *ctx, const struct ps_sock_acct *a), void *ctx)
+{
+	struct iter_cb cb = { .sock = fn, .ctx = ctx };
+
+	return read_iter(l->sock_iter, sizeof(struct ps_sock_acct), sock_cb, &cb);
+}
+
+int loader__net_seed(struct loader *l, void (*fn)(void *ctx, const struct ps_net_event *e), void *ctx)
+{
+	struct iter_cb cb = { .net = fn, .ctx = ctx };
+	int err;
+
+	/* listeners first: each comes as a ring-buffer record; then the
+	 * connections, inbound where their port has a listener */
+	err = read_iter(l->seed_iter[0], sizeof(struct ps_net_event), net_cb, &cb);
+	if (!err)
+		err = read_iter(l->seed_iter[1], sizeof(struct ps_net_event), net_cb, &cb);
+	return err;
 }
 
 int loader__acct_follow(struct loader *l, uint64_t cgid)

@@ -15,6 +15,7 @@ struct loader_config {
 	uint32_t io_hierarchy_id;	/* v1 blkio hierarchy, when mounted; else 0 */
 	char io_mount[256];		/* and its mount point */
 	uint32_t max_io_cgroups;	/* containers whose block I/O is timed; 0: 4096 */
+	uint32_t max_connections;	/* TCP sockets followed at once; 0: 65536 */
 	const char *cgroup_mount;	/* the tracked hierarchy's mount; NULL: none */
 	/* the agent itself, whose records the kernel side drops: its tgid in
 	 * the initial pid namespace, or when unknown (0) its pid namespace's
@@ -28,7 +29,7 @@ typedef int (*loader_record_fn)(void *ctx, const void *data, size_t size);
 
 struct loader;
 
-#define LOADER_MAX_PROGS 16
+#define LOADER_MAX_PROGS 32
 
 /* One line per program: name and whether it is attached. */
 struct loader_prog_state {
@@ -64,6 +65,13 @@ int loader__io_forget(struct loader *l, uint64_t cgid);
  * task of every cgroup (ps_task_acct). 0, or -errno (-ENOENT: neither
  * iterator is attached). */
 int loader__task_acct(struct loader *l, void (*fn)(void *ctx, const struct ps_task_acct *a), void *ctx);
+/* Calls fn with each live followed TCP connection's counters so far
+ * (ps_sock_acct). 0, or -errno (-ENOENT: the iterator is not attached). */
+int loader__sock_acct(struct loader *l, void (*fn)(void *ctx, const struct ps_sock_acct *a), void *ctx);
+/* The start-up walk of every process' open TCP sockets: listeners come
+ * as ring-buffer records (PS_EV_NET_LISTEN), then fn gets each connection
+ * (PS_EV_NET_EXISTING), which the kernel side follows from then on. */
+int loader__net_seed(struct loader *l, void (*fn)(void *ctx, const struct ps_net_event *e), void *ctx);
 /* The cgroups (tracked hierarchy ids) whose tasks ps_cg_acct walks. */
 int loader__acct_follow(struct loader *l, uint64_t cgid);
 int loader__acct_forget(struct loader *l, uint64_t cgid);

@@ -17,7 +17,7 @@ struct metrics_health {
 	struct {
 		const char *name;
 		bool attached;
-	} progs[16];	/* LOADER_MAX_PROGS */
+	} progs[32];	/* LOADER_MAX_PROGS */
 	size_t nprogs;
 	double self_cpu_seconds;
 	uint64_t self_rss_bytes;
