@@ -35,6 +35,18 @@ static __always_inline bool tcp_inet(const struct sock *sk)
 	return (family == AF_INET_ || family == AF_INET6_) && BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP_;
 }
 
+/*
+ * The local port. skc_num is zeroed when the socket gives its port back,
+ * which tcp_set_state(TCP_CLOSE) does before the tracepoint fires (and a
+ * listener's close too); inet_sport, set when the port was bound, stays.
+ */
+static __always_inline __u16 sk_lport(const struct sock *sk)
+{
+	__u16 port = BPF_CORE_READ(sk, __sk_common.skc_num);
+
+	return port ? port : bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
+}
+
 static __always_inline __u32 sk_netns(const struct sock *sk)
 {
 	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
@@ -44,7 +56,7 @@ static __always_inline __u32 sk_netns(const struct sock *sk)
 static __always_inline void net_addrs(struct ps_net_event *e, const struct sock *sk)
 {
 	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	e->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	e->lport = sk_lport(sk);
 	e->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	e->netns = sk_netns(sk);
 	if (e->family == AF_INET6_) {
@@ -56,14 +68,30 @@ static __always_inline void net_addrs(struct ps_net_event *e, const struct sock 
 	}
 }
 
-/* The connection's own counters, for its close record or a scrape. */
-static __always_inline void tcp_counters(const struct sock *sk, __u64 *sent, __u64 *received, __u32 *retrans,
-					 __u32 *srtt_us)
+/*
+ * The connection's own counters, for its close record or a scrape, in the
+ * application's bytes. bytes_acked counts the sequence space the peer
+ * acknowledged, which holds the SYN of a connection this side opened and
+ * this side's FIN once acknowledged; bytes_received holds the peer's FIN
+ * once received. state: the socket's state (before CLOSE, for a close).
+ */
+static __always_inline void tcp_counters(const struct sock *sk, int state, __u8 direction, __u64 *sent,
+					 __u64 *received, __u32 *retrans, __u32 *srtt_us)
 {
 	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	int done = bpf_core_enum_value(enum sock_flags, SOCK_DONE);	/* tcp_fin(): the peer's FIN */
+	__u64 acked = BPF_CORE_READ(tp, bytes_acked), rcvd = BPF_CORE_READ(tp, bytes_received);
+	bool fin_sent = state == TCP_FIN_WAIT1 || state == TCP_FIN_WAIT2 || state == TCP_CLOSING ||
+			state == TCP_LAST_ACK;
 
-	*sent = BPF_CORE_READ(tp, bytes_acked);
-	*received = BPF_CORE_READ(tp, bytes_received);
+	if (direction == PS_NET_OUT && acked)
+		acked--;
+	if (fin_sent && acked && BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq))
+		acked--;
+	if (rcvd && (BPF_CORE_READ(sk, __sk_common.skc_flags) & (1ul << (done & 63))))
+		rcvd--;
+	*sent = acked;
+	*received = rcvd;
 	*retrans = BPF_CORE_READ(tp, total_retrans);
 	*srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;	/* kept << 3 */
 }
@@ -127,7 +155,7 @@ static __always_inline void follow(const struct sock *sk, const struct sock_info
  * owner for the connections it will accept, and a record. */
 static __always_inline void listen_start(const struct sock *sk, struct sock_info *info, bool self)
 {
-	struct listen_key lk = { .netns = sk_netns(sk), .port = BPF_CORE_READ(sk, __sk_common.skc_num) };
+	struct listen_key lk = { .netns = sk_netns(sk), .port = sk_lport(sk) };
 	struct listen_info *li = bpf_map_lookup_elem(&ps_listeners, &lk);
 	struct listen_info nl = {};
 	struct ps_net_event *e;
@@ -169,7 +197,7 @@ static __always_inline void listen_unref(struct listen_info *li, struct listen_k
 
 static __always_inline void listen_stop(const struct sock *sk, __u64 now)
 {
-	struct listen_key lk = { .netns = sk_netns(sk), .port = BPF_CORE_READ(sk, __sk_common.skc_num) };
+	struct listen_key lk = { .netns = sk_netns(sk), .port = sk_lport(sk) };
 	struct listen_info *li = bpf_map_lookup_elem(&ps_listeners, &lk);
 	struct sock_info info = {};
 	struct ps_net_event *e;
@@ -199,7 +227,7 @@ static __always_inline void listen_stop(const struct sock *sk, __u64 now)
  * owner becomes its own. */
 static __always_inline void accept_start(const struct sock *sk, __u64 now)
 {
-	struct listen_key lk = { .netns = sk_netns(sk), .port = BPF_CORE_READ(sk, __sk_common.skc_num) };
+	struct listen_key lk = { .netns = sk_netns(sk), .port = sk_lport(sk) };
 	struct listen_info *li = bpf_map_lookup_elem(&ps_listeners, &lk);
 	struct sock_info info = {};
 
@@ -275,8 +303,8 @@ static __always_inline int on_state(const struct sock *sk, int old, int new)
 					e->error = -1;	/* given up by its process */
 			} else {
 				net_fill(e, PS_EV_NET_CLOSE, sk, si, now);
-				tcp_counters(sk, &e->bytes_sent, &e->bytes_received, &e->retransmits,
-					     &e->srtt_us);
+				tcp_counters(sk, old, si->direction, &e->bytes_sent, &e->bytes_received,
+					     &e->retransmits, &e->srtt_us);
 			}
 			bpf_ringbuf_submit(e, rb_flags());
 		}
@@ -452,7 +480,7 @@ static __always_inline int seed(struct bpf_iter__task_file *ctx, bool listeners)
 	BPF_CORE_READ_STR_INTO(&info.comm, task, comm);
 	if (listeners) {
 		lk.netns = sk_netns(sk);
-		lk.port = BPF_CORE_READ(sk, __sk_common.skc_num);
+		lk.port = sk_lport(sk);
 		lk._pad = 0;
 		if (bpf_map_lookup_elem(&ps_listeners, &lk))
 			return 0;	/* its port's owner is known */
@@ -461,7 +489,7 @@ static __always_inline int seed(struct bpf_iter__task_file *ctx, bool listeners)
 		return 0;
 	}
 	lk.netns = sk_netns(sk);
-	lk.port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	lk.port = sk_lport(sk);
 	lk._pad = 0;
 	info.direction = bpf_map_lookup_elem(&ps_listeners, &lk) ? PS_NET_IN : PS_NET_OUT;
 	info.established = state != TCP_SYN_SENT && state != TCP_SYN_RECV;
@@ -511,7 +539,8 @@ int ps_sock_acct(struct bpf_iter__bpf_map_elem *ctx)
 		return 0;
 	sk = (const struct sock *)*key;
 	a.sock = *key;
-	tcp_counters(sk, &a.bytes_sent, &a.bytes_received, &a.retransmits, &a.srtt_us);
+	tcp_counters(sk, BPF_CORE_READ(sk, __sk_common.skc_state), si->direction, &a.bytes_sent,
+		     &a.bytes_received, &a.retransmits, &a.srtt_us);
 	a.resets_sent = si->resets_sent;
 	a.resets_received = si->resets_received;
 	bpf_seq_write(ctx->meta->seq, &a, sizeof(a));

@@ -63,6 +63,8 @@ void kernel_opts_default(struct kernel_opts *k)
 	k->ringbuf_bytes = 2u << 20;
 	k->max_processes = 65536;
 	k->max_cgroups = 65536;
+	k->max_connections = 65536;
+	k->max_destinations = 64;
 	k->node = NULL;
 }
 
@@ -99,6 +101,20 @@ int kernel_opts_parse(struct kernel_opts *k, const char *cmd, int opt, const cha
 			return 2;
 		}
 		k->max_cgroups = (uint32_t)v;
+		return 1;
+	case OPT_MAX_CONNS:
+		if (parse_u64(arg, &v) || v < 64 || v > (1u << 22)) {
+			usage_error(cmd, "--max-connections takes a number from 64 to 4194304, not '%s'", arg);
+			return 2;
+		}
+		k->max_connections = (uint32_t)v;
+		return 1;
+	case OPT_MAX_DESTS:
+		if (parse_u64(arg, &v) || v < 1 || v > 4096) {
+			usage_error(cmd, "--max-destinations takes a number from 1 to 4096, not '%s'", arg);
+			return 2;
+		}
+		k->max_destinations = (uint32_t)v;
 		return 1;
 	case OPT_NODE:
 		if (!*arg || strlen(arg) > 253) {

@@ -32,6 +32,8 @@ struct kernel_opts {
 	uint32_t ringbuf_bytes;
 	uint32_t max_processes;
 	uint32_t max_cgroups;
+	uint32_t max_connections;
+	uint32_t max_destinations;
 	const char *node;
 };
 void kernel_opts_default(struct kernel_opts *k);
@@ -47,13 +49,19 @@ int kernel_opts_parse(struct kernel_opts *k, const char *cmd, int opt, const cha
 	"      --max-cgroups N      cgroups whose path and container are kept (default\n" \
 	"                           65536); past it a cgroup's container is looked up\n" \
 	"                           by its path at each event, and counted\n" \
+	"      --max-connections N  TCP connections followed at once (default 65536); past\n" \
+	"                           it new ones are counted in events_lost (net_sockets_full)\n" \
+	"      --max-destinations N TCP destinations per container in metrics (default 64);\n" \
+	"                           the rest are counted under destination=\"other\"\n" \
 	"      --node NAME          node name written in events (default: the host name)\n"
-enum { OPT_ARGS_MAX = 1000, OPT_RINGBUF, OPT_MAX_PROCS, OPT_NODE, OPT_MAX_CGROUPS };
+enum { OPT_ARGS_MAX = 1000, OPT_RINGBUF, OPT_MAX_PROCS, OPT_NODE, OPT_MAX_CGROUPS, OPT_MAX_CONNS, OPT_MAX_DESTS };
 #define KERNEL_LONG_OPTS \
 	{ "args-max", required_argument, NULL, OPT_ARGS_MAX }, \
 	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF }, \
 	{ "max-processes", required_argument, NULL, OPT_MAX_PROCS }, \
 	{ "max-cgroups", required_argument, NULL, OPT_MAX_CGROUPS }, \
+	{ "max-connections", required_argument, NULL, OPT_MAX_CONNS }, \
+	{ "max-destinations", required_argument, NULL, OPT_MAX_DESTS }, \
 	{ "node", required_argument, NULL, OPT_NODE }
 
 int cmd_agent(int argc, char **argv);

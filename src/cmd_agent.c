@@ -168,6 +168,11 @@ static void agent_usage(FILE *f)
 		"Options:\n"
 		"  -o, --output FILE        append events to FILE instead of stdout; SIGHUP\n"
 		"                           reopens it (log rotation)\n"
+		"  -e, --events KINDS       which events to write, comma-separated (default\n"
+		"                           exec,exit,oom): exec, exit, oom, and the opt-in\n"
+		"                           network ones connect, accept, close; 'all' for every\n"
+		"                           kind; events_lost is always written. Metrics count\n"
+		"                           every kind whatever this says\n"
 		KERNEL_OPTS_HELP
 		"  -l, --listen ADDR:PORT   serve Prometheus metrics at http://ADDR:PORT/metrics and\n"
 		"                           /healthz (default 127.0.0.1:9101; ':9101' for every\n"
@@ -183,7 +188,39 @@ static void agent_usage(FILE *f)
 		"Lost events are never silent: each loss is written as an events_lost record\n"
 		"and counted in podsight_events_lost_total. docs/metrics.md lists the metrics.\n"
 		"SIGINT and SIGTERM flush what is pending and exit 0.\n"
-		"Example: podsight agent -o /var/log/podsight/events.json --args-max 128K\n");
+		"Example: podsight agent -o /var/log/podsight/events.json --args-max 128K\n"
+		"         podsight agent --events exec,exit,oom,connect,close\n");
+}
+
+/* --events: a comma-separated list of kinds into EMIT_* bits. 0, or -1
+ * with the offending kind in bad. */
+static int parse_events(const char *arg, unsigned int *emit, char *bad, size_t badlen)
+{
+	static const struct { const char *name; unsigned int bits; } kinds[] = {
+		{ "exec", EMIT_EXEC }, { "exit", EMIT_EXIT }, { "oom", EMIT_OOM },
+		{ "connect", EMIT_CONNECT }, { "accept", EMIT_ACCEPT }, { "close", EMIT_CLOSE },
+		{ "all", EMIT_EXEC | EMIT_EXIT | EMIT_OOM | EMIT_CONNECT | EMIT_ACCEPT | EMIT_CLOSE },
+	};
+	const char *p = arg;
+
+	bad[0] = 0;
+	*emit = EMIT_LOST;
+	while (*p) {
+		size_t n = strcspn(p, ","), i;
+
+		for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+			if (strlen(kinds[i].name) == n && !strncmp(kinds[i].name, p, n))
+				break;
+		if (i == sizeof(kinds) / sizeof(kinds[0])) {
+			snprintf(bad, badlen, "%.*s", (int)(n < 64 ? n : 64), p);
+			return -1;
+		}
+		*emit |= kinds[i].bits;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return *emit == EMIT_LOST && *arg ? -1 : 0;
 }
 
 int cmd_agent(int argc, char **argv)
@@ -191,6 +228,7 @@ int cmd_agent(int argc, char **argv)
 	enum { OPT_RETENTION = 2000, OPT_MAX_FINISHED, OPT_MAX_SERIES };
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
+		{ "events", required_argument, NULL, 'e' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "retention", required_argument, NULL, OPT_RETENTION },
 		{ "max-finished", required_argument, NULL, OPT_MAX_FINISHED },
@@ -213,10 +251,15 @@ int cmd_agent(int argc, char **argv)
 
 	kernel_opts_default(&k);
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+o:l:qh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+o:e:l:qh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'o':
 			path = optarg;
+			break;
+		case 'e':
+			if (parse_events(optarg, &po.emit, err, sizeof(err)) != 0)
+				return usage_error("agent", "--events takes kinds from exec, exit, oom, connect, accept, "
+							    "close, all (comma-separated), not '%s'", err[0] ? err : optarg);
 			break;
 		case 'l':
 			listen = optarg;

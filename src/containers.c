@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "containers.h"
+#include "net_acct.h"
 #include "timeconv.h"
 
 #define MAX_NAMESPACES 32
@@ -95,6 +96,7 @@ static void container_free(struct container *c)
 	if (!c)
 		return;
 	container__close_dirs(c);
+	ctr_net__free(c->net);
 	free(c->cgroup_path);
 	free(c);
 }

@@ -75,6 +75,7 @@ struct container {
 	uint64_t io_cgid;
 	bool io_followed, io_seen;
 	struct ps_io_hist io;
+	struct ctr_net *net;		/* TCP (net_acct.h); NULL until its first connection */
 	uint64_t cgroup_id;		/* its own cgroup's id; 0 when only a sub-cgroup is known */
 	struct cgroup_identity ident;
 	struct container_meta meta;

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include "event_fmt.h"
 #include "containers.h"
+#include "net_acct.h"
 #include "strutil.h"
 #include "timeconv.h"
 
@@ -364,6 +366,95 @@ void event_fmt__oom(struct json_writer *w, const struct ps_oom_event *e, const s
 	jw_object_end(w);
 	cgroup_obj(w, e->cgroup_id, c->cgroup_path);
 	context_objs(w, c->container, NULL);
+	jw_object_end(w);
+	jw_newline(w);
+}
+
+/* The errno names a failed connect reports; else the number. */
+static const char *connect_errno_name(int32_t err, char *buf, size_t len)
+{
+	static const struct { int err; const char *name; } names[] = {
+		{ ECONNREFUSED, "ECONNREFUSED" }, { ETIMEDOUT, "ETIMEDOUT" },
+		{ EHOSTUNREACH, "EHOSTUNREACH" }, { ENETUNREACH, "ENETUNREACH" },
+		{ EHOSTDOWN, "EHOSTDOWN" }, { ENETDOWN, "ENETDOWN" },
+		{ ECONNRESET, "ECONNRESET" }, { ECONNABORTED, "ECONNABORTED" },
+		{ EPIPE, "EPIPE" }, { EPROTO, "EPROTO" }, { EACCES, "EACCES" }, { EPERM, "EPERM" },
+		{ EADDRNOTAVAIL, "EADDRNOTAVAIL" }, { ENOMEM, "ENOMEM" }, { ENOBUFS, "ENOBUFS" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].err == err)
+			return names[i].name;
+	snprintf(buf, len, "E%d", err);
+	return buf;
+}
+
+static void net_endpoint(struct json_writer *w, const char *key, uint16_t family, const uint8_t *addr,
+			 uint16_t port)
+{
+	char a[NET_ADDR_LEN];
+
+	net_addr_format(a, family, addr, -1);
+	jw_key(w, key);
+	jw_object_start(w);
+	jw_kv_string(w, "address", a);
+	jw_kv_u64(w, "port", port);
+	jw_object_end(w);
+}
+
+void event_fmt__net(struct json_writer *w, const struct ps_net_event *e, const struct fmt_net_ctx *c)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	const char *type = e->hdr.type == PS_EV_NET_CONNECT ? "network_connect" :
+			   e->hdr.type == PS_EV_NET_ACCEPT ? "network_accept" : "network_close";
+	char comm[PS_COMM_SZ + 1], ebuf[16];
+	bool v6 = e->family == 10 && memcmp(e->laddr, mapped, sizeof(mapped));
+
+	memcpy(comm, e->comm, PS_COMM_SZ);
+	comm[PS_COMM_SZ] = 0;
+	event_head(w, type, c->real_ns, c->node);
+	jw_kv_u64(w, "pid", e->pid);
+	kv_opt(w, "exec_id", c->exec_id);
+	kv_opt(w, "executable", c->exe);
+	exe_bools(w, c->exe ? c->exe_flags : 0, true);
+	if (c->exe)
+		exe_incomplete(w, c->exe_flags);
+	jw_kv_string(w, "name", comm);
+	kv_time(w, "start_time", c->start_real_ns);
+	jw_object_end(w);
+	cgroup_obj(w, e->cgroup_id, c->cgroup_path);
+	context_objs(w, c->container, c->session);
+	jw_key(w, "network");
+	jw_object_start(w);
+	jw_kv_string(w, "transport", "tcp");
+	jw_kv_string(w, "type", v6 ? "ipv6" : "ipv4");
+	jw_kv_string(w, "direction", e->direction == PS_NET_IN ? "inbound" : "outbound");
+	net_endpoint(w, "local", e->family, e->laddr, e->lport);
+	net_endpoint(w, "peer", e->family, e->raddr, e->rport);
+	jw_kv_u64(w, "namespace", e->netns);
+	if (e->hdr.type == PS_EV_NET_CONNECT) {
+		jw_kv_string(w, "result", e->error ? net_fail_name(net_fail_of(e->error)) : "ok");
+		if (e->error > 0)
+			jw_kv_string(w, "error", connect_errno_name(e->error, ebuf, sizeof(ebuf)));
+		else
+			jw_kv_null(w, "error");
+		jw_kv_seconds_ns(w, "connect_seconds", e->latency_ns);
+	} else if (e->hdr.type == PS_EV_NET_ACCEPT) {
+		jw_kv_seconds_ns(w, "handshake_seconds", e->latency_ns);
+	} else {
+		jw_kv_seconds_ns(w, "duration_seconds",
+				 e->hdr.ktime_ns > e->opened_ns ? e->hdr.ktime_ns - e->opened_ns : 0);
+		jw_kv_u64(w, "bytes_sent", e->bytes_sent);
+		jw_kv_u64(w, "bytes_received", e->bytes_received);
+		jw_kv_u64(w, "retransmits", e->retransmits);
+		jw_kv_u64(w, "resets_sent", e->resets_sent);
+		jw_kv_u64(w, "resets_received", e->resets_received);
+		jw_kv_seconds_ns(w, "rtt_seconds", (uint64_t)e->srtt_us * 1000);
+		if (e->flags & PS_NET_EXISTED)
+			jw_kv_bool(w, "existing", true);
+	}
+	jw_object_end(w);
 	jw_object_end(w);
 	jw_newline(w);
 }

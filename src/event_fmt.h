@@ -93,6 +93,22 @@ struct fmt_oom_ctx {
 };
 
 void event_fmt__oom(struct json_writer *w, const struct ps_oom_event *e, const struct fmt_oom_ctx *c);
+
+/* A network record's process (its socket's owner) and context. */
+struct fmt_net_ctx {
+	const char *node;
+	uint64_t real_ns;
+	uint64_t start_real_ns;
+	const char *exec_id;		/* NULL: unknown */
+	const char *exe;		/* NULL: unknown */
+	uint32_t exe_flags;
+	const char *cgroup_path;
+	const struct fmt_container *container;
+	const struct fmt_session *session;
+};
+
+/* network_connect, network_accept or network_close (docs/events.md). */
+void event_fmt__net(struct json_writer *w, const struct ps_net_event *e, const struct fmt_net_ctx *c);
 void event_fmt__lost(struct json_writer *w, const char *node, uint64_t real_ns,
 		     const char *reason, uint64_t count);
 /* Stable name of a ps_drop_reason, for events_lost and metrics. */

@@ -14,6 +14,7 @@
 #include "containers.h"
 #include "event_fmt.h"
 #include "metrics.h"
+#include "net_acct.h"
 #include "pipeline.h"
 #include "prom.h"
 
@@ -152,6 +153,7 @@ struct fam {
 	const char *(*label_value)(const struct scrape *s, size_t k);
 	bool (*value)(const struct scrape *s, const struct row *r, size_t k, struct val *v);
 	size_t (*write)(struct prom_buf *b, const struct fam *f, const struct row *r);
+	int arg;		/* write()'s own: which figure */
 };
 
 /* Seconds from ns are divisions, correctly rounded (ns * 1e-9 is not). */
@@ -391,6 +393,92 @@ static size_t w_info(struct prom_buf *b, const struct fam *f, const struct row *
 	return 1;
 }
 
+/* TCP per destination (net_acct.h): what each family writes of a
+ * destination. */
+enum { TCP_CONNECTS, TCP_FAILED, TCP_CONNECT_TIME, TCP_ACCEPTED, TCP_ACTIVE, TCP_FIGURE };
+
+static const char *dir_name(uint8_t d)
+{
+	return d == PS_NET_IN ? "inbound" : "outbound";
+}
+
+/* One family's series of a row's destinations: arg is TCP_* below
+ * TCP_FIGURE, else TCP_FIGURE + a NET_* figure. */
+static size_t w_tcp(struct prom_buf *b, const struct fam *f, const struct row *r)
+{
+	struct ctr_net *n = r->c->net;
+	struct prom_label l[8];
+	size_t i, k, nb, series = 0;
+
+	if (!n)
+		return 0;
+	for (i = 0; i < n->ndest; i++) {
+		struct net_dest *d = &n->dest[i];
+		bool out = d->direction == PS_NET_OUT;
+
+		nb = base_labels(r, l);
+		switch (f->arg) {
+		case TCP_CONNECTS:
+		case TCP_CONNECT_TIME:
+			if (!out || !d->connects)
+				continue;
+			l[nb++] = (struct prom_label){ "destination", d->name };
+			if (b && f->arg == TCP_CONNECTS)
+				prom_sample_u64(b, f->d.name, l, nb, d->connects);
+			else if (b)
+				prom_sample(b, f->d.name, l, nb, d->connect_ns / 1e9);
+			series++;
+			continue;
+		case TCP_FAILED:
+			if (!out)
+				continue;
+			l[nb++] = (struct prom_label){ "destination", d->name };
+			for (k = 0; k < NET_FAIL_N; k++) {
+				if (!d->failed[k])
+					continue;
+				l[nb] = (struct prom_label){ "reason", net_fail_name(k) };
+				if (b)
+					prom_sample_u64(b, f->d.name, l, nb + 1, d->failed[k]);
+				series++;
+			}
+			continue;
+		case TCP_ACCEPTED:
+			if (out)
+				continue;
+			l[nb++] = (struct prom_label){ "destination", d->name };
+			if (b)
+				prom_sample_u64(b, f->d.name, l, nb, d->accepted);
+			series++;
+			continue;
+		default:
+			/* every destination: each had a connection, or a failed connect */
+			l[nb++] = (struct prom_label){ "direction", dir_name(d->direction) };
+			l[nb++] = (struct prom_label){ "destination", d->name };
+			if (b)
+				prom_sample_u64(b, f->d.name, l, nb,
+						f->arg == TCP_ACTIVE ? d->active : net_dest__value(d, f->arg - TCP_FIGURE));
+			series++;
+		}
+	}
+	return series;
+}
+
+static size_t w_listen(struct prom_buf *b, const struct fam *f, const struct row *r)
+{
+	struct ctr_net *n = r->c->net;
+	struct prom_label l[6];
+	size_t i, nb;
+
+	if (!n || !r->live)
+		return 0;
+	for (i = 0; b && i < n->nlisten; i++) {
+		nb = base_labels(r, l);
+		l[nb++] = (struct prom_label){ "listen_addr", n->listen[i].name };
+		prom_sample_u64(b, f->d.name, l, nb, 1);
+	}
+	return n->nlisten;
+}
+
 /* The agent's own series. */
 
 static bool a_events(const struct scrape *s, const struct row *r, size_t k, struct val *v)
@@ -442,6 +530,18 @@ static bool a_refused(const struct scrape *s, const struct row *r, size_t k, str
 static bool a_untracked(const struct scrape *s, const struct row *r, size_t k, struct val *v)
 {
 	*v = EXACT(pipeline__stats(s->p)->cgroups_untracked);
+	return true;
+}
+
+static bool a_folded(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	*v = EXACT(pipeline__net_stats(s->p)->folded);
+	return true;
+}
+
+static bool a_net_untracked(const struct scrape *s, const struct row *r, size_t k, struct val *v)
+{
+	*v = EXACT(pipeline__net_stats(s->p)->untracked);
 	return true;
 }
 
@@ -505,6 +605,7 @@ static bool a_one(const struct scrape *s, const struct row *r, size_t k, struct 
 #define CTR(n, t, h, fn) { .d = { n, t, h, NULL, false }, .value = fn }
 #define CTR_BY(n, t, h, lbl, vals, fn) { .d = { n, t, h, lbl, false }, .values = vals, .value = fn }
 #define CTR_W(n, t, h, fn) { .d = { n, t, h, NULL, false }, .write = fn }
+#define CTR_TCP(n, t, h, lbl, a) { .d = { n, t, h, lbl, false }, .write = w_tcp, .arg = a }
 #define AGENT(n, t, h, fn) { .d = { n, t, h, NULL, true }, .value = fn }
 #define AGENT_BY(n, t, h, lbl, vals, lfn, fn) { .d = { n, t, h, lbl, true }, .values = vals, .label_value = lfn, .value = fn }
 
@@ -567,6 +668,39 @@ static const struct fam fams[] = {
 	CTR("podsight_container_processes", PROM_GAUGE, "Processes in a running container", v_procs),
 	CTR("podsight_container_running", PROM_GAUGE,
 	    "1 while the container runs, 0 once it ended (its final figures stay for the retention time)", v_running),
+	CTR_TCP("container_net_tcp_successful_connects_total", PROM_COUNTER,
+		"TCP connects of the container's processes that succeeded, by destination (the peer's address and port)",
+		"destination", TCP_CONNECTS),
+	CTR_TCP("container_net_tcp_failed_connects_total", PROM_COUNTER,
+		"TCP connects that failed, by destination and reason: refused (a reset answered), timeout (no "
+		"answer), unreachable (an ICMP error), error (anything else, or given up by the process)",
+		"destination", TCP_FAILED),
+	CTR_TCP("container_net_tcp_connection_time_seconds_total", PROM_COUNTER,
+		"Time the successful TCP connects took, from the SYN to established, by destination",
+		"destination", TCP_CONNECT_TIME),
+	CTR_TCP("container_net_tcp_accepted_connections_total", PROM_COUNTER,
+		"TCP connections the container's listeners accepted, by destination (the local address and port)",
+		"destination", TCP_ACCEPTED),
+	CTR_TCP("container_net_tcp_active_connections", PROM_GAUGE,
+		"TCP connections open now, by direction (outbound, inbound) and destination", "destination",
+		TCP_ACTIVE),
+	CTR_TCP("container_net_tcp_retransmits_total", PROM_COUNTER,
+		"TCP segments retransmitted, by direction and destination", "destination",
+		TCP_FIGURE + NET_RETRANS),
+	CTR_TCP("container_net_tcp_bytes_sent_total", PROM_COUNTER,
+		"TCP bytes sent and acknowledged by the peer, by direction and destination", "destination",
+		TCP_FIGURE + NET_SENT),
+	CTR_TCP("container_net_tcp_bytes_received_total", PROM_COUNTER,
+		"TCP bytes received, by direction and destination", "destination", TCP_FIGURE + NET_RECEIVED),
+	CTR_TCP("container_net_tcp_resets_sent_total", PROM_COUNTER,
+		"TCP resets this side sent on its connections, by direction and destination", "destination",
+		TCP_FIGURE + NET_RST_SENT),
+	CTR_TCP("container_net_tcp_resets_received_total", PROM_COUNTER,
+		"TCP resets received on the container's connections (a refused connect too), by direction and destination",
+		"destination", TCP_FIGURE + NET_RST_RECEIVED),
+	{ .d = { "container_net_tcp_listen_info", PROM_GAUGE,
+		 "One series per address and port a running container listens on for TCP; value 1", "listen_addr",
+		 false }, .write = w_listen },
 	CTR_W("podsight_container_info", PROM_GAUGE,
 	      "One series per container: its full id, image, runtime, pod uid and cgroup id as labels; value 1", w_info),
 
@@ -587,6 +721,13 @@ static const struct fam fams[] = {
 	AGENT("podsight_cgroups_untracked_total", PROM_COUNTER,
 	      "Cgroups made while the cgroup registry was full: their events are attributed by a lookup of "
 	      "their path at each event", a_untracked),
+	AGENT("podsight_net_destinations_folded_total", PROM_COUNTER,
+	      "TCP connections counted under destination=\"other\": their container had --max-destinations "
+	      "destinations already", a_folded),
+	AGENT("podsight_net_connections_untracked_total", PROM_COUNTER,
+	      "Open TCP connections of containers whose live counters are not read: the table of open "
+	      "connections was full (--max-connections); their final figures still count when they close",
+	      a_net_untracked),
 	AGENT_BY("podsight_bpf_program_attached", PROM_GAUGE, "1 when the BPF program is attached", "program", NULL,
 		 prog_name, a_attached),
 	AGENT("podsight_process_cpu_seconds_total", PROM_COUNTER, "The agent's own CPU time", a_cpu),

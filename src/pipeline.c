@@ -12,6 +12,7 @@
 #include "containers.h"
 #include "exec_id.h"
 #include "json_writer.h"
+#include "net_acct.h"
 #include "output.h"
 #include "pipeline.h"
 #include "proc_table.h"
@@ -63,6 +64,7 @@ struct pipeline {
 	/* A container the registry had no room for, parsed for one event */
 	struct container loose;
 	bool registry_full_warned;
+	struct net_acct *net;		/* TCP per container */
 };
 
 static void cg_added(void *ctx, uint64_t id, const char *path, void **data, bool *keep_path)
@@ -104,6 +106,40 @@ void pipeline__add_task_acct(struct pipeline *p, const struct ps_task_acct *a)
 
 	if (c)
 		container_acct__add_live(c, a);
+}
+
+static void reset_net_live(void *ctx, struct container *c)
+{
+	(void)ctx;
+	ctr_net__reset_live(c->net);
+}
+
+static struct ctr_net **net_of_cgroup(void *ctx, uint64_t cgid)
+{
+	struct container *c = container_at(ctx, cgid);
+
+	return c ? &c->net : NULL;
+}
+
+void pipeline__sock_acct_begin(struct pipeline *p)
+{
+	containers__foreach_live(p->cs, reset_net_live, NULL);
+	net_acct__live_begin(p->net);
+}
+
+void pipeline__add_sock_acct(struct pipeline *p, const struct ps_sock_acct *a)
+{
+	net_acct__live(p->net, a, net_of_cgroup, p);
+}
+
+void pipeline__sock_acct_end(struct pipeline *p)
+{
+	net_acct__live_end(p->net, net_of_cgroup, p);
+}
+
+const struct net_acct_stats *pipeline__net_stats(const struct pipeline *p)
+{
+	return net_acct__stats(p->net);
 }
 
 void pipeline__set_io(struct pipeline *p, bool (*follow)(void *ctx, struct container *c),
@@ -304,7 +340,8 @@ struct pipeline *pipeline__new(const struct pipeline_opts *o)
 	p->cg = cgroup_reg__new(o->max_cgroups ? o->max_cgroups : 65536);
 	p->jw = jw_new();
 	p->cs = containers__new(o->runtime_paths, container_warn, p);
-	if (!p->pt || !p->cg || !p->jw || !p->cs) {
+	p->net = net_acct__new(o->max_destinations, o->max_connections);
+	if (!p->pt || !p->cg || !p->jw || !p->cs || !p->net) {
 		pipeline__free(p);
 		errno = ENOMEM;
 		return NULL;
@@ -362,6 +399,7 @@ void pipeline__free(struct pipeline *p)
 	proc_table__free(p->pt);
 	cgroup_reg__free(p->cg);
 	containers__free(p->cs);
+	net_acct__free(p->net);
 	jw_free(p->jw);
 	if (p->mnt_fd >= 0)
 		close(p->mnt_fd);
@@ -611,6 +649,48 @@ static int on_oom(struct pipeline *p, const struct ps_oom_event *o, size_t size)
 	return emit(p, &ev);
 }
 
+static int on_net(struct pipeline *p, const struct ps_net_event *e, size_t size)
+{
+	static const unsigned int emit_bit[] = {
+		[PS_EV_NET_CONNECT] = EMIT_CONNECT, [PS_EV_NET_ACCEPT] = EMIT_ACCEPT, [PS_EV_NET_CLOSE] = EMIT_CLOSE,
+	};
+	char id[EXEC_ID_LEN], sess_id[EXEC_ID_LEN];
+	struct fmt_net_ctx ctx = { .node = p->node };
+	struct pipeline_event ev = { .type = e->hdr.type, .net = e };
+	struct fmt_container fc;
+	struct fmt_session fs;
+	struct proc_entry *ent;
+	struct container *c;
+
+	if (size < sizeof(*e) || (e->family != 2 && e->family != 10)) {
+		p->st.malformed++;
+		return 0;
+	}
+	c = container_at(p, e->cgroup_id);
+	if (c)
+		net_acct__record(p->net, &c->net, e);
+	if (e->hdr.type > PS_EV_NET_CLOSE || !(p->o.emit & emit_bit[e->hdr.type]))
+		return 0;
+	ent = proc_table__find(p->pt, e->pid);
+	if (ent && ent->start_ns != e->start_ns)
+		ent = NULL;	/* another process with that pid now */
+	if (ent) {
+		exec_id__make(&p->idc, ent->exec_ns, ent->pid, id);
+		ctx.exec_id = id;
+		ctx.exe = ent->exe;
+		ctx.exe_flags = ent->exe_flags;
+		ctx.session = ev.session = fmt_session_of(p, &ent->session, sess_id, &fs);
+	}
+	ctx.real_ns = timeconv__real_ns(&p->tc, e->hdr.ktime_ns);
+	ctx.start_real_ns = timeconv__real_ns(&p->tc, e->start_ns);
+	ctx.cgroup_path = cgroup_path_of(p, e->cgroup_id);
+	ctx.container = ev.container = container_of_cgroup(p, e->cgroup_id, &fc);
+	ev.real_ns = ctx.real_ns;
+	jw_reset(p->jw);
+	event_fmt__net(p->jw, e, &ctx);
+	return emit(p, &ev);
+}
+
 /* Whether (pid, start) ended already; records that it has. */
 static bool exit_seen(struct pipeline *p, const struct ps_exit_event *x)
 {
@@ -743,6 +823,12 @@ int pipeline__record(struct pipeline *p, const void *data, size_t size)
 		return on_cgroup(p, data, size);
 	case PS_EV_OOM:
 		return on_oom(p, data, size);
+	case PS_EV_NET_CONNECT:
+	case PS_EV_NET_ACCEPT:
+	case PS_EV_NET_CLOSE:
+	case PS_EV_NET_LISTEN:
+	case PS_EV_NET_EXISTING:
+		return on_net(p, data, size);
 	default:
 		p->st.malformed++;
 		return 0;

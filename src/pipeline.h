@@ -19,10 +19,11 @@ struct containers_stats;
 
 /* A decoded record, as sinks other than JSON lines see it. */
 struct pipeline_event {
-	uint32_t type;				/* PS_EV_EXEC, PS_EV_EXIT, PS_EV_OOM */
+	uint32_t type;				/* PS_EV_EXEC, PS_EV_EXIT, PS_EV_OOM, PS_EV_NET_* */
 	const struct ps_exec_event *exec;	/* PS_EV_EXEC */
 	const struct exec_payload *payload;
 	const struct ps_exit_event *exit;	/* PS_EV_EXIT */
+	const struct ps_net_event *net;		/* PS_EV_NET_CONNECT, _ACCEPT, _CLOSE */
 	uint64_t real_ns;
 	const struct fmt_container *container;	/* NULL: not in a container */
 	const struct fmt_session *session;	/* NULL: not in a session */
@@ -37,6 +38,9 @@ typedef int (*pipeline_sink_fn)(void *ctx, const struct pipeline_event *ev);
 #define EMIT_EXIT	(1u << 1)
 #define EMIT_LOST	(1u << 2)
 #define EMIT_OOM	(1u << 3)
+#define EMIT_CONNECT	(1u << 4)	/* network_connect */
+#define EMIT_ACCEPT	(1u << 5)	/* network_accept */
+#define EMIT_CLOSE	(1u << 6)	/* network_close */
 
 struct pipeline_opts {
 	const char *node;		/* NULL: the host name */
@@ -64,6 +68,10 @@ struct pipeline_opts {
 	 * whose runtime state cannot be read); NULL: silent. */
 	void (*warn)(void *ctx, const char *msg);
 	void *warn_ctx;
+	/* TCP per container: destinations per container before the rest are
+	 * folded into "other", open connections followed; 0: the defaults */
+	size_t max_destinations;
+	size_t max_connections;
 };
 
 struct pipeline_stats {
@@ -115,6 +123,15 @@ const struct containers_stats *pipeline__container_stats(const struct pipeline *
  * its container's. */
 void pipeline__reset_task_acct(struct pipeline *p);
 void pipeline__add_task_acct(struct pipeline *p, const struct ps_task_acct *a);
+/* Live TCP counters (ps_sock_acct records of one walk of the followed
+ * sockets): begin zeroes the containers' open connections' figures, add
+ * adds one socket's, end forgets connections no walk sees any more. */
+void pipeline__sock_acct_begin(struct pipeline *p);
+void pipeline__add_sock_acct(struct pipeline *p, const struct ps_sock_acct *a);
+void pipeline__sock_acct_end(struct pipeline *p);
+struct net_acct_stats;
+const struct net_acct_stats *pipeline__net_stats(const struct pipeline *p);
+
 /* Calls fn for every container with its counters: live ones (live true)
  * and those whose cgroup is gone but whose figures are still retained. */
 void pipeline__foreach_container_stats(struct pipeline *p,

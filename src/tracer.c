@@ -106,6 +106,23 @@ static void acct_forget(void *ctx, uint64_t cgid)
 	loader__acct_forget(ctx, cgid);
 }
 
+static void seed_add(void *ctx, const struct ps_net_event *e)
+{
+	pipeline__record(ctx, e, sizeof(*e));
+}
+
+/* TCP sockets that were open before the agent: listeners, then
+ * connections; each followed from now on as if seen opening. */
+static void seed_sockets(struct tracer *t)
+{
+	int rc = loader__net_seed(t->l, seed_add, t->p);
+
+	loader__consume(t->l);
+	if (rc && rc != -ENOENT)
+		log_warn("cannot walk the open TCP sockets: %s; connections opened before the agent are not counted",
+			 strerror(-rc));
+}
+
 /* Which mount of each hierarchy is read, and its root when that is not the
  * whole hierarchy: a container may see several. */
 static void log_cgroup_mounts(void)
@@ -210,6 +227,9 @@ int tracer__start(struct tracer **tp, const struct kernel_opts *k, struct pipeli
 	po->io_hierarchy_id = po->io_mount ? lc.io_hierarchy_id : 0;
 	po->max_processes = k->max_processes;
 	po->max_cgroups = k->max_cgroups;
+	po->max_connections = k->max_connections;
+	po->max_destinations = k->max_destinations;
+	lc.max_connections = k->max_connections;
 	po->node = k->node;
 	po->scan_proc = true;
 	po->scan_later = true;
@@ -234,6 +254,7 @@ int tracer__start(struct tracer **tp, const struct kernel_opts *k, struct pipeli
 	 * record says. */
 	pipeline__set_acct(t->p, acct_follow, acct_forget, t->l);
 	pipeline__scan(t->p, consume_some, t->l);
+	seed_sockets(t);
 	log_attached(t, &lc, k);
 	*tp = t;
 	return 0;
@@ -266,11 +287,19 @@ static void acct_add(void *ctx, const struct ps_task_acct *a)
 	pipeline__add_task_acct(ctx, a);
 }
 
+static void sock_add(void *ctx, const struct ps_sock_acct *a)
+{
+	pipeline__add_sock_acct(ctx, a);
+}
+
 void tracer__live_acct(struct tracer *t)
 {
 	pipeline__follow_acct(t->p);	/* an ended container leaves the set as it ends */
 	pipeline__reset_task_acct(t->p);
 	loader__task_acct(t->l, acct_add, t->p);
+	pipeline__sock_acct_begin(t->p);
+	if (loader__sock_acct(t->l, sock_add, t->p) == 0)
+		pipeline__sock_acct_end(t->p);
 }
 
 static int check_drops(struct tracer *t)

@@ -341,6 +341,100 @@ static void test_exe_flags_json(void **state)
 	jw_free(w);
 }
 
+static json_t *net_of(json_t *j)
+{
+	return json_object_get(j, "network");
+}
+
+/* The three network events: addresses, results and figures as the
+ * records carry them. */
+static void test_net_json(void **state)
+{
+	struct ps_net_event e = { .hdr = { PS_EV_NET_CONNECT, sizeof(e), 2000000000ull } };
+	struct fmt_net_ctx c = { .node = "n", .exec_id = "aWQ=", .exe = "/bin/curl" };
+	struct json_writer *w = jw_new();
+	json_t *j, *n;
+
+	(void)state;
+	e.pid = 42;
+	e.family = 2;
+	e.direction = PS_NET_OUT;
+	memcpy(e.laddr, (uint8_t[]){ 10, 0, 0, 2 }, 4);
+	memcpy(e.raddr, (uint8_t[]){ 10, 0, 0, 3 }, 4);
+	e.lport = 40000;
+	e.rport = 80;
+	e.netns = 4026532000u;
+	e.latency_ns = 1500000;
+	memcpy(e.comm, "curl", 5);
+	event_fmt__net(w, &e, &c);
+	j = parse(w);
+	assert_string_equal(json_string_value(json_object_get(j, "type")), "network_connect");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "process"), "pid")), 42);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "process"), "executable")), "/bin/curl");
+	n = net_of(j);
+	assert_string_equal(json_string_value(json_object_get(n, "type")), "ipv4");
+	assert_string_equal(json_string_value(json_object_get(n, "direction")), "outbound");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(n, "local"), "address")), "10.0.0.2");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(n, "local"), "port")), 40000);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(n, "peer"), "address")), "10.0.0.3");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(n, "peer"), "port")), 80);
+	assert_int_equal(json_integer_value(json_object_get(n, "namespace")), 4026532000u);
+	assert_string_equal(json_string_value(json_object_get(n, "result")), "ok");
+	assert_true(json_is_null(json_object_get(n, "error")));
+	assert_true(json_number_value(json_object_get(n, "connect_seconds")) == 0.0015);
+	json_decref(j);
+
+	/* refused, and a process that gave up */
+	jw_reset(w);
+	e.error = ECONNREFUSED;
+	event_fmt__net(w, &e, &c);
+	j = parse(w);
+	assert_string_equal(json_string_value(json_object_get(net_of(j), "result")), "refused");
+	assert_string_equal(json_string_value(json_object_get(net_of(j), "error")), "ECONNREFUSED");
+	json_decref(j);
+	jw_reset(w);
+	e.error = -1;
+	event_fmt__net(w, &e, &c);
+	j = parse(w);
+	assert_string_equal(json_string_value(json_object_get(net_of(j), "result")), "error");
+	assert_true(json_is_null(json_object_get(net_of(j), "error")));
+	json_decref(j);
+
+	/* a close of an IPv6 connection found at start */
+	jw_reset(w);
+	e.hdr.type = PS_EV_NET_CLOSE;
+	e.error = 0;
+	e.family = 10;
+	e.direction = PS_NET_IN;
+	e.flags = PS_NET_EXISTED;
+	memset(e.laddr, 0, 16);
+	e.laddr[15] = 1;	/* ::1 */
+	memcpy(e.raddr, e.laddr, 16);
+	e.opened_ns = 1000000000ull;
+	e.bytes_sent = 5000;
+	e.bytes_received = 3000;
+	e.retransmits = 2;
+	e.resets_received = 1;
+	e.srtt_us = 250;
+	event_fmt__net(w, &e, &c);
+	j = parse(w);
+	n = net_of(j);
+	assert_string_equal(json_string_value(json_object_get(j, "type")), "network_close");
+	assert_string_equal(json_string_value(json_object_get(n, "type")), "ipv6");
+	assert_string_equal(json_string_value(json_object_get(n, "direction")), "inbound");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(n, "local"), "address")), "::1");
+	assert_true(json_number_value(json_object_get(n, "duration_seconds")) == 1.0);
+	assert_int_equal(json_integer_value(json_object_get(n, "bytes_sent")), 5000);
+	assert_int_equal(json_integer_value(json_object_get(n, "bytes_received")), 3000);
+	assert_int_equal(json_integer_value(json_object_get(n, "retransmits")), 2);
+	assert_int_equal(json_integer_value(json_object_get(n, "resets_received")), 1);
+	assert_true(json_number_value(json_object_get(n, "rtt_seconds")) == 0.00025);
+	assert_true(json_is_true(json_object_get(n, "existing")));
+	assert_null(json_object_get(n, "result"));
+	json_decref(j);
+	jw_free(w);
+}
+
 static void test_cputime_adjust(void **state)
 {
 	uint64_t u, s;
@@ -441,6 +535,7 @@ int main(void)
 		cmocka_unit_test(test_exec_json),
 		cmocka_unit_test(test_exit_json),
 		cmocka_unit_test(test_exe_flags_json),
+		cmocka_unit_test(test_net_json),
 		cmocka_unit_test(test_cputime_adjust),
 		cmocka_unit_test(test_helpers),
 		cmocka_unit_test(test_exec_id),

@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "net_acct.h"
+#include "u64map.h"
+
+#define NET_MAX_DEST_DEFAULT 64
+#define NET_MAX_CONN_DEFAULT 65536
+
+/* An open connection of a container: where its live counters go. */
+struct conn {
+	uint64_t cgroup_id;
+	unsigned int missed;		/* scrapes in a row that did not see it */
+	uint8_t direction;
+	char name[NET_ADDR_LEN];	/* its destination's, as counted */
+};
+
+struct net_acct {
+	size_t max_dest;
+	struct u64map conns;		/* struct sock address -> struct conn */
+	bool walking;
+	struct net_acct_stats st;
+};
+
+void net_addr_format(char out[NET_ADDR_LEN], uint16_t family, const uint8_t addr[16], int port)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	char ip[INET6_ADDRSTRLEN] = "?";
+	bool v6 = family == 10;		/* AF_INET6 */
+
+	if (v6 && !memcmp(addr, mapped, sizeof(mapped))) {
+		inet_ntop(AF_INET, addr + 12, ip, sizeof(ip));
+		v6 = false;
+	} else {
+		inet_ntop(v6 ? AF_INET6 : AF_INET, addr, ip, sizeof(ip));
+	}
+	if (port < 0)
+		snprintf(out, NET_ADDR_LEN, "%s", ip);
+	else
+		snprintf(out, NET_ADDR_LEN, v6 ? "[%s]:%d" : "%s:%d", ip, port);
+}
+
+enum net_fail net_fail_of(int32_t error)
+{
+	switch (error) {
+	case ECONNREFUSED:
+		return NET_FAIL_REFUSED;
+	case ETIMEDOUT:
+		return NET_FAIL_TIMEOUT;
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+	case EHOSTDOWN:
+	case ENETDOWN:
+		return NET_FAIL_UNREACHABLE;
+	default:
+		return NET_FAIL_ERROR;
+	}
+}
+
+const char *net_fail_name(enum net_fail f)
+{
+	static const char *const names[NET_FAIL_N] = { "refused", "timeout", "unreachable", "error" };
+
+	return f < NET_FAIL_N ? names[f] : "error";
+}
+
+struct net_acct *net_acct__new(size_t max_destinations, size_t max_connections)
+{
+	struct net_acct *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	a->max_dest = max_destinations ? max_destinations : NET_MAX_DEST_DEFAULT;
+	if (u64map__init(&a->conns, sizeof(struct conn), max_connections ? max_connections : NET_MAX_CONN_DEFAULT,
+			 256)) {
+		free(a);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return a;
+}
+
+void net_acct__free(struct net_acct *a)
+{
+	if (!a)
+		return;
+	u64map__release(&a->conns);
+	free(a);
+}
+
+void ctr_net__free(struct ctr_net *n)
+{
+	if (!n)
+		return;
+	free(n->dest);
+	free(n->listen);
+	free(n);
+}
+
+const struct net_acct_stats *net_acct__stats(const struct net_acct *a)
+{
+	return &a->st;
+}
+
+uint64_t net_dest__value(struct net_dest *d, int k)
+{
+	uint64_t v = d->closed[k] + d->live[k];
+
+	if (v < d->shown[k])
+		v = d->shown[k];	/* a connection between its close and its record */
+	d->shown[k] = v;
+	return v;
+}
+
+static struct net_dest *dest_find(struct ctr_net *n, uint8_t dir, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n->ndest; i++)
+		if (n->dest[i].direction == dir && !strcmp(n->dest[i].name, name))
+			return &n->dest[i];
+	return NULL;
+}
+
+/* The destination a connection is counted under: its own, or when the
+ * container has max_dest already, its direction's "other". NULL: no
+ * memory. */
+static struct net_dest *dest_get(struct net_acct *a, struct ctr_net *n, uint8_t dir, const char *name,
+				 bool count_fold)
+{
+	struct net_dest *d = dest_find(n, dir, name);
+	bool fold;
+
+	if (d)
+		return d;
+	fold = n->ndest >= a->max_dest;
+	if (fold) {
+		if (count_fold) {
+			n->folded++;
+			a->st.folded++;
+		}
+		name = "other";
+		d = dest_find(n, dir, name);
+		if (d)
+			return d;
+	}
+	if (n->ndest == n->cap) {
+		size_t cap = n->cap ? n->cap * 2 : 4;
+		struct net_dest *nd = realloc(n->dest, cap * sizeof(*nd));
+
+		if (!nd)
+			return NULL;
+		n->dest = nd;
+		n->cap = cap;
+	}
+	d = &n->dest[n->ndest++];
+	memset(d, 0, sizeof(*d));
+	d->direction = dir;
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	return d;
+}
+
+static void listen_change(struct net_acct *a, struct ctr_net *n, const char *name, bool stop)
+{
+	size_t i;
+
+	for (i = 0; i < n->nlisten; i++) {
+		if (strcmp(n->listen[i].name, name))
+			continue;
+		if (!stop) {
+			n->listen[i].refs++;
+		} else if (--n->listen[i].refs == 0) {
+			n->listen[i] = n->listen[--n->nlisten];
+		}
+		return;
+	}
+	if (stop || n->nlisten >= a->max_dest)
+		return;		/* a stop of one not seen start; or too many */
+	if (n->nlisten == n->listen_cap) {
+		size_t cap = n->listen_cap ? n->listen_cap * 2 : 2;
+		struct net_listen *nl = realloc(n->listen, cap * sizeof(*nl));
+
+		if (!nl)
+			return;
+		n->listen = nl;
+		n->listen_cap = cap;
+	}
+	snprintf(n->listen[n->nlisten].name, NET_ADDR_LEN, "%s", name);
+	n->listen[n->nlisten++].refs = 1;
+}
+
+/* An open connection: counted active, followed for its live counters. */
+static void conn_open(struct net_acct *a, struct net_dest *d, const struct ps_net_event *e)
+{
+	struct conn *c;
+	bool created;
+
+	d->active++;
+	c = u64map__insert(&a->conns, e->sock, &created);
+	if (!c) {
+		a->st.untracked++;
+		return;
+	}
+	if (!created)
+		return;		/* a second record of the same socket */
+	c->cgroup_id = e->cgroup_id;
+	c->direction = d->direction;
+	c->missed = 0;
+	memcpy(c->name, d->name, sizeof(c->name));
+}
+
+void net_acct__record(struct net_acct *a, struct ctr_net **c_net, const struct ps_net_event *e)
+{
+	char name[NET_ADDR_LEN];
+	struct ctr_net *n = *c_net;
+	struct net_dest *d;
+	struct conn *c;
+	bool out = e->direction == PS_NET_OUT;
+
+	if (!n) {
+		n = calloc(1, sizeof(*n));
+		if (!n)
+			return;
+		*c_net = n;
+	}
+	if (e->hdr.type == PS_EV_NET_LISTEN) {
+		net_addr_format(name, e->family, e->laddr, e->lport);
+		listen_change(a, n, name, e->flags & PS_NET_STOPPED);
+		return;
+	}
+	if (e->direction != PS_NET_OUT && e->direction != PS_NET_IN)
+		return;
+	if (e->hdr.type == PS_EV_NET_CLOSE && (c = u64map__find(&a->conns, e->sock))) {
+		/* where it was counted when it opened */
+		memcpy(name, c->name, sizeof(name));
+		u64map__remove_value(&a->conns, c);
+		d = dest_get(a, n, e->direction, name, false);
+		if (!d)
+			return;
+		if (d->active)
+			d->active--;
+		d->closed[NET_SENT] += e->bytes_sent;
+		d->closed[NET_RECEIVED] += e->bytes_received;
+		d->closed[NET_RETRANS] += e->retransmits;
+		d->closed[NET_RST_SENT] += e->resets_sent;
+		d->closed[NET_RST_RECEIVED] += e->resets_received;
+		return;
+	}
+	if (out)
+		net_addr_format(name, e->family, e->raddr, e->rport);
+	else
+		net_addr_format(name, e->family, e->laddr, e->lport);
+	switch (e->hdr.type) {
+	case PS_EV_NET_CONNECT:
+		d = dest_get(a, n, PS_NET_OUT, name, true);
+		if (!d)
+			return;
+		if (e->error) {
+			d->failed[net_fail_of(e->error)]++;
+			d->closed[NET_RST_SENT] += e->resets_sent;	/* a refused one: the peer's reset */
+			d->closed[NET_RST_RECEIVED] += e->resets_received;
+			return;
+		}
+		d->connects++;
+		d->connect_ns += e->latency_ns;
+		conn_open(a, d, e);
+		return;
+	case PS_EV_NET_ACCEPT:
+		d = dest_get(a, n, PS_NET_IN, name, true);
+		if (!d)
+			return;
+		d->accepted++;
+		conn_open(a, d, e);
+		return;
+	case PS_EV_NET_EXISTING:
+		d = dest_get(a, n, e->direction, name, true);
+		if (d)
+			conn_open(a, d, e);
+		return;
+	case PS_EV_NET_CLOSE:
+		/* a connection opened while the table was full: its final
+		 * counters all the same */
+		d = dest_get(a, n, e->direction, name, false);
+		if (!d)
+			return;
+		d->closed[NET_SENT] += e->bytes_sent;
+		d->closed[NET_RECEIVED] += e->bytes_received;
+		d->closed[NET_RETRANS] += e->retransmits;
+		d->closed[NET_RST_SENT] += e->resets_sent;
+		d->closed[NET_RST_RECEIVED] += e->resets_received;
+		if (d->active)
+			d->active--;
+		return;
+	default:
+		return;
+	}
+}
+
+void ctr_net__reset_live(struct ctr_net *n)
+{
+	size_t i;
+
+	if (!n)
+		return;
+	for (i = 0; i < n->ndest; i++)
+		memset(n->dest[i].live, 0, sizeof(n->dest[i].live));
+}
+
+void net_acct__live_begin(struct net_acct *a)
+{
+	size_t pos = 0;
+	struct conn *c;
+
+	while ((c = u64map__next(&a->conns, &pos, NULL)))
+		c->missed++;
+	a->walking = true;
+}
+
+void net_acct__live(struct net_acct *a, const struct ps_sock_acct *s,
+		    struct ctr_net **(*lookup)(void *ctx, uint64_t cgid), void *ctx)
+{
+	struct conn *c = u64map__find(&a->conns, s->sock);
+	struct ctr_net **np;
+	struct net_dest *d;
+
+	if (!c)
+		return;		/* not a container's, or not open yet for the agent */
+	c->missed = 0;
+	np = lookup(ctx, c->cgroup_id);
+	if (!np || !*np || !(d = dest_find(*np, c->direction, c->name)))
+		return;
+	d->live[NET_SENT] += s->bytes_sent;
+	d->live[NET_RECEIVED] += s->bytes_received;
+	d->live[NET_RETRANS] += s->retransmits;
+	d->live[NET_RST_SENT] += s->resets_sent;
+	d->live[NET_RST_RECEIVED] += s->resets_received;
+}
+
+struct sweep_ctx {
+	struct ctr_net **(*lookup)(void *ctx, uint64_t cgid);
+	void *ctx;
+};
+
+static bool keep_conn(uint64_t key, void *val, void *ctx)
+{
+	struct sweep_ctx *s = ctx;
+	struct conn *c = val;
+	struct ctr_net **np;
+	struct net_dest *d;
+
+	(void)key;
+	if (c->missed < 2)
+		return true;
+	np = s->lookup(s->ctx, c->cgroup_id);
+	if (np && *np && (d = dest_find(*np, c->direction, c->name)) && d->active)
+		d->active--;
+	return false;
+}
+
+void net_acct__live_end(struct net_acct *a, struct ctr_net **(*lookup)(void *ctx, uint64_t cgid), void *ctx)
+{
+	struct sweep_ctx s = { lookup, ctx };
+
+	if (!a->walking)
+		return;
+	a->walking = false;
+	u64map__sweep(&a->conns, keep_conn, &s);
+	a->st.followed = u64map__count(&a->conns);
+}
