@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * libFuzzer target for the /proc parsers and the argv display:
+ * libFuzzer target for the /proc parsers (stat, status, net/dev) and the
+ * argv display:
  *   make build/fuzz/fuzz_procfs && build/fuzz/fuzz_procfs -max_total_time=60
  * Besides memory errors it aborts when a documented promise breaks.
  */
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "argv.h"
+#include "netdev.h"
 #include "procfs.h"
 
 #define CHECK(c)                       \
@@ -73,6 +75,27 @@ static void fuzz_argv(const char *d, size_t n)
 	argv_list_free(&l);
 }
 
+static void fuzz_netdev(const char *d, size_t n)
+{
+	static struct netdev_stats st;
+	int err = netdev_parse(d, n, &st);
+	size_t i, l;
+
+	CHECK(err == 0 || err == -EINVAL || err == -ERANGE);
+	if (err) {
+		CHECK(st.n == 0 && st.left_out == 0);
+		return;
+	}
+	CHECK(st.n <= NETDEV_MAX_IFACES);
+	for (i = 0; i < st.n; i++) {
+		l = strnlen(st.ifs[i].name, sizeof(st.ifs[i].name));
+		CHECK(l >= 1 && l <= 15 && strcmp(st.ifs[i].name, "lo"));
+		CHECK(!strpbrk(st.ifs[i].name, " :/\n"));
+		for (size_t j = 0; j < i; j++)
+			CHECK(strcmp(st.ifs[i].name, st.ifs[j].name));
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *d = (const char *)data;
@@ -80,5 +103,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_stat(d, size);
 	fuzz_status(d, size);
 	fuzz_argv(d, size);
+	fuzz_netdev(d, size);
 	return 0;
 }
