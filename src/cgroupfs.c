@@ -14,6 +14,7 @@
 #include "cgroupfs.h"
 #include "containers.h"
 #include "mountinfo.h"
+#include "netdev.h"
 #include "timeconv.h"
 
 int cgfs__detect(struct cgfs *m)
@@ -33,6 +34,7 @@ int cgfs__detect(struct cgfs *m)
 		snprintf(m->cpuacct, sizeof(m->cpuacct), "%s", cm.m[CGMNT_CPUACCT].path);
 	if (cm.m[CGMNT_CPU].found)
 		snprintf(m->cpu, sizeof(m->cpu), "%s", cm.m[CGMNT_CPU].path);
+	snprintf(m->proc, sizeof(m->proc), "/proc");
 	m->v2 = !m->memory[0];
 	/* without PSI in the kernel (or psi=0) no cgroup has pressure files:
 	 * three failed opens per container and scrape saved */
@@ -123,19 +125,31 @@ static int read_keys(int dir, const char *file, const char *const *keys, uint64_
 	return nfound;
 }
 
-static uint64_t count_lines(int dir, const char *file)
+/* cgroup.procs: the processes in it, and the first one listed (*first,
+ * 0 when none), whose namespaces stand for the container's. */
+static uint64_t count_procs(int dir, uint32_t *first)
 {
 	char buf[4096];
-	uint64_t n = 0;
+	uint64_t n = 0, pid = 0;
+	bool in_first = true;
 	ssize_t r;
 	int fd;
 
-	if (dir < 0 || (fd = openat(dir, file, O_RDONLY | O_CLOEXEC)) < 0)
+	*first = 0;
+	if (dir < 0 || (fd = openat(dir, "cgroup.procs", O_RDONLY | O_CLOEXEC)) < 0)
 		return 0;
 	while ((r = read(fd, buf, sizeof(buf))) > 0)
-		for (ssize_t i = 0; i < r; i++)
-			n += buf[i] == '\n';
+		for (ssize_t i = 0; i < r; i++) {
+			if (in_first && buf[i] >= '0' && buf[i] <= '9' && pid < UINT32_MAX)
+				pid = pid * 10 + (uint64_t)(buf[i] - '0');
+			if (buf[i] == '\n') {
+				n++;
+				in_first = false;
+			}
+		}
 	close(fd);
+	if (n && pid > 0 && pid < UINT32_MAX)
+		*first = (uint32_t)pid;
 	return n;
 }
 
@@ -252,7 +266,7 @@ static void read_v2(int d, struct cg_live *l, uint64_t *inactive)
 		l->have_mem = true;
 		read_keys(d, "memory.stat", v2_mem_keys, inactive, kf, 1);
 	}
-	l->procs = count_lines(d, "cgroup.procs");
+	l->procs = count_procs(d, &l->pid);
 }
 
 static void read_v1(const struct cgfs *fs, const char *path, struct cg_cache *cache, int *dirs, int *tmp,
@@ -281,7 +295,7 @@ static void read_v1(const struct cgfs *fs, const char *path, struct cg_cache *ca
 		l->have_mem = true;
 		read_keys(d, "memory.stat", v1_mem_keys, inactive, kf, 1);
 	}
-	l->procs = count_lines(d, "cgroup.procs");
+	l->procs = count_procs(d, &l->pid);
 }
 
 void cgfs__read_live(const struct cgfs *fs, const char *path, struct cg_cache *cache, struct cg_live *l)
@@ -313,6 +327,8 @@ void cgfs__read_live(const struct cgfs *fs, const char *path, struct cg_cache *c
 		cache->cfs = true;
 	/* cAdvisor's working set: usage less inactive file pages */
 	l->mem_ws = l->mem_usage > inactive ? l->mem_usage - inactive : 0;
+	if (fs->proc[0] && l->pid)
+		netdev_netns(fs->proc, (int)l->pid, &l->netns);
 }
 
 struct read_part {

@@ -32,9 +32,12 @@ struct cgfs {
 	bool psi;		/* the kernel keeps pressure: look for the files */
 	char unified[256];	/* v2, or the hybrid host's cgroup2 mount */
 	char memory[256], cpuacct[256], cpu[256];	/* v1 */
+	/* the proc root ("/proc") through which a container's network
+	 * namespace is found; "": not looked for */
+	char proc[256];
 };
 
-/* From /proc/self/mountinfo (and /proc/pressure for psi): 0, or -ENOENT
+/* From /proc/self/mountinfo (and /proc/pressure for psi; proc is "/proc"): 0, or -ENOENT
  * when neither the v1 memory controller nor cgroup2 is mounted. */
 int cgfs__detect(struct cgfs *m);
 
@@ -47,6 +50,10 @@ struct cg_live {
 	uint64_t mem_usage, mem_ws;
 	uint64_t periods, throttled, throttled_ns;
 	uint64_t procs;
+	/* the first process cgroup.procs lists (0: none) and its network
+	 * namespace, the inode of <proc>/<pid>/ns/net (0: not known) */
+	uint32_t pid;
+	uint64_t netns;
 	/* pressure totals per resource, in µs; have_*: the line was there */
 	bool have_some[CG_PSI_N], have_full[CG_PSI_N];
 	uint64_t some_us[CG_PSI_N], full_us[CG_PSI_N];

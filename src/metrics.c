@@ -7,6 +7,7 @@
  * time).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "event_fmt.h"
 #include "metrics.h"
 #include "net_acct.h"
+#include "netdev.h"
 #include "pipeline.h"
 #include "prom.h"
 
@@ -49,6 +51,11 @@ struct row {
 	struct ctr_totals totals;
 	struct ps_io_hist io;
 	bool io_seen;
+	/* the interface counters of a network namespace this row carries
+	 * (assign_netdev()), or NULL; net_pod: written on the pod
+	 * (container="POD") rather than on the container */
+	struct netdev_stats *net;
+	bool net_pod;
 	size_t series;		/* series it gives (row_series()) */
 };
 
@@ -88,6 +95,8 @@ static void collect(void *ctx, struct container *c, const struct fmt_container *
 	nv->totals = c->totals;
 	nv->io = c->io;
 	nv->io_seen = c->io_seen;
+	nv->net = NULL;
+	nv->net_pod = false;
 	nv->series = 0;
 }
 
@@ -154,6 +163,7 @@ struct fam {
 	bool (*value)(const struct scrape *s, const struct row *r, size_t k, struct val *v);
 	size_t (*write)(struct prom_buf *b, const struct fam *f, const struct row *r);
 	int arg;		/* write()'s own: which figure */
+	size_t off;	/* the interface counter's offset in struct netdev_iface */
 };
 
 /* Seconds from ns are divisions, correctly rounded (ns * 1e-9 is not). */
@@ -479,6 +489,33 @@ static size_t w_listen(struct prom_buf *b, const struct fam *f, const struct row
 	return n->nlisten;
 }
 
+/* A network namespace's interface counters, one series per interface, on
+ * the row that carries them (assign_netdev()): on a pod, its labels are
+ * the pod's, container="POD" and the container_id of the row (the sandbox,
+ * else the pod's first container). */
+static size_t w_netdev(struct prom_buf *b, const struct fam *f, const struct row *r)
+{
+	struct prom_label l[5];
+	size_t i;
+
+	if (!r->net)
+		return 0;
+	if (!b)
+		return r->net->n;
+	base_labels(r, l);
+	if (r->net_pod)
+		l[2].value = "POD";
+	for (i = 0; i < r->net->n; i++) {
+		const struct netdev_iface *ifc = &r->net->ifs[i];
+		uint64_t v;
+
+		memcpy(&v, (const char *)ifc + f->off, sizeof(v));
+		l[4] = (struct prom_label){ "interface", ifc->name };
+		prom_sample_u64(b, f->d.name, l, 5, v);
+	}
+	return r->net->n;
+}
+
 /* The agent's own series. */
 
 static bool a_events(const struct scrape *s, const struct row *r, size_t k, struct val *v)
@@ -606,6 +643,8 @@ static bool a_one(const struct scrape *s, const struct row *r, size_t k, struct 
 #define CTR_BY(n, t, h, lbl, vals, fn) { .d = { n, t, h, lbl, false }, .values = vals, .value = fn }
 #define CTR_W(n, t, h, fn) { .d = { n, t, h, NULL, false }, .write = fn }
 #define CTR_TCP(n, t, h, lbl, a) { .d = { n, t, h, lbl, false }, .write = w_tcp, .arg = a }
+#define NETDEV(n, h, field) \
+	{ .d = { n, PROM_COUNTER, h, "interface", false }, .write = w_netdev, .off = offsetof(struct netdev_iface, field) }
 #define AGENT(n, t, h, fn) { .d = { n, t, h, NULL, true }, .value = fn }
 #define AGENT_BY(n, t, h, lbl, vals, lfn, fn) { .d = { n, t, h, lbl, true }, .values = vals, .label_value = lfn, .value = fn }
 
@@ -660,6 +699,18 @@ static const struct fam fams[] = {
 	CTR("container_pressure_io_stalled_seconds_total", PROM_COUNTER,
 	    "Time in which all of the running container's non-idle tasks waited for I/O (io.pressure full)",
 	    v_io_stalled),
+	NETDEV("container_network_receive_bytes_total",
+	       "Bytes received by an interface of the pod's (or the container's own) network namespace", rx_bytes),
+	NETDEV("container_network_transmit_bytes_total",
+	       "Bytes transmitted by an interface of the pod's (or the container's own) network namespace", tx_bytes),
+	NETDEV("container_network_receive_packets_total", "Packets received by the interface", rx_packets),
+	NETDEV("container_network_transmit_packets_total", "Packets transmitted by the interface", tx_packets),
+	NETDEV("container_network_receive_errors_total", "Errors receiving on the interface", rx_errors),
+	NETDEV("container_network_transmit_errors_total", "Errors transmitting on the interface", tx_errors),
+	NETDEV("container_network_receive_packets_dropped_total", "Packets dropped on receipt by the interface",
+	       rx_dropped),
+	NETDEV("container_network_transmit_packets_dropped_total", "Packets dropped on transmission by the interface",
+	       tx_dropped),
 	CTR("podsight_container_execs_total", PROM_COUNTER, "Execs in the container", v_execs),
 	CTR("podsight_container_forks_total", PROM_COUNTER, "New processes in the container", v_forks),
 	CTR_BY("podsight_container_exits_total", PROM_COUNTER,
@@ -907,6 +958,84 @@ static void fold(struct rows *rs)
 	rs->n = i + 1;
 }
 
+/* A running container found in a network namespace, for assign_netdev(). */
+struct ns_ref {
+	uint64_t ns;
+	bool kube, sandbox;
+	uint64_t cgroup_id;
+	size_t row;
+};
+
+/* By namespace; in each, the row that carries its series first: a
+ * Kubernetes container before others, a sandbox before the pod's other
+ * containers, then the first made (the lowest cgroup id). */
+static int cmp_ns(const void *pa, const void *pb)
+{
+	const struct ns_ref *a = pa, *b = pb;
+
+	if (a->ns != b->ns)
+		return a->ns < b->ns ? -1 : 1;
+	if (a->kube != b->kube)
+		return a->kube ? -1 : 1;
+	if (a->sandbox != b->sandbox)
+		return a->sandbox ? -1 : 1;
+	return a->cgroup_id < b->cgroup_id ? -1 : a->cgroup_id > b->cgroup_id;
+}
+
+/*
+ * One set of interface series per network namespace: the running
+ * containers are grouped by the namespace of their first process; the
+ * host's (that of pid 1 of the proc root: the host's init, the agent
+ * having the host's pid namespace) gives none. The group's first row
+ * (cmp_ns()) carries them: on Kubernetes the pod's (container="POD"), on
+ * the sandbox's container_id when it runs, else on the first container's;
+ * else the container's own. The counters are read through a process of
+ * the namespace: the first row's, else the next one's if it is gone.
+ */
+static void assign_netdev(struct rows *rs, const struct cgfs *fs)
+{
+	struct ns_ref *v;
+	uint64_t host = 0;
+	size_t i, j, k, n = 0;
+
+	if (!fs->proc[0] || !rs->n)
+		return;
+	if (netdev_netns(fs->proc, 1, &host) != 0)
+		return;	/* which namespace is the host's is not known */
+	v = malloc(rs->n * sizeof(*v));
+	if (!v)
+		return;
+	for (i = 0; i < rs->n; i++) {
+		const struct row *r = &rs->v[i];
+
+		if (!r->live || !r->l.netns || r->l.netns == host)
+			continue;
+		v[n++] = (struct ns_ref){ r->l.netns, r->fc.k8s_pod && *r->fc.k8s_pod, r->fc.sandbox,
+					  r->c->cgroup_id, i };
+	}
+	qsort(v, n, sizeof(*v), cmp_ns);
+	for (i = 0; i < n; i = j) {
+		struct row *owner = &rs->v[v[i].row];
+		struct netdev_stats *st;
+
+		for (j = i + 1; j < n && v[j].ns == v[i].ns; j++)
+			;
+		st = malloc(sizeof(*st));
+		if (!st)
+			break;
+		for (k = i; k < j; k++)
+			if (netdev_read(fs->proc, (int)rs->v[v[k].row].l.pid, v[i].ns, st) == 0)
+				break;
+		if (k == j) {
+			free(st);
+			continue;
+		}
+		owner->net = st;
+		owner->net_pod = v[i].kube && !v[i].sandbox;
+	}
+	free(v);
+}
+
 static void render(struct prom_buf *b, const struct scrape *s)
 {
 	for (size_t i = 0; i < NFAMS; i++)
@@ -935,6 +1064,7 @@ int metrics__render(struct pipeline *p, const struct cgfs *fs, const struct metr
 	rs.finished = rs.n - rs.live;
 	fold(&rs);
 	cgfs__read_many(fs, rs.n, live_item, &rs);
+	assign_netdev(&rs, fs);
 	if (rs.n > 1)	/* rs.v is NULL with no containers */
 		qsort(rs.v, rs.n, sizeof(*rs.v), cmp_value);
 	for (i = 0, keep = 0; i < rs.n; i++) {
@@ -961,6 +1091,8 @@ int metrics__render(struct pipeline *p, const struct cgfs *fs, const struct metr
 		prom_buf_reset(b);
 	}
 	rs.n = n;
+	for (i = 0; i < n; i++)
+		free(rs.v[i].net);
 	free(rs.v);
 	if (err) {
 		prom_buf_free(b);

@@ -581,6 +581,216 @@ static void test_parse_pressure(void **state)
 	assert_int_equal(cgfs__parse_pressure("other avg10=0.00 total=5\n", &hs, &s, &hf, &f), -EINVAL);
 }
 
+/* Interface counters, over a fake v2 tree and a fake proc root whose
+ * network namespaces are files (hard links: one namespace). */
+#define UA "11111111-2222-3333-4444-555555555555"
+#define UB "66666666-7777-8888-9999-000000000000"
+#define SA "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a"
+#define A1 "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1"
+#define A2 "a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2"
+#define B1 "b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1"
+#define B2 "b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2"
+#define KPOD(type, ns, pod, uid, ctr, id)                                                                 \
+	"{\"linux\":{\"cgroupsPath\":\"/kubepods/besteffort/pod" uid "/" id "\"},\"annotations\":{"     \
+	"\"io.kubernetes.cri.container-type\":\"" type "\",\"io.kubernetes.cri.sandbox-namespace\":\"" ns \
+	"\",\"io.kubernetes.cri.sandbox-name\":\"" pod "\",\"io.kubernetes.cri.sandbox-uid\":\"" uid      \
+	"\",\"io.kubernetes.cri.container-name\":\"" ctr "\"}}"
+#define DEV_HDR                                                                                      \
+	"Inter-|   Receive                                                |  Transmit\n"               \
+	" face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop " \
+	"fifo colls carrier compressed\n"
+#define DEV_LO "    lo: 999 9 0 0 0 0 0 0 999 9 0 0 0 0 0 0\n"
+
+static void write_bundle(const char *id, const char *json)
+{
+	char d[256];
+
+	snprintf(d, sizeof(d), "%s/task/k8s.io/%s", root, id);
+	mkdirs("%s/task/k8s.io/%.0d", 0);
+	assert_int_equal(mkdir(d, 0755), 0);
+	put(d, "config.json", "%s", json);
+}
+
+/* Process pid of the fake proc root, in the namespace file ns (made when
+ * missing, else linked to), with net/dev text dev (NULL: none). */
+static void fake_proc(int pid, const char *ns, const char *dev)
+{
+	char d[256], nsf[256], link_to[256];
+	struct stat st;
+
+	mkdirs("%s/proc/%d/ns", pid);
+	mkdirs("%s/proc/%d/net", pid);
+	snprintf(nsf, sizeof(nsf), "%s/proc/%d/ns/net", root, pid);
+	snprintf(link_to, sizeof(link_to), "%s/%s", root, ns);
+	if (stat(link_to, &st) != 0)
+		put(root, ns, "");
+	assert_int_equal(link(link_to, nsf), 0);
+	snprintf(d, sizeof(d), "%s/proc/%d/net", root, pid);
+	if (dev)
+		put(d, "dev", "%s", dev);
+}
+
+/* A running container: its v2 cgroup, first process pid (0: none). */
+static void fake_ctr(struct pipeline *p, uint64_t cgid, const char *path, int pid)
+{
+	char d[512], cmd[600];
+
+	snprintf(d, sizeof(d), "%s/unified%s", root, path);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s", d);
+	assert_int_equal(system(cmd), 0);
+	if (pid)
+		put(d, "cgroup.procs", "%d\n%d\n", pid, pid + 1000);
+	else
+		put(d, "cgroup.procs", "%s", "");
+	mkdir_rec(p, PS_EV_CGROUP_MKDIR, cgid, path);
+}
+
+static double net_value(const char *body, const char *fam, const char *labels, const char *ifc)
+{
+	char head[512];
+
+	snprintf(head, sizeof(head), "%s{%s,interface=\"%s\"}", fam, labels, ifc);
+	return sample(body, head);
+}
+
+#define POD_A "namespace=\"team-a\",pod=\"web-0\",container=\"POD\",container_id=\"5a5a5a5a5a5a\""
+#define POD_B "namespace=\"team-b\",pod=\"db-0\",container=\"POD\",container_id=\"b2b2b2b2b2b2\""
+#define SOLO "container=\"solo\",container_id=\"solo\""
+
+static void test_netdev_series(void **state)
+{
+	static const char *const fam[8] = {
+		"container_network_receive_bytes_total", "container_network_receive_packets_total",
+		"container_network_receive_errors_total", "container_network_receive_packets_dropped_total",
+		"container_network_transmit_bytes_total", "container_network_transmit_packets_total",
+		"container_network_transmit_errors_total", "container_network_transmit_packets_dropped_total",
+	};
+	struct runtime_paths rp;
+	struct metrics_health h = { 0 };
+	struct cgfs fs = { .v2 = true };
+	struct pipeline *p;
+	char task[128], *body = NULL, proc[128];
+	size_t len, total, kept;
+	int k;
+
+	(void)state;
+	p = bare_pipeline(&rp, task, sizeof(task));
+	assert_non_null(p);
+	snprintf(fs.unified, sizeof(fs.unified), "%s/unified", root);
+	snprintf(proc, sizeof(proc), "%s/proc", root);
+	fake_proc(1, "host-ns", DEV_HDR DEV_LO "  eth0: 5 5 5 5 5 5 5 5 5 5 5 5 5 5 5 5\n");
+	/* pod A: its sandbox and two containers, one namespace, two
+	 * interfaces besides lo */
+	fake_proc(100, "ns-a", DEV_HDR DEV_LO "  eth0:123456789012   4000    1    2    0     0          0         0   "
+		  "654321     300    3    4    0     0       0          0\n"
+		  "  net1: 10 1 0 0 0 0 0 0 20 2 0 0 0 0 0 0\n");
+	fake_proc(101, "ns-a", NULL);
+	fake_proc(102, "ns-a", NULL);
+	write_bundle(SA, KPOD("sandbox", "team-a", "web-0", UA, "POD", SA));
+	write_bundle(A1, KPOD("container", "team-a", "web-0", UA, "app", A1));
+	write_bundle(A2, KPOD("container", "team-a", "web-0", UA, "side", A2));
+	fake_ctr(p, 2000, "/kubepods/besteffort/pod" UA "/" SA, 100);
+	fake_ctr(p, 2001, "/kubepods/besteffort/pod" UA "/" A1, 101);
+	fake_ctr(p, 2002, "/kubepods/besteffort/pod" UA "/" A2, 102);
+	/* pod B: no sandbox container (CRI-O without infra containers); B2
+	 * was made first */
+	fake_proc(200, "ns-b", DEV_HDR "  eth0: 7 8 9 10 0 0 0 0 11 12 13 14 0 0 0 0\n");
+	fake_proc(201, "ns-b", DEV_HDR "  eth0: 7 8 9 10 0 0 0 0 11 12 13 14 0 0 0 0\n");
+	write_bundle(B1, KPOD("container", "team-b", "db-0", UB, "db", B1));
+	write_bundle(B2, KPOD("container", "team-b", "db-0", UB, "init", B2));
+	fake_ctr(p, 2010, "/kubepods/besteffort/pod" UB "/" B1, 200);
+	fake_ctr(p, 2009, "/kubepods/besteffort/pod" UB "/" B2, 201);
+	/* a plain container in a namespace of its own; one in the host's;
+	 * one with no process */
+	fake_proc(300, "ns-solo", DEV_HDR "  eth0: 1 2 3 4 0 0 0 0 5 6 7 8 0 0 0 0\n");
+	fake_proc(400, "host-ns", DEV_HDR "  eth0: 5 5 5 5 5 5 5 5 5 5 5 5 5 5 5 5\n");
+	fake_ctr(p, 2020, "/default/solo", 300);
+	fake_ctr(p, 2021, "/default/hostnet", 400);
+	fake_ctr(p, 2022, "/default/empty", 0);
+
+	/* no proc root: no namespace looked for, no series */
+	assert_int_equal(metrics__render(p, &fs, &h, &body, &len), 0);
+	assert_int_equal(count_lines(body, "container_network_"), 0);
+	eq(sample(body, "podsight_container_processes{namespace=\"team-a\",pod=\"web-0\",container=\"app\","
+			"container_id=\"a1a1a1a1a1a1\"}"), 2, 0);
+	free(body);
+
+	snprintf(fs.proc, sizeof(fs.proc), "%s", proc);
+	assert_int_equal(metrics__render(p, &fs, &h, &body, &len), 0);
+	/* one set per namespace and interface: pod A's two, pod B's, solo's */
+	for (k = 0; k < 8; k++) {
+		char head[128];
+
+		snprintf(head, sizeof(head), "\n%s{", fam[k]);
+		assert_int_equal(count_lines(body, head + 1), 4);
+	}
+	eq(net_value(body, fam[0], POD_A, "eth0"), 123456789012.0, 0);
+	eq(net_value(body, fam[1], POD_A, "eth0"), 4000, 0);
+	eq(net_value(body, fam[2], POD_A, "eth0"), 1, 0);
+	eq(net_value(body, fam[3], POD_A, "eth0"), 2, 0);
+	eq(net_value(body, fam[4], POD_A, "eth0"), 654321, 0);
+	eq(net_value(body, fam[5], POD_A, "eth0"), 300, 0);
+	eq(net_value(body, fam[6], POD_A, "eth0"), 3, 0);
+	eq(net_value(body, fam[7], POD_A, "eth0"), 4, 0);
+	eq(net_value(body, fam[0], POD_A, "net1"), 10, 0);
+	eq(net_value(body, fam[4], POD_A, "net1"), 20, 0);
+	eq(net_value(body, fam[0], POD_A, "lo"), -1, 0);
+	/* pod B: on the pod, the first container's id */
+	for (k = 0; k < 8; k++)
+		eq(net_value(body, fam[k], POD_B, "eth0"), k < 4 ? 7 + k : 11 + k - 4, 0);
+	eq(net_value(body, fam[0], SOLO, "eth0"), 1, 0);
+	eq(net_value(body, fam[7], SOLO, "eth0"), 8, 0);
+	assert_int_equal(count_lines(body, "container=\"hostnet\",container_id=\"hostnet\",interface="), 0);
+	assert_int_equal(count_lines(body, "container=\"empty\",container_id=\"empty\",interface="), 0);
+
+	/* the series count in the budget: one series less than all of them
+	 * leaves out whole containers, the counted series among them */
+	total = count_lines(body, "container_id=\"");
+	free(body);
+	h.max_series = total - 1;
+	assert_int_equal(metrics__render(p, &fs, &h, &body, &len), 0);
+	kept = count_lines(body, "container_id=\"");
+	assert_true(kept <= total - 1);
+	eq(sample(body, "podsight_series_dropped"), (double)(total - kept), 0);
+	free(body);
+	h.max_series = 0;
+
+	/* the sandbox's net/dev gone, and the other processes' missing: no
+	 * series for the pod; then read through the next process of the
+	 * namespace, still on the sandbox's id */
+	snprintf(task, sizeof(task), "%s/proc/100/net/dev", root);
+	assert_int_equal(unlink(task), 0);
+	assert_int_equal(metrics__render(p, &fs, &h, &body, &len), 0);
+	assert_int_equal(count_lines(body, "container_network_receive_bytes_total{"), 2);
+	eq(net_value(body, fam[0], POD_A, "eth0"), -1, 0);
+	free(body);
+	snprintf(task, sizeof(task), "%s/proc/101/net", root);
+	put(task, "dev", "%s", DEV_HDR "  eth0: 77 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n");
+	assert_int_equal(metrics__render(p, &fs, &h, &body, &len), 0);
+	eq(net_value(body, fam[0], POD_A, "eth0"), 77, 0);
+	assert_int_equal(count_lines(body, "container_network_receive_bytes_total{" POD_A), 1);
+
+	/* a pod's namespace whose net/dev does not parse: no series for it,
+	 * the others' there */
+	snprintf(task, sizeof(task), "%s/proc/300/net", root);
+	put(task, "dev", "%s", DEV_HDR "  eth0: 1 2\n");
+	free(body);
+	assert_int_equal(metrics__render(p, &fs, &h, &body, &len), 0);
+	assert_int_equal(count_lines(body, "container_network_receive_bytes_total{" SOLO), 0);
+	assert_int_equal(count_lines(body, "container_network_receive_bytes_total{" POD_B), 1);
+
+	/* a container that ended carries none; the next of its namespace does */
+	free(body);
+	mkdir_rec(p, PS_EV_CGROUP_RMDIR, 2009, "/kubepods/besteffort/pod" UB "/" B2);
+	assert_int_equal(metrics__render(p, &fs, &h, &body, &len), 0);
+	assert_int_equal(count_lines(body, "container_network_receive_bytes_total{" POD_B), 0);
+	eq(net_value(body, fam[0],
+		     "namespace=\"team-b\",pod=\"db-0\",container=\"POD\",container_id=\"b1b1b1b1b1b1\"", "eth0"), 7, 0);
+	free(body);
+	pipeline__free(p);
+	rm_root();
+}
+
 /* docs/metrics.md's rows in "Per container" and "The agent itself". */
 struct doc_row {
 	char name[96], label[32], type[16];
@@ -747,6 +957,7 @@ int main(void)
 		cmocka_unit_test(test_render_v2),
 		cmocka_unit_test(test_render_hybrid),
 		cmocka_unit_test(test_parse_pressure),
+		cmocka_unit_test(test_netdev_series),
 		cmocka_unit_test(test_docs_match_families),
 	};
 
