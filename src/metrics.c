@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "cgroupfs.h"
 #include "containers.h"
 #include "event_fmt.h"
@@ -982,11 +983,27 @@ static int cmp_ns(const void *pa, const void *pb)
 	return a->cgroup_id < b->cgroup_id ? -1 : a->cgroup_id > b->cgroup_id;
 }
 
+/* The host's network namespace: pid 1's (the agent runs in the host's pid
+ * namespace, where pid 1 is the host's init), else, where pid 1's is not
+ * ours to see (a supervisor that is not dumpable, an LSM), the agent's
+ * own, the host's when it runs on the host or with hostNetwork. */
+static int host_netns(const char *proc, uint64_t *ino)
+{
+	char p[512];
+	struct stat st;
+
+	if (netdev_netns(proc, 1, ino) == 0)
+		return 0;
+	if (snprintf(p, sizeof(p), "%s/self/ns/net", proc) >= (int)sizeof(p) || stat(p, &st) < 0)
+		return -ENOENT;
+	*ino = (uint64_t)st.st_ino;
+	return 0;
+}
+
 /*
  * One set of interface series per network namespace: the running
  * containers are grouped by the namespace of their first process; the
- * host's (that of pid 1 of the proc root: the host's init, the agent
- * having the host's pid namespace) gives none. The group's first row
+ * host's (host_netns()) gives none. The group's first row
  * (cmp_ns()) carries them: on Kubernetes the pod's (container="POD"), on
  * the sandbox's container_id when it runs, else on the first container's;
  * else the container's own. The counters are read through a process of
@@ -1000,7 +1017,7 @@ static void assign_netdev(struct rows *rs, const struct cgfs *fs)
 
 	if (!fs->proc[0] || !rs->n)
 		return;
-	if (netdev_netns(fs->proc, 1, &host) != 0)
+	if (host_netns(fs->proc, &host) != 0)
 		return;	/* which namespace is the host's is not known */
 	v = malloc(rs->n * sizeof(*v));
 	if (!v)

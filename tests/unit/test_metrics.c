@@ -669,7 +669,7 @@ static void test_netdev_series(void **state)
 	struct metrics_health h = { 0 };
 	struct cgfs fs = { .v2 = true };
 	struct pipeline *p;
-	char task[128], *body = NULL, proc[128];
+	char task[128], *body = NULL, proc[128], d0[128];
 	size_t len, total, kept;
 	int k;
 
@@ -742,6 +742,22 @@ static void test_netdev_series(void **state)
 	eq(net_value(body, fam[7], SOLO, "eth0"), 8, 0);
 	assert_int_equal(count_lines(body, "container=\"hostnet\",container_id=\"hostnet\",interface="), 0);
 	assert_int_equal(count_lines(body, "container=\"empty\",container_id=\"empty\",interface="), 0);
+
+	/* pid 1's namespace not ours to see: the agent's own is the host's */
+	snprintf(task, sizeof(task), "%s/proc/1/ns/net", root);
+	assert_int_equal(unlink(task), 0);
+	free(body);
+	assert_int_equal(metrics__render(p, &fs, &h, &body, &len), 0);
+	assert_int_equal(count_lines(body, "container_network_"), 0);	/* not known: none */
+	free(body);
+	fake_proc(0, "host-ns", NULL);
+	snprintf(task, sizeof(task), "%s/proc/0", root);
+	snprintf(d0, sizeof(d0), "%s/proc/self", root);
+	assert_int_equal(rename(task, d0), 0);
+	assert_int_equal(metrics__render(p, &fs, &h, &body, &len), 0);
+	assert_int_equal(count_lines(body, "container_network_receive_bytes_total{"), 4);
+	assert_int_equal(count_lines(body, "container=\"hostnet\",container_id=\"hostnet\",interface="), 0);
+	eq(net_value(body, fam[0], POD_A, "eth0"), 123456789012.0, 0);
 
 	/* the series count in the budget: one series less than all of them
 	 * leaves out whole containers, the counted series among them */
