@@ -168,6 +168,32 @@ static int detect_self(struct loader_config *lc)
 	return 0;
 }
 
+/* What an optional program that failed to attach turns off. */
+static const char *prog_feature(const char *name)
+{
+	static const struct { const char *name, *what; } feats[] = {
+		{ "ps_cg_mkdir", "new cgroups are known only when their first event names them" },
+		{ "ps_cg_rmdir", "ended containers are noticed at their next scrape" },
+		{ "ps_oom", "oom_kill events and container_oom_events_total are off" },
+		{ "ps_io_done", "block I/O per container (container_fs_*) is off" },
+		{ "ps_cg_acct", "live processes' usage between exits is off" },
+		{ "ps_task_acct", "live processes' usage between exits is off" },
+		{ "ps_tcp_state", "TCP per container (container_net_tcp_*) and network events are off" },
+		{ "ps_tcp_rst_out", "TCP resets sent are not counted" },
+		{ "ps_tcp_rst_in", "TCP resets received are not counted" },
+		{ "ps_tcp_destroy", "a TCP socket whose close is missed stays followed until the table sweeps it" },
+		{ "ps_sock_seed_listen", "listeners opened before the agent are unknown: their connections are not counted" },
+		{ "ps_sock_seed", "TCP connections opened before the agent are not counted" },
+		{ "ps_sock_acct", "open TCP connections' bytes count only when they close" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(feats) / sizeof(feats[0]); i++)
+		if (!strcmp(feats[i].name, name))
+			return feats[i].what;
+	return "its records are off";
+}
+
 static void log_attached(const struct tracer *t, const struct loader_config *lc,
 			 const struct kernel_opts *k)
 {
@@ -179,8 +205,8 @@ static void log_attached(const struct tracer *t, const struct loader_config *lc,
 		if (progs[i].attached)
 			attached++;
 		else
-			log_warn("BPF program '%s' not attached: %s; its records are off",
-				 progs[i].name, strerror(-progs[i].err));
+			log_warn("BPF program '%s' not attached: %s; %s", progs[i].name, strerror(-progs[i].err),
+				 prog_feature(progs[i].name));
 	}
 	log_info("attached %zu BPF programs; %llu processes found running; cgroups from %s (%s); args-max %u",
 		 attached, (unsigned long long)pipeline__stats(t->p)->scanned,
