@@ -27,7 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct runtime_paths none = { 0 };
 	struct pipeline_opts o = { .node = "n1", .max_processes = 64, .max_cgroups = 64,
-				   .emit = EMIT_EXEC | EMIT_EXIT | EMIT_OOM | EMIT_LOST, .sink = sink,
+				   .emit = EMIT_EXEC | EMIT_EXIT | EMIT_OOM | EMIT_LOST | EMIT_CONNECT | EMIT_ACCEPT |
+					 EMIT_CLOSE, .sink = sink,
 				   .runtime_paths = &none };
 	struct pipeline *p = pipeline__new(&o);
 	uint8_t buf[8192] __attribute__((aligned(8)));
@@ -47,6 +48,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			n = sizeof(buf);
 		memcpy(buf, data + off, n);
 		pipeline__record(p, buf, n);
+		if (n == sizeof(struct ps_sock_acct)) {
+			/* a scrape's walk of the open connections */
+			struct ps_sock_acct a;
+
+			memcpy(&a, buf, sizeof(a));
+			pipeline__sock_acct_begin(p);
+			pipeline__add_sock_acct(p, &a);
+			pipeline__sock_acct_end(p);
+		}
 		off += n;
 	}
 	pipeline__tick(p);
