@@ -503,6 +503,87 @@ static void test_render_v2(void **state)
 	rm_root();
 }
 
+static void net_rec(struct pipeline *p, uint32_t type, uint64_t cgid, uint64_t sock, uint8_t dir, uint16_t rport)
+{
+	struct ps_net_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.hdr.type = type;
+	e.hdr.size = sizeof(e);
+	e.sock = sock;
+	e.cgroup_id = cgid;
+	e.family = 2;
+	e.direction = dir;
+	memcpy(e.laddr, (uint8_t[]){ 10, 0, 0, 2 }, 4);
+	memcpy(e.raddr, (uint8_t[]){ 10, 0, 0, 3 }, 4);
+	e.lport = dir == PS_NET_OUT ? 40000 : 8080;
+	e.rport = rport;
+	e.latency_ns = 250000000;
+	e.bytes_sent = 100;
+	e.bytes_received = 200;
+	e.retransmits = 3;
+	e.error = type == PS_EV_NET_CONNECT && rport == 81 ? 111 : 0;	/* ECONNREFUSED */
+	if (type == PS_EV_NET_LISTEN)
+		memset(e.laddr, 0, 4);
+	assert_int_equal(pipeline__record(p, &e, sizeof(e)), 0);
+}
+
+/* The TCP families: every label and value where the records put them. */
+static void test_render_tcp(void **state)
+{
+	struct runtime_paths rp;
+	struct metrics_health h = { 0 };
+	struct cgfs fs = { .v2 = true };
+	struct pipeline *p;
+	struct ps_sock_acct live = { .sock = 0x2000, .bytes_sent = 7, .bytes_received = 9, .retransmits = 1 };
+	char task[128], *body = NULL;
+	size_t len;
+
+	(void)state;
+	p = bare_pipeline(&rp, task, sizeof(task));
+	assert_non_null(p);
+	snprintf(fs.unified, sizeof(fs.unified), "%s/unified", root);
+	mkdirs("%s/unified/default/c%d", 0);
+	write_v2(0, 1000);
+	mkdir_rec(p, PS_EV_CGROUP_MKDIR, 1000, "/default/c0");
+	net_rec(p, PS_EV_NET_CONNECT, 1000, 0x1000, PS_NET_OUT, 80);
+	net_rec(p, PS_EV_NET_CONNECT, 1000, 0x2000, PS_NET_OUT, 80);
+	net_rec(p, PS_EV_NET_CONNECT, 1000, 0x3000, PS_NET_OUT, 81);	/* refused */
+	net_rec(p, PS_EV_NET_CLOSE, 1000, 0x1000, PS_NET_OUT, 80);
+	net_rec(p, PS_EV_NET_LISTEN, 1000, 0x4000, PS_NET_LISTEN, 0);
+	net_rec(p, PS_EV_NET_ACCEPT, 1000, 0x5000, PS_NET_IN, 50000);
+	net_rec(p, PS_EV_NET_CONNECT, 2000, 0x6000, PS_NET_OUT, 80);	/* the host's: no series */
+	pipeline__sock_acct_begin(p);
+	pipeline__add_sock_acct(p, &live);
+	pipeline__sock_acct_end(p);
+	assert_int_equal(metrics__render(p, &fs, &h, &body, &len), 0);
+#define C0 "container=\"c0\",container_id=\"c0\""
+	assert_non_null(strstr(body, "container_net_tcp_successful_connects_total{" C0 ",destination=\"10.0.0.3:80\"} 2\n"));
+	assert_non_null(strstr(body, "container_net_tcp_failed_connects_total{" C0
+				     ",destination=\"10.0.0.3:81\",reason=\"refused\"} 1\n"));
+	assert_non_null(strstr(body, "container_net_tcp_connection_time_seconds_total{" C0
+				     ",destination=\"10.0.0.3:80\"} 0.5\n"));
+	assert_non_null(strstr(body, "container_net_tcp_accepted_connections_total{" C0
+				     ",destination=\"10.0.0.2:8080\"} 1\n"));
+	assert_non_null(strstr(body, "container_net_tcp_active_connections{" C0
+				     ",direction=\"outbound\",destination=\"10.0.0.3:80\"} 1\n"));
+	assert_non_null(strstr(body, "container_net_tcp_active_connections{" C0
+				     ",direction=\"inbound\",destination=\"10.0.0.2:8080\"} 1\n"));
+	/* the closed one's 100, the open one's 7 so far */
+	assert_non_null(strstr(body, "container_net_tcp_bytes_sent_total{" C0
+				     ",direction=\"outbound\",destination=\"10.0.0.3:80\"} 107\n"));
+	assert_non_null(strstr(body, "container_net_tcp_bytes_received_total{" C0
+				     ",direction=\"outbound\",destination=\"10.0.0.3:80\"} 209\n"));
+	assert_non_null(strstr(body, "container_net_tcp_retransmits_total{" C0
+				     ",direction=\"outbound\",destination=\"10.0.0.3:80\"} 4\n"));
+	assert_non_null(strstr(body, "container_net_tcp_listen_info{" C0 ",listen_addr=\"0.0.0.0:8080\"} 1\n"));
+	assert_int_equal(count_lines(body, "container_net_tcp_successful_connects_total{"), 1);
+#undef C0
+	free(body);
+	pipeline__free(p);
+	rm_root();
+}
+
 /* A hybrid host: CPU and memory from the v1 controllers, pressure from the
  * container's directory in the unified hierarchy; a container the runtime
  * made no unified directory for has no pressure series, and the rest of
@@ -972,6 +1053,7 @@ int main(void)
 		cmocka_unit_test(test_same_labels_once),
 		cmocka_unit_test(test_render_v2),
 		cmocka_unit_test(test_render_hybrid),
+		cmocka_unit_test(test_render_tcp),
 		cmocka_unit_test(test_parse_pressure),
 		cmocka_unit_test(test_netdev_series),
 		cmocka_unit_test(test_docs_match_families),
