@@ -28,290 +28,11 @@
 
 #define EEXIST_	17	/* include/uapi/asm-generic/errno-base.h */
 
-static __always_inline bool tcp_inet(const struct sock *sk)
-{
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-
-	return (family == AF_INET_ || family == AF_INET6_) && BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP_;
-}
-
-/*
- * The local port. skc_num is zeroed when the socket gives its port back,
- * which tcp_set_state(TCP_CLOSE) does before the tracepoint fires (and a
- * listener's close too); inet_sport, set when the port was bound, stays.
- */
-static __always_inline __u16 sk_lport(const struct sock *sk)
-{
-	__u16 port = BPF_CORE_READ(sk, __sk_common.skc_num);
-
-	return port ? port : bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
-}
-
-static __always_inline __u32 sk_netns(const struct sock *sk)
-{
-	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-}
-
-/* Addresses, ports and namespace of the socket into e. */
-static __always_inline void net_addrs(struct ps_net_event *e, const struct sock *sk)
-{
-	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	e->lport = sk_lport(sk);
-	e->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	e->netns = sk_netns(sk);
-	if (e->family == AF_INET6_) {
-		BPF_CORE_READ_INTO(&e->laddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(&e->raddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
-	} else {
-		BPF_CORE_READ_INTO((__u32 *)e->laddr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO((__u32 *)e->raddr, sk, __sk_common.skc_daddr);
-	}
-}
-
-/*
- * The connection's own counters, for its close record or a scrape, in the
- * application's bytes. bytes_acked counts the sequence space the peer
- * acknowledged, which holds the SYN of a connection this side opened and
- * this side's FIN once acknowledged; bytes_received holds the peer's FIN
- * once received. state: the socket's state (before CLOSE, for a close).
- */
-static __always_inline void tcp_counters(const struct sock *sk, int state, __u8 direction, __u64 *sent,
-					 __u64 *received, __u32 *retrans, __u32 *srtt_us)
-{
-	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
-	int done = bpf_core_enum_value(enum sock_flags, SOCK_DONE);	/* tcp_fin(): the peer's FIN */
-	__u64 acked = BPF_CORE_READ(tp, bytes_acked), rcvd = BPF_CORE_READ(tp, bytes_received);
-	bool fin_sent = state == TCP_FIN_WAIT1 || state == TCP_FIN_WAIT2 || state == TCP_CLOSING ||
-			state == TCP_LAST_ACK;
-
-	if (direction == PS_NET_OUT && acked)
-		acked--;
-	if (fin_sent && acked && BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq))
-		acked--;
-	if (rcvd && (BPF_CORE_READ(sk, __sk_common.skc_flags) & (1ul << (done & 63))))
-		rcvd--;
-	*sent = acked;
-	*received = rcvd;
-	*retrans = BPF_CORE_READ(tp, total_retrans);
-	*srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;	/* kept << 3 */
-}
-
-/* A record of the socket with its owner; the caller fills the rest. */
-static __always_inline void net_fill(struct ps_net_event *e, __u32 type, const struct sock *sk,
-				     const struct sock_info *info, __u64 now)
-{
-	__builtin_memset(e, 0, sizeof(*e));
-	e->hdr.type = type;
-	e->hdr.size = sizeof(*e);
-	e->hdr.ktime_ns = now;
-	e->sock = (__u64)sk;
-	e->cgroup_id = info->cgroup_id;
-	e->start_ns = info->start_ns;
-	e->opened_ns = info->opened_ns;
-	e->pid = info->pid;
-	e->direction = info->direction;
-	e->flags = info->flags;
-	e->resets_sent = info->resets_sent;
-	e->resets_received = info->resets_received;
-	__builtin_memcpy(e->comm, info->comm, sizeof(e->comm));
-	net_addrs(e, sk);
-}
-
-static __always_inline struct ps_net_event *net_reserve(void)
-{
-	struct ps_net_event *e = bpf_ringbuf_reserve(&ps_events, sizeof(*e), 0);
-
-	if (!e)
-		count_drop(PS_DROP_RB_NET);
-	return e;
-}
-
-/* The running task as a socket's owner; false for the agent itself. */
-static __always_inline bool owner_current(struct sock_info *info, __u64 now)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-
-	if (is_self(task, tgid))
-		return false;
-	info->cgroup_id = task_cgroup_id(task);
-	info->start_ns = task_start_ns(BPF_CORE_READ(task, group_leader));
-	info->opened_ns = now;
-	info->pid = tgid;
-	bpf_get_current_comm(info->comm, sizeof(info->comm));
-	return true;
-}
-
-static __always_inline void follow(const struct sock *sk, const struct sock_info *info, __u64 flags)
-{
-	__u64 key = (__u64)sk;
-	long err = bpf_map_update_elem(&ps_socks, &key, info, flags);
-
-	if (err && err != -EEXIST_)
-		count_drop(PS_DROP_NET_SOCKS_FULL);
-}
-
-/* A socket started listening (also from the start-up walk): its port's
- * owner for the connections it will accept, and a record. */
-static __always_inline void listen_start(const struct sock *sk, struct sock_info *info, bool self)
-{
-	struct listen_key lk = { .netns = sk_netns(sk), .port = sk_lport(sk) };
-	struct listen_info *li = bpf_map_lookup_elem(&ps_listeners, &lk);
-	struct listen_info nl = {};
-	struct ps_net_event *e;
-
-	if (li) {
-		__sync_fetch_and_add(&li->refs, 1);
-	} else {
-		nl.cgroup_id = info->cgroup_id;
-		nl.start_ns = info->start_ns;
-		nl.pid = info->pid;
-		nl.refs = 1;
-		nl.self = self;
-		__builtin_memcpy(nl.comm, info->comm, sizeof(nl.comm));
-		if (bpf_map_update_elem(&ps_listeners, &lk, &nl, BPF_NOEXIST) &&
-		    !bpf_map_lookup_elem(&ps_listeners, &lk))
-			count_drop(PS_DROP_NET_SOCKS_FULL);	/* no room */
-	}
-	if (self)
-		return;
-	e = net_reserve();
-	if (!e)
-		return;
-	info->direction = PS_NET_LISTEN;
-	net_fill(e, PS_EV_NET_LISTEN, sk, info, info->opened_ns);
-	bpf_ringbuf_submit(e, rb_flags());
-}
-
-/* One listener on the port fewer. Not atomic with a listen() on the same
- * port at the same moment on another CPU (fetch-and-add's result needs
- * 5.12): then the new listener's connections may keep the old owner, or
- * find none (counted), until it listens again. */
-static __always_inline void listen_unref(struct listen_info *li, struct listen_key *lk)
-{
-	if (li->refs <= 1)
-		bpf_map_delete_elem(&ps_listeners, lk);
-	else
-		__sync_fetch_and_add(&li->refs, -1);
-}
-
-static __always_inline void listen_stop(const struct sock *sk, __u64 now)
-{
-	struct listen_key lk = { .netns = sk_netns(sk), .port = sk_lport(sk) };
-	struct listen_info *li = bpf_map_lookup_elem(&ps_listeners, &lk);
-	struct sock_info info = {};
-	struct ps_net_event *e;
-
-	if (!li)
-		return;
-	if (li->self) {
-		listen_unref(li, &lk);
-		return;
-	}
-	info.cgroup_id = li->cgroup_id;
-	info.start_ns = li->start_ns;
-	info.pid = li->pid;
-	info.opened_ns = now;
-	info.direction = PS_NET_LISTEN;
-	__builtin_memcpy(info.comm, li->comm, sizeof(info.comm));
-	listen_unref(li, &lk);
-	e = net_reserve();
-	if (!e)
-		return;
-	net_fill(e, PS_EV_NET_LISTEN, sk, &info, now);
-	e->flags |= PS_NET_STOPPED;
-	bpf_ringbuf_submit(e, rb_flags());
-}
-
-/* An accepted connection's socket appeared (SYN_RECV): its listener's
- * owner becomes its own. */
-static __always_inline void accept_start(const struct sock *sk, __u64 now)
-{
-	struct listen_key lk = { .netns = sk_netns(sk), .port = sk_lport(sk) };
-	struct listen_info *li = bpf_map_lookup_elem(&ps_listeners, &lk);
-	struct sock_info info = {};
-
-	if (!li) {
-		count_drop(PS_DROP_NET_NO_OWNER);
-		return;
-	}
-	if (li->self)
-		return;
-	info.cgroup_id = li->cgroup_id;
-	info.start_ns = li->start_ns;
-	info.pid = li->pid;
-	info.opened_ns = now;
-	info.direction = PS_NET_IN;
-	__builtin_memcpy(info.comm, li->comm, sizeof(info.comm));
-	follow(sk, &info, BPF_ANY);
-}
-
-static __always_inline int on_state(const struct sock *sk, int old, int new)
-{
-	struct sock_info info = {}, *si;
-	struct ps_net_event *e;
-	__u64 key = (__u64)sk, now;
-
-	if (!tcp_inet(sk))
-		return 0;
-	now = bpf_ktime_get_boot_ns();
-	if (new == TCP_SYN_SENT) {			/* in connect() */
-		if (!owner_current(&info, now))
-			return 0;
-		info.direction = PS_NET_OUT;
-		follow(sk, &info, BPF_ANY);
-		return 0;
-	}
-	if (new == TCP_LISTEN) {			/* in listen() */
-		bool self = !owner_current(&info, now);
-
-		listen_start(sk, &info, self);
-		return 0;
-	}
-	if (old == TCP_LISTEN) {
-		if (new == TCP_CLOSE)
-			listen_stop(sk, now);
-		else if (new == TCP_SYN_RECV)		/* a new connection's socket */
-			accept_start(sk, now);
-		return 0;
-	}
-	si = bpf_map_lookup_elem(&ps_socks, &key);
-	if (!si)
-		return 0;
-	if (new == TCP_ESTABLISHED && (old == TCP_SYN_SENT || old == TCP_SYN_RECV)) {
-		si->established = 1;
-		e = net_reserve();
-		if (!e)
-			return 0;
-		net_fill(e, old == TCP_SYN_SENT ? PS_EV_NET_CONNECT : PS_EV_NET_ACCEPT, sk, si, now);
-		e->latency_ns = now - si->opened_ns;
-		bpf_ringbuf_submit(e, rb_flags());
-		return 0;
-	}
-	if (new != TCP_CLOSE)
-		return 0;
-	if (old == TCP_SYN_SENT || si->established) {
-		e = net_reserve();
-		if (e) {
-			if (old == TCP_SYN_SENT) {	/* the connect failed */
-				net_fill(e, PS_EV_NET_CONNECT, sk, si, now);
-				e->latency_ns = now - si->opened_ns;
-				e->error = BPF_CORE_READ(sk, sk_err);
-				if (!e->error)
-					e->error = BPF_CORE_READ(sk, sk_err_soft);
-				if (!e->error)
-					e->error = -1;	/* given up by its process */
-			} else {
-				net_fill(e, PS_EV_NET_CLOSE, sk, si, now);
-				tcp_counters(sk, old, si->direction, &e->bytes_sent, &e->bytes_received,
-					     &e->retransmits, &e->srtt_us);
-			}
-			bpf_ringbuf_submit(e, rb_flags());
-		}
-	}
-	bpf_map_delete_elem(&ps_socks, &key);
-	return 0;
-}
+#define NET_DIRECT 1
+#include "net_sock.bpf.h"
+#undef NET_DIRECT
+#define NET_DIRECT 0
+#include "net_sock.bpf.h"
 
 /*
  * ps_tcp_state: a TCP socket changed state.
@@ -340,13 +61,13 @@ static __always_inline int on_state(const struct sock *sk, int old, int new)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(ps_tcp_state, const struct sock *sk, const int oldstate, const int newstate)
 {
-	return on_state(sk, oldstate, newstate);
+	return on_state_btf(sk, oldstate, newstate);
 }
 
 SEC("raw_tp/inet_sock_set_state")
 int BPF_PROG(ps_tcp_state_raw, const struct sock *sk, const int oldstate, const int newstate)
 {
-	return on_state(sk, oldstate, newstate);
+	return on_state_core(sk, oldstate, newstate);
 }
 
 static __always_inline int on_reset(const struct sock *sk, bool sent)
@@ -437,7 +158,7 @@ static __always_inline struct sock *file_tcp_sock(struct file *file)
 		return NULL;
 	sock = BPF_CORE_READ(file, private_data);
 	sk = sock ? BPF_CORE_READ(sock, sk) : NULL;
-	return sk && tcp_inet(sk) ? sk : NULL;
+	return sk && tcp_inet_core(sk) ? sk : NULL;
 }
 
 /*
@@ -479,17 +200,17 @@ static __always_inline int seed(struct bpf_iter__task_file *ctx, bool listeners)
 	info.flags = PS_NET_EXISTED;
 	BPF_CORE_READ_STR_INTO(&info.comm, task, comm);
 	if (listeners) {
-		lk.netns = sk_netns(sk);
-		lk.port = sk_lport(sk);
+		lk.netns = sk_netns_core(sk);
+		lk.port = sk_lport_core(sk);
 		lk._pad = 0;
 		if (bpf_map_lookup_elem(&ps_listeners, &lk))
 			return 0;	/* its port's owner is known */
 		info.direction = PS_NET_LISTEN;
-		listen_start(sk, &info, false);
+		listen_start_core(sk, &info, false);
 		return 0;
 	}
-	lk.netns = sk_netns(sk);
-	lk.port = sk_lport(sk);
+	lk.netns = sk_netns_core(sk);
+	lk.port = sk_lport_core(sk);
 	lk._pad = 0;
 	info.direction = bpf_map_lookup_elem(&ps_listeners, &lk) ? PS_NET_IN : PS_NET_OUT;
 	info.established = state != TCP_SYN_SENT && state != TCP_SYN_RECV;
@@ -499,7 +220,7 @@ static __always_inline int seed(struct bpf_iter__task_file *ctx, bool listeners)
 			count_drop(PS_DROP_NET_SOCKS_FULL);
 		return 0;	/* followed already, or no room */
 	}
-	net_fill(&e, PS_EV_NET_EXISTING, sk, &info, now);
+	net_fill_core(&e, PS_EV_NET_EXISTING, sk, &info, now);
 	bpf_seq_write(ctx->meta->seq, &e, sizeof(e));
 	return 0;
 }
@@ -539,7 +260,7 @@ int ps_sock_acct(struct bpf_iter__bpf_map_elem *ctx)
 		return 0;
 	sk = (const struct sock *)*key;
 	a.sock = *key;
-	tcp_counters(sk, BPF_CORE_READ(sk, __sk_common.skc_state), si->direction, &a.bytes_sent,
+	tcp_counters_core(sk, BPF_CORE_READ(sk, __sk_common.skc_state), si->direction, &a.bytes_sent,
 		     &a.bytes_received, &a.retransmits, &a.srtt_us);
 	a.resets_sent = si->resets_sent;
 	a.resets_received = si->resets_received;
