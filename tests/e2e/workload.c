@@ -19,9 +19,18 @@
  *                                 CODE: every thread exits at the same moment
  *   workload spawn PROG ARG...    run PROG with ARG... as a child, wait for it,
  *                                 exit with its exit code
+ *   workload tcp PORT N BYTES MS  TCP on loopback, paced: a listener on
+ *                                 127.0.0.1:PORT (a thread reads each connection
+ *                                 to its end, then closes it) and, N times a
+ *                                 second for MS ms, a connection to it that
+ *                                 writes BYTES, shuts its side and waits for the
+ *                                 server's close, then a connect to PORT+1, where
+ *                                 nothing listens (refused); prints
+ *                                 "conns=C refused=R sent=S" at the end
  *   workload [anything else...]   exit 0 (argv is what the test looks at)
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
@@ -30,7 +39,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -175,6 +187,82 @@ static int dio(const char *path, int n)
 	return 0;
 }
 
+static void *tcp_server(void *arg)
+{
+	static char buf[65536];
+	int lfd = *(int *)arg, fd;
+
+	while ((fd = accept(lfd, NULL, NULL)) >= 0) {
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		close(fd);
+	}
+	return NULL;
+}
+
+static int tcp_connect(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		int err = errno;
+
+		close(fd);
+		return -err;
+	}
+	return fd;
+}
+
+static int tcp(int port, int n, long bytes, long ms)
+{
+	static char buf[65536];
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	long conns = 0, refused = 0, sent = 0, i, total = (long)n * ms / 1000;
+	struct timespec start, at;
+	int lfd = socket(AF_INET, SOCK_STREAM, 0), one = 1, fd;
+	pthread_t t;
+
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof(a)) || listen(lfd, 128))
+		return 97;
+	pthread_create(&t, NULL, tcp_server, &lfd);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (i = 0; i < total; i++) {
+		long long due = start.tv_nsec + i * 1000000000ll / n;
+
+		at.tv_sec = start.tv_sec + (time_t)(due / 1000000000ll);
+		at.tv_nsec = (long)(due % 1000000000ll);
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL);
+		fd = tcp_connect(port);
+		if (fd < 0)
+			return 98;
+		for (long left = bytes; left > 0;) {
+			ssize_t w = write(fd, buf, left < (long)sizeof(buf) ? (size_t)left : sizeof(buf));
+
+			if (w <= 0)
+				return 98;
+			left -= w;
+			sent += w;
+		}
+		shutdown(fd, SHUT_WR);
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		close(fd);
+		conns++;
+		fd = tcp_connect(port + 1);
+		if (fd >= 0)
+			return 99;	/* something listens there */
+		refused += fd == -ECONNREFUSED;
+	}
+	printf("conns=%ld refused=%ld sent=%ld\n", conns, refused, sent);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 6 && !strcmp(argv[1], "spin"))
@@ -188,6 +276,8 @@ int main(int argc, char **argv)
 	}
 	if (argc >= 4 && !strcmp(argv[1], "crowd"))
 		return crowd(atoi(argv[2]), atoi(argv[3]));
+	if (argc >= 6 && !strcmp(argv[1], "tcp"))
+		return tcp(atoi(argv[2]), atoi(argv[3]), atol(argv[4]), atol(argv[5]));
 	if (argc >= 3 && !strcmp(argv[1], "spawn"))
 		return spawn(argv + 2);
 	if (argc >= 3 && !strcmp(argv[1], "exit"))
