@@ -15,20 +15,27 @@
 #include "loader.h"
 #include "log.h"
 #include "metrics.h"
+#include "net_acct.h"
 #include "pipeline.h"
 #include "argv.h"
 #include "strutil.h"
 #include "tracer.h"
 
-enum sort_key { SORT_CPU, SORT_MEM, SORT_RUNQ, SORT_EXEC };
+enum sort_key { SORT_CPU, SORT_MEM, SORT_RUNQ, SORT_EXEC, SORT_NET, SORT_CONN, SORT_N };
+
+static const char *const sort_names[SORT_N] = { "cpu", "mem", "runq", "exec", "net", "conn" };
 
 struct top_row {
 	uint64_t key;			/* cgroup id (or pod hash when grouped) */
 	char name[96];			/* namespace/pod/container, or the container's name */
 	double cpu, runq, execs;	/* per second over the last interval */
+	/* TCP, per second: bytes received and sent, connects (failed ones
+	 * too), failed connects, segments retransmitted */
+	double rx, tx, conns, failed, retrans;
 	uint64_t mem, procs;
 	/* totals, for the next interval's rates */
 	uint64_t cpu_ns, runq_ns, n_execs;
+	uint64_t n_rx, n_tx, n_conns, n_failed, n_retrans;
 };
 
 struct top {
@@ -45,6 +52,7 @@ struct top {
 	/* the screen, or --batch frames printed so far, of how many */
 	bool screen, redraw;
 	uint64_t batch, frames;
+	int width;			/* --batch: the text's width */
 	struct timespec last;		/* when the last sample was taken */
 };
 
@@ -58,6 +66,30 @@ static uint64_t fnv(const char *a, const char *b)
 	for (; b && *b; b++)
 		h = (h ^ (unsigned char)*b) * 1099511628211ull;
 	return h | 1;
+}
+
+/* A container's TCP totals, summed over its destinations (both
+ * directions): closed connections' final counters and open ones' as the
+ * last walk read them. */
+static void add_net(struct top_row *r, struct ctr_net *n)
+{
+	size_t i;
+	int k;
+
+	if (!n)
+		return;
+	for (i = 0; i < n->ndest; i++) {
+		struct net_dest *d = &n->dest[i];
+		uint64_t failed = 0;
+
+		for (k = 0; k < NET_FAIL_N; k++)
+			failed += d->failed[k];
+		r->n_rx += net_dest__value(d, NET_RECEIVED);
+		r->n_tx += net_dest__value(d, NET_SENT);
+		r->n_retrans += net_dest__value(d, NET_RETRANS);
+		r->n_conns += d->connects + failed;
+		r->n_failed += failed;
+	}
 }
 
 static void add_row(void *ctx, struct container *c, const struct fmt_container *fc, bool live)
@@ -104,6 +136,7 @@ static void add_row(void *ctx, struct container *c, const struct fmt_container *
 	r->procs += l.procs;
 	r->runq_ns += container__acct(c, ACCT_RUNQ, live);
 	r->n_execs += c->totals.execs;
+	add_net(r, c->net);
 }
 
 static int cmp_rows(const void *a, const void *b, void *arg)
@@ -122,6 +155,12 @@ static int cmp_rows(const void *a, const void *b, void *arg)
 	case SORT_EXEC:
 		dx = x->execs, dy = y->execs;
 		break;
+	case SORT_NET:
+		dx = x->rx + x->tx, dy = y->rx + y->tx;
+		break;
+	case SORT_CONN:
+		dx = x->conns, dy = y->conns;
+		break;
 	default:
 		dx = x->cpu, dy = y->cpu;
 	}
@@ -130,13 +169,19 @@ static int cmp_rows(const void *a, const void *b, void *arg)
 	return strcmp(x->name, y->name);
 }
 
+/* What a counter went up by per second, over dt seconds. */
+static double rate(uint64_t now, uint64_t before, double dt)
+{
+	return now > before ? (now - before) / dt : 0;
+}
+
 /* Takes a new sample and computes rates against the previous one. */
 static void sample(struct top *t)
 {
 	size_t i, j;
 
 	t->n = 0;
-	tracer__live_acct(t->tr);	/* live processes' run-queue delay */
+	tracer__live_acct(t->tr);	/* live processes' run-queue delay, open connections' bytes */
 	pipeline__foreach_container_stats(t->p, add_row, t);
 	for (i = 0; i < t->n; i++) {
 		struct top_row *r = &t->rows[i];
@@ -146,9 +191,14 @@ static void sample(struct top *t)
 
 			if (o->key != r->key || t->dt <= 0)
 				continue;
-			r->cpu = r->cpu_ns > o->cpu_ns ? (r->cpu_ns - o->cpu_ns) / 1e9 / t->dt : 0;
-			r->runq = r->runq_ns > o->runq_ns ? (r->runq_ns - o->runq_ns) / 1e9 / t->dt : 0;
-			r->execs = r->n_execs > o->n_execs ? (r->n_execs - o->n_execs) / t->dt : 0;
+			r->cpu = rate(r->cpu_ns, o->cpu_ns, t->dt) / 1e9;
+			r->runq = rate(r->runq_ns, o->runq_ns, t->dt) / 1e9;
+			r->execs = rate(r->n_execs, o->n_execs, t->dt);
+			r->rx = rate(r->n_rx, o->n_rx, t->dt);
+			r->tx = rate(r->n_tx, o->n_tx, t->dt);
+			r->conns = rate(r->n_conns, o->n_conns, t->dt);
+			r->failed = rate(r->n_failed, o->n_failed, t->dt);
+			r->retrans = rate(r->n_retrans, o->n_retrans, t->dt);
 		}
 	}
 	qsort_r(t->rows, t->n, sizeof(*t->rows), cmp_rows, &t->sort);
@@ -171,34 +221,120 @@ static void fmt_bytes(uint64_t b, char *out, size_t len)
 		snprintf(out, len, "%llu", (unsigned long long)b);
 }
 
-static const char *const sort_names[] = { "cpu", "mem", "runq", "exec" };
+/* The columns after the name, in the order shown. */
+enum col { COL_CPU, COL_MEM, COL_RUNQ, COL_EXEC, COL_PROCS, COL_RX, COL_TX, COL_CONN, COL_FAIL, COL_RETR, COL_N };
 
-/* One frame as lines of text: the same for the screen and --batch. */
+static const struct {
+	const char *head;
+	int w;
+} cols[COL_N] = {
+	[COL_CPU] = { "CPU%", 6 }, [COL_MEM] = { "MEM", 7 }, [COL_RUNQ] = { "RUNQ%", 7 },
+	[COL_EXEC] = { "EXEC/s", 7 }, [COL_PROCS] = { "PROCS", 5 }, [COL_RX] = { "RX/s", 7 },
+	[COL_TX] = { "TX/s", 7 }, [COL_CONN] = { "CONN/s", 6 }, [COL_FAIL] = { "FAIL/s", 6 },
+	[COL_RETR] = { "RETR/s", 6 },
+};
+
+/* Which columns a narrow screen keeps, most wanted first; the sort key's
+ * own are kept whatever the width. */
+static const enum col col_rank[COL_N] = {
+	COL_CPU, COL_MEM, COL_PROCS, COL_RX, COL_TX, COL_RUNQ, COL_EXEC, COL_CONN, COL_FAIL, COL_RETR,
+};
+static const unsigned int sort_cols[SORT_N] = {
+	[SORT_CPU] = 1u << COL_CPU, [SORT_MEM] = 1u << COL_MEM, [SORT_RUNQ] = 1u << COL_RUNQ,
+	[SORT_EXEC] = 1u << COL_EXEC, [SORT_NET] = 1u << COL_RX | 1u << COL_TX,
+	[SORT_CONN] = 1u << COL_CONN | 1u << COL_FAIL,
+};
+
+#define NAME_MIN	24	/* the name column keeps this much before a column is added */
+#define NAME_MAX	90
+
+/* The columns that fit in width beside a name column of NAME_MIN at least,
+ * as a bit set of COL_*, and the name column's width. */
+static unsigned int pick_cols(int width, enum sort_key sort, int *namew)
+{
+	unsigned int shown = sort_cols[sort];
+	int used = 0, i;
+
+	for (i = 0; i < COL_N; i++)
+		if (shown & 1u << i)
+			used += cols[i].w + 1;
+	for (i = 0; i < COL_N; i++) {
+		enum col c = col_rank[i];
+
+		if (!(shown & 1u << c) && used + cols[c].w + 1 + NAME_MIN <= width) {
+			shown |= 1u << c;
+			used += cols[c].w + 1;
+		}
+	}
+	*namew = width - used;
+	if (*namew < 10)
+		*namew = 10;
+	if (*namew > NAME_MAX)
+		*namew = NAME_MAX;
+	return shown;
+}
+
+/* One cell, right-aligned in its column: a byte count rounded as
+ * fmt_bytes does, or a rate with one decimal. */
+static void cell(char *buf, size_t len, enum col c, const struct top_row *r)
+{
+	char b[16];
+
+	switch (c) {
+	case COL_CPU:
+		snprintf(buf, len, " %*.1f", cols[c].w, r->cpu * 100);
+		return;
+	case COL_MEM:
+	case COL_RX:
+	case COL_TX:
+		fmt_bytes(c == COL_MEM ? r->mem : (uint64_t)((c == COL_RX ? r->rx : r->tx) + 0.5), b, sizeof(b));
+		snprintf(buf, len, " %*s", cols[c].w, b);
+		return;
+	case COL_RUNQ:
+		snprintf(buf, len, " %*.2f", cols[c].w, r->runq * 100);
+		return;
+	case COL_PROCS:
+		snprintf(buf, len, " %*llu", cols[c].w, (unsigned long long)r->procs);
+		return;
+	default:
+		snprintf(buf, len, " %*.1f", cols[c].w,
+			 c == COL_EXEC ? r->execs : c == COL_CONN ? r->conns : c == COL_FAIL ? r->failed : r->retrans);
+	}
+}
+
+/* One frame as lines of text, none wider than width: the same for the
+ * screen and --batch. */
 static void frame(struct top *t, int width, int height, void (*line)(void *ctx, const char *s), void *ctx)
 {
-	char buf[256], mem[16], name[96];
-	int namew = width - 40, shown = 0;
-	size_t i;
+	char buf[512], name[NAME_MAX + 1];
+	const char *keys = "  [cmreno] sort  [p] pods  [q] quit", *brief = "  [cmrenopq]";
+	unsigned int shown;
+	int namew, shown_rows = 0, n, c;
+	size_t i, len;
 
-	if (namew < 20)
-		namew = 20;
-	if (namew > 90)
-		namew = 90;
-	snprintf(buf, sizeof(buf), "podsight top - %zu %s, sorted by %s  (c m r e: sort, p: pods, q: quit)",
-		 t->n, t->pods ? "pods/containers" : "containers", sort_names[t->sort]);
+	shown = pick_cols(width, t->sort, &namew);
+	n = snprintf(buf, sizeof(buf), "podsight top - %zu %s, sorted by %s", t->n,
+		     t->pods ? "pods/containers" : "containers", sort_names[t->sort]);
+	if (t->screen && n >= 0 && n + (int)strlen(keys) <= width)
+		strcat(buf, keys);
+	else if (t->screen && n >= 0 && n + (int)strlen(brief) <= width)
+		strcat(buf, brief);
 	line(ctx, buf);
-	snprintf(buf, sizeof(buf), "%-*s %6s %7s %7s %7s %5s", namew, t->pods ? "POD / CONTAINER" : "CONTAINER",
-		 "CPU%", "MEM", "RUNQ%", "EXEC/s", "PROCS");
+	len = (size_t)snprintf(buf, sizeof(buf), "%-*s", namew, t->pods ? "POD / CONTAINER" : "CONTAINER");
+	for (c = 0; c < COL_N; c++)
+		if (shown & 1u << c)
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len, " %*s", cols[c].w, cols[c].head);
 	line(ctx, buf);
-	for (i = 0; i < t->n && (height <= 0 || shown < height - 2); i++, shown++) {
+	for (i = 0; i < t->n && (height <= 0 || shown_rows < height - 2); i++, shown_rows++) {
 		const struct top_row *r = &t->rows[i];
 
-		fmt_bytes(r->mem, mem, sizeof(mem));
 		/* the tenant's names, escaped so that they cannot steer the
 		 * terminal, and cut to the column with "..." between escapes */
-		text_display(r->name, strlen(r->name), name, (size_t)namew + 1 < sizeof(name) ? (size_t)namew + 1 : sizeof(name), NULL);
-		snprintf(buf, sizeof(buf), "%-*.*s %6.1f %7s %7.2f %7.1f %5llu", namew, namew, name,
-			 r->cpu * 100, mem, r->runq * 100, r->execs, (unsigned long long)r->procs);
+		text_display(r->name, strlen(r->name), name, (size_t)namew + 1, NULL);
+		len = (size_t)snprintf(buf, sizeof(buf), "%-*.*s", namew, namew, name);
+		for (c = 0; c < COL_N; c++)
+			if (shown & 1u << c)
+				cell(buf + len, sizeof(buf) - len, (enum col)c, r), len += strlen(buf + len);
 		line(ctx, buf);
 	}
 }
@@ -221,15 +357,35 @@ static void top_usage(FILE *f)
 	fprintf(f,
 		"Usage: podsight top [OPTIONS]\n\n"
 		"A live view of the containers on this machine, one row each (or one per pod\n"
-		"with --pods), refreshed every second: CPU (%% of one core), memory working set,\n"
-		"RUNQ%% (time the container's processes, running or finished, waited for a CPU,\n"
-		"%% of one core), execs per second and processes. Keys: c, m, r, e sort by CPU,\n"
-		"memory, run-queue delay, exec rate; p groups by pod; q quits. Fits 80 columns.\n\n"
+		"with --pods), refreshed every second. Columns, rates being per second over\n"
+		"the last refresh:\n"
+		"  CPU%%    CPU time, %% of one core\n"
+		"  MEM     memory working set\n"
+		"  RUNQ%%   time its processes, running or finished, waited for a CPU,\n"
+		"          %% of one core\n"
+		"  EXEC/s  execs\n"
+		"  PROCS   processes now\n"
+		"  RX/s    TCP bytes received on its connections, in order (both directions:\n"
+		"          the connections it opened and those its listeners accepted)\n"
+		"  TX/s    TCP bytes it sent that the peer acknowledged\n"
+		"  CONN/s  TCP connects it made, failed ones included\n"
+		"  FAIL/s  TCP connects that failed (refused, timed out, unreachable, ...)\n"
+		"  RETR/s  TCP segments retransmitted on its connections\n"
+		"Bytes are counted at close and, for open connections, read at each refresh;\n"
+		"'podsight agent' has them per destination (docs/metrics.md).\n\n"
+		"A narrow screen drops columns, RETR/s, FAIL/s and CONN/s first, then EXEC/s\n"
+		"and RUNQ%%, never the sort key's: 80 columns show all but the last three,\n"
+		"120 show all. Keys: c, m, r, e, n, o sort by CPU, memory, run-queue delay,\n"
+		"exec rate, TCP bytes (in and out), TCP connects; p groups by pod; q quits.\n\n"
 		"Options:\n"
-		"  -s, --sort KEY     cpu (default), mem, runq or exec\n"
+		"  -s, --sort KEY     cpu (default), mem, runq, exec, net (RX/s + TX/s) or\n"
+		"                     conn (CONN/s)\n"
 		"  -p, --pods         one row per pod\n"
 		"  -b, --batch N      no screen: print N frames as text, one second apart\n"
-		"  -h, --help         show this help\n");
+		"  -w, --width COLS   with --batch: the text's width (default 80, at least 40)\n"
+		"  -h, --help         show this help\n\n"
+		"Examples: podsight top --sort net\n"
+		"          podsight top --batch 5 --width 120 --pods\n");
 }
 
 /* The ring buffer is taken at every wake-up, at least every WAKE_MS:
@@ -253,10 +409,11 @@ static void on_sample(struct evloop *el, void *ctx)
 	t->dt = (now.tv_sec - t->last.tv_sec) + (now.tv_nsec - t->last.tv_nsec) / 1e9;
 	t->last = now;
 	pipeline__tick(t->p);
+	loader__consume(t->l);	/* closes recorded so far: their final figures count now */
 	sample(t);
 	t->redraw = true;
 	if (t->batch) {
-		frame(t, 80, 0, line_stdout, NULL);
+		frame(t, t->width, 0, line_stdout, NULL);
 		printf("\n");
 		fflush(stdout);
 		if (++t->frames >= t->batch)
@@ -286,6 +443,8 @@ static void on_key(struct evloop *el, int fd, void *ctx)
 		case 'm': t->sort = SORT_MEM; break;
 		case 'r': t->sort = SORT_RUNQ; break;
 		case 'e': t->sort = SORT_EXEC; break;
+		case 'n': t->sort = SORT_NET; break;
+		case 'o': t->sort = SORT_CONN; break;
 		case 'p': t->pods = !t->pods; free(t->prev); t->prev = NULL; t->nprev = 0; sample(t); break;
 		}
 		t->redraw = true;
@@ -362,23 +521,26 @@ int cmd_top(int argc, char **argv)
 		{ "sort", required_argument, NULL, 's' },
 		{ "pods", no_argument, NULL, 'p' },
 		{ "batch", required_argument, NULL, 'b' },
+		{ "width", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct pipeline_opts po = { .emit = 0 };
-	struct top t = { 0 };
+	struct top t = { .width = 80 };
 	struct kernel_opts k;
+	uint64_t width = 0;
 	int opt, rc, i;
 
 	kernel_opts_default(&k);
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+s:pb:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+s:pb:w:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
-			for (i = 0; i < 4 && strcmp(optarg, sort_names[i]); i++)
+			for (i = 0; i < SORT_N && strcmp(optarg, sort_names[i]); i++)
 				;
-			if (i == 4)
-				return usage_error("top", "--sort takes cpu, mem, runq or exec, not '%s'", optarg);
+			if (i == SORT_N)
+				return usage_error("top", "--sort takes cpu, mem, runq, exec, net or conn, not '%s'",
+						   optarg);
 			t.sort = (enum sort_key)i;
 			break;
 		case 'p':
@@ -387,6 +549,12 @@ int cmd_top(int argc, char **argv)
 		case 'b':
 			if (parse_u64(optarg, &t.batch) || t.batch == 0 || t.batch > 1000000)
 				return usage_error("top", "--batch takes a number of frames, not '%s'", optarg);
+			break;
+		case 'w':
+			if (parse_u64(optarg, &width) || width < 40 || width > 500)
+				return usage_error("top", "--width takes a number of columns from 40 to 500, not '%s'",
+						   optarg);
+			t.width = (int)width;
 			break;
 		case 'h':
 			top_usage(stdout);
@@ -397,6 +565,8 @@ int cmd_top(int argc, char **argv)
 	}
 	if (optind < argc)
 		return usage_error("top", "unexpected argument '%s'", argv[optind]);
+	if (width && !t.batch)
+		return usage_error("top", "--width is for --batch: the screen's width is the terminal's");
 	if (!t.batch && !isatty(STDOUT_FILENO))
 		return usage_error("top", "stdout is not a terminal: use --batch N for text output");
 	log_set_quiet(true);
