@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* podsight trace exec: a live table of execs. */
+/* podsight trace exec, podsight trace connect: live tables of execs and of
+ * TCP connections. */
 #include <errno.h>
 #include <getopt.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "argv.h"
 #include "cli.h"
 #include "log.h"
+#include "net_acct.h"
 #include "output.h"
 #include "pipeline.h"
 #include "tracer.h"
@@ -84,7 +86,7 @@ static void cut_escaped(char *s, size_t w)
 	s[i] = 0;
 }
 
-static int trace_sink(void *ctx, const struct pipeline_event *ev)
+static int exec_sink(void *ctx, const struct pipeline_event *ev)
 {
 	struct trace_ctx *t = ctx;
 	struct argv_list al;
@@ -96,7 +98,7 @@ static int trace_sink(void *ctx, const struct pipeline_event *ev)
 
 	if (ev->type == PS_EV_EXEC && !wanted(t, ev->container))
 		return 0;
-	if (t->json || ev->type != PS_EV_EXEC)
+	if (t->json || ev->type != PS_EV_EXEC)	/* events_lost as they are */
 		return output__write(t->out, ev->json, ev->json_len);
 	if (!t->header_done) {
 		n = snprintf(line, sizeof(line), "%-8s %7s %7s %5s %-24s   %s\n", "TIME", "PID", "PPID", "UID",
@@ -152,7 +154,10 @@ static void trace_exec_usage(FILE *f)
 		"          podsight trace exec --json | jq -r .process.executable\n");
 }
 
-static int cmd_trace_exec(int argc, char **argv)
+/* What trace exec and trace connect share: the options, the filters and the
+ * tracer, with their own events (EMIT_*), table sink and help. */
+static int trace_run(const char *cmd, int argc, char **argv, unsigned int emit, pipeline_sink_fn sink,
+		     void (*usage)(FILE *))
 {
 	enum { OPT_JSON = 1, OPT_NS, OPT_POD, OPT_CTR };
 	static const struct option opts[] = {
@@ -166,7 +171,7 @@ static int cmd_trace_exec(int argc, char **argv)
 	};
 	struct trace_ctx t = { 0 };
 	struct kernel_opts k;
-	struct pipeline_opts po = { .emit = EMIT_EXEC | EMIT_LOST };
+	struct pipeline_opts po = { .emit = emit | EMIT_LOST };
 	struct tracer *tr = NULL;
 	int opt, rc;
 
@@ -187,19 +192,19 @@ static int cmd_trace_exec(int argc, char **argv)
 			t.container = optarg;
 			break;
 		case 'h':
-			trace_exec_usage(stdout);
+			usage(stdout);
 			return EXIT_OK;
 		default:
-			rc = kernel_opts_parse(&k, "trace exec", opt, optarg);
+			rc = kernel_opts_parse(&k, cmd, opt, optarg);
 			if (rc == 1)
 				break;
 			if (rc == 0)
-				usage_error("trace exec", "unknown option");
+				usage_error(cmd, "unknown option");
 			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc)
-		return usage_error("trace exec", "unexpected argument '%s'", argv[optind]);
+		return usage_error(cmd, "unexpected argument '%s'", argv[optind]);
 	log_set_quiet(true);
 	t.out = output__open(NULL);
 	if (!t.out) {
@@ -207,7 +212,7 @@ static int cmd_trace_exec(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	po.out = t.out;
-	po.sink = trace_sink;
+	po.sink = sink;
 	po.sink_ctx = &t;
 	rc = tracer__start(&tr, &k, &po) ? EXIT_RUNTIME : EXIT_OK;
 	if (rc == EXIT_OK) {
@@ -219,12 +224,143 @@ static int cmd_trace_exec(int argc, char **argv)
 	return rc;
 }
 
+static int cmd_trace_exec(int argc, char **argv)
+{
+	return trace_run("trace exec", argc, argv, EMIT_EXEC, exec_sink, trace_exec_usage);
+}
+
+static bool is_net(uint32_t type)
+{
+	return type == PS_EV_NET_CONNECT || type == PS_EV_NET_ACCEPT || type == PS_EV_NET_CLOSE;
+}
+
+#define CONNECT_HEADER_FMT "%-8s %7s %-15s %-24s %-7s %-21s %-21s %-7s %9s %9s %9s %4s\n"
+
+/* One row per connect (established or failed), accepted connection and
+ * close: the owner (the process that connected, or that listens), where it
+ * runs, the two ends, and what the connection did. */
+static int connect_sink(void *ctx, const struct pipeline_event *ev)
+{
+	struct trace_ctx *t = ctx;
+	const struct ps_net_event *e = ev->net;
+	char line[1024], when[16], loc[256], comm[4 * PS_COMM_SZ + 1], local[NET_ADDR_LEN], peer[NET_ADDR_LEN];
+	char pid[16], result[16], ms[32], sent[24] = "-", recv[24] = "-", retr[16] = "-";
+	const char *event;
+	uint64_t ns;
+	time_t sec;
+	struct tm tm;
+	int n;
+
+	if (is_net(ev->type) && !wanted(t, ev->container))
+		return 0;
+	if (t->json || !is_net(ev->type) || !e)	/* events_lost as they are */
+		return output__write(t->out, ev->json, ev->json_len);
+	if (!t->header_done) {
+		n = snprintf(line, sizeof(line), CONNECT_HEADER_FMT, "TIME", "PID", "COMM", "WHERE", "EVENT", "LOCAL",
+			     "PEER", "RESULT", "MS", "SENT", "RECEIVED", "RETR");
+		output__write(t->out, line, (size_t)n);
+		t->header_done = true;
+	}
+	sec = (time_t)(ev->real_ns / 1000000000ull);
+	localtime_r(&sec, &tm);
+	strftime(when, sizeof(when), "%H:%M:%S", &tm);
+	where(ev->container, loc, sizeof(loc));
+	cut_escaped(loc, 24);
+	/* the process names itself: escaped like the names of containers */
+	text_display(e->comm, strnlen(e->comm, PS_COMM_SZ), comm, sizeof(comm), NULL);
+	cut_escaped(comm, 15);
+	net_addr_format(local, e->family, e->laddr, e->lport);
+	net_addr_format(peer, e->family, e->raddr, e->rport);
+	ns = e->latency_ns;
+	switch (ev->type) {
+	case PS_EV_NET_CONNECT:
+		event = "connect";
+		snprintf(result, sizeof(result), "%s", e->error ? net_fail_name(net_fail_of(e->error)) : "ok");
+		break;
+	case PS_EV_NET_ACCEPT:
+		event = "accept";
+		snprintf(result, sizeof(result), "ok");
+		break;
+	default:
+		event = "close";
+		/* a reset ended it: sent (an abort) or received */
+		snprintf(result, sizeof(result), "%s", e->resets_sent ? "abort" : e->resets_received ? "reset" : "-");
+		ns = e->hdr.ktime_ns > e->opened_ns ? e->hdr.ktime_ns - e->opened_ns : 0;
+		snprintf(sent, sizeof(sent), "%llu", (unsigned long long)e->bytes_sent);
+		snprintf(recv, sizeof(recv), "%llu", (unsigned long long)e->bytes_received);
+		snprintf(retr, sizeof(retr), "%u", e->retransmits);
+	}
+	/* open before the agent started: as long as the agent ran, at least */
+	snprintf(ms, sizeof(ms), "%s%.3f", ev->type == PS_EV_NET_CLOSE && e->flags & PS_NET_EXISTED ? ">" : "",
+		 ns / 1e6);
+	snprintf(pid, sizeof(pid), "%u", e->pid);
+	n = snprintf(line, sizeof(line), CONNECT_HEADER_FMT, when, pid, comm, loc, event, local, peer, result, ms,
+		     sent, recv, retr);
+	if (n < 0)
+		return 0;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	return output__write(t->out, line, (size_t)n);
+}
+static void trace_connect_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: podsight trace connect [OPTIONS]\n\n"
+		"Shows the TCP connections of this machine (IPv4 and IPv6) as they open, fail\n"
+		"and close, one line each, for every process but podsight itself. Columns:\n"
+		"  TIME      when it happened\n"
+		"  PID COMM  the connection's owner: the process that called connect(), or\n"
+		"            for an accepted connection the one that listens; COMM is its name\n"
+		"  WHERE     where the owner runs: namespace/pod/container in Kubernetes, the\n"
+		"            container's name elsewhere, - on the host (cut to 24 characters)\n"
+		"  EVENT     connect  an outbound connect ended: established or failed\n"
+		"            accept   a connection to a listener was established (the\n"
+		"                     application may accept() it later)\n"
+		"            close    a connection that opened (or was open when the trace\n"
+		"                     started) closed\n"
+		"  LOCAL     this side's address:port ([v6]:port for IPv6)\n"
+		"  PEER      the other side's\n"
+		"  RESULT    connect: ok, refused (answered by a reset: nothing listens there),\n"
+		"            timeout (no answer to the SYNs), unreachable (an ICMP error), error\n"
+		"            (another, or the process gave up first); accept: ok; close: -,\n"
+		"            reset (the peer reset it) or abort (this side sent a reset)\n"
+		"  MS        connect: milliseconds from the SYN sent to established or failed;\n"
+		"            accept: the handshake, from the client's SYN to its ACK; close: how\n"
+		"            long the connection lived (>N: open before the trace started, N\n"
+		"            since then)\n"
+		"  SENT      close: bytes sent that the peer acknowledged (the SYN and FIN not\n"
+		"            counted)\n"
+		"  RECEIVED  close: bytes received in order\n"
+		"  RETR      close: segments retransmitted\n"
+		"Names are escaped (bytes that are not printable are shown as \\xNN). Lines\n"
+		"are about 150 columns wide. Stop with Ctrl-C.\n\n"
+		"Options:\n"
+		"      --json               the same events as JSON lines: network_connect,\n"
+		"                           network_accept, network_close (docs/events.md)\n"
+		"      --namespace NS       only connections of pods of Kubernetes namespace NS\n"
+		"      --pod POD            only connections of pods named POD\n"
+		"      --container NAME     only connections of containers named NAME (or whose\n"
+		"                           id starts with NAME, 4 characters at least)\n"
+		KERNEL_OPTS_HELP
+		"  -h, --help               show this help\n\n"
+		"Examples: podsight trace connect --namespace team-a\n"
+		"          podsight trace connect --json | jq 'select(.network.result==\"refused\")'\n");
+}
+
+static int cmd_trace_connect(int argc, char **argv)
+{
+	return trace_run("trace connect", argc, argv, EMIT_CONNECT | EMIT_ACCEPT | EMIT_CLOSE, connect_sink,
+			 trace_connect_usage);
+}
+
 static void trace_usage(FILE *f)
 {
 	fprintf(f, "Usage: podsight trace VIEW [OPTIONS]\n\n"
 		   "Live views of what happens on this machine.\n\n"
 		   "Views:\n"
-		   "  exec       every exec: time, pid, ppid, uid, command line\n\n"
+		   "  exec       every exec: time, pid, ppid, uid, command line\n"
+		   "  connect    every TCP connect, accepted connection and close: the two\n"
+		   "             ends, result, latency, bytes\n\n"
 		   "'podsight trace VIEW --help' tells more.\n");
 }
 
@@ -232,6 +368,7 @@ int cmd_trace(int argc, char **argv)
 {
 	static const struct cmd views[] = {
 		{ "exec", cmd_trace_exec, "every exec", false },
+		{ "connect", cmd_trace_connect, "TCP connections", false },
 		{ NULL, NULL, NULL, false },
 	};
 

@@ -6,8 +6,8 @@
 
 static const struct cmd top_cmds[] = {
 	{ "agent", cmd_agent, "run the node agent: every exec and exit as JSON lines", false },
-	{ "trace", cmd_trace, "live views of what runs (trace exec)", false },
-	{ "top", cmd_top, "live view of containers and pods: CPU, memory, run-queue delay, execs", false },
+	{ "trace", cmd_trace, "live views of what runs and connects (trace exec, trace connect)", false },
+	{ "top", cmd_top, "live view of containers and pods: CPU, memory, execs, TCP traffic", false },
 	{ "ps", cmd_ps, "list the containers and pods podsight sees, with their cgroup ids", false },
 	{ "version", cmd_version, "print the version", false },
 	{ "bench-pipeline", cmd_bench_pipeline, "measure the user-side pipeline's capacity", true },

@@ -17,14 +17,21 @@ def run(*args, **kw):
 
 def test_help_at_every_level():
     for args in (["--help"], ["help"], ["agent", "--help"], ["trace", "--help"],
-                 ["trace", "exec", "--help"], ["version", "--help"], ["help", "agent"],
-                 ["tr", "ex", "-h"]):
+                 ["trace", "exec", "--help"], ["trace", "connect", "--help"], ["top", "--help"],
+                 ["version", "--help"], ["help", "agent"], ["tr", "ex", "-h"], ["tr", "co", "-h"]):
         r = run(*args)
         assert r.returncode == 0, (args, r.stderr)
         assert r.stdout.startswith("Usage: podsight"), (args, r.stdout)
         assert r.stderr == ""
     assert "--args-max" in run("agent", "--help").stdout
     assert "--json" in run("trace", "exec", "--help").stdout
+    conn = run("trace", "connect", "--help").stdout
+    for word in ("--json", "network_connect", "--namespace", "--pod", "--container", "refused", "RETR"):
+        assert word in conn, word
+    assert "connect" in run("trace", "--help").stdout
+    top = run("top", "--help").stdout
+    for word in ("RX/s", "TX/s", "CONN/s", "FAIL/s", "RETR/s", "--sort", "net", "conn", "--width"):
+        assert word in top, word
 
 
 def test_version():
@@ -46,6 +53,11 @@ def test_usage_errors_exit_2():
         (["agent", "--max-processes", "1"], "--max-processes"),
         (["trace"], "Usage: podsight trace"),
         (["trace", "nosuch"], "unknown command 'nosuch'"),
+        (["trace", "connect", "extra"], "unexpected argument 'extra'"),
+        (["trace", "connect", "--bogus"], "podsight trace connect"),
+        (["top", "--sort", "bytes"], "--sort takes cpu, mem, runq, exec, net or conn"),
+        (["top", "--batch", "1", "--width", "20"], "--width takes a number of columns from 40"),
+        (["top", "--width", "100"], "--width is for --batch"),
         (["--bogus"], "unknown option '--bogus'"),
     ]
     for args, msg in cases:
