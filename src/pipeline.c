@@ -649,6 +649,18 @@ static int on_oom(struct pipeline *p, const struct ps_oom_event *o, size_t size)
 	return emit(p, &ev);
 }
 
+/* Whether the table's entry is the process that started at start_ns: to
+ * the nanosecond, or for one found by the /proc scan (whose start time
+ * /proc gives in clock ticks, rounded down) within its tick. */
+static bool same_start(const struct pipeline *p, const struct proc_entry *ent, uint64_t start_ns)
+{
+	uint64_t tick = 1000000000ull / (uint64_t)p->tc.clk_tck;
+
+	if (ent->flags & PROC_FROM_SCAN)
+		return start_ns >= ent->start_ns && start_ns - ent->start_ns < tick;
+	return ent->start_ns == start_ns;
+}
+
 static int on_net(struct pipeline *p, const struct ps_net_event *e, size_t size)
 {
 	static const unsigned int emit_bit[] = {
@@ -672,7 +684,7 @@ static int on_net(struct pipeline *p, const struct ps_net_event *e, size_t size)
 	if (e->hdr.type > PS_EV_NET_CLOSE || !(p->o.emit & emit_bit[e->hdr.type]))
 		return 0;
 	ent = proc_table__find(p->pt, e->pid);
-	if (ent && ent->start_ns != e->start_ns)
+	if (ent && !same_start(p, ent, e->start_ns))
 		ent = NULL;	/* another process with that pid now */
 	if (ent) {
 		exec_id__make(&p->idc, ent->exec_ns, ent->pid, id);

@@ -27,7 +27,10 @@ void timeconv__sync(struct timeconv *tc)
 			off = r - (b0 + (b1 - b0) / 2);
 		}
 	}
-	tc->boot_to_real_ns = off;
+	/* a sample's jitter (tens of ns) must not move every conversion */
+	if (!tc->synced || off - tc->boot_to_real_ns >= 1000000 || tc->boot_to_real_ns - off >= 1000000)
+		tc->boot_to_real_ns = off;
+	tc->synced = 1;
 	tc->clk_tck = sysconf(_SC_CLK_TCK);
 	if (tc->clk_tck <= 0)
 		tc->clk_tck = 100;

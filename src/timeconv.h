@@ -8,9 +8,14 @@
 struct timeconv {
 	int64_t boot_to_real_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME */
 	long clk_tck;			/* USER_HZ, for /proc start times */
+	int synced;
 };
 
-/* Samples both clocks; call again now and then to follow clock steps. */
+/* Samples both clocks; call again now and then to follow clock steps. The
+ * offset moves only when it changed by 1 ms or more (a step, or slewing
+ * that added up): the same boot time gives the same wall time from one
+ * sample to the next, so that events naming one process agree on its
+ * start time to the nanosecond. */
 void timeconv__sync(struct timeconv *tc);
 uint64_t timeconv__real_ns(const struct timeconv *tc, uint64_t boot_ns);
 /* RFC 3339, UTC, nanoseconds: "2026-11-27T00:56:16.123456789Z" (30 bytes + NUL). */

@@ -516,7 +516,8 @@ static void test_exec_id(void **state)
 static void test_rfc3339(void **state)
 {
 	char b[TIMECONV_RFC3339_LEN];
-	struct timeconv tc;
+	struct timeconv tc = { 0 };
+	int64_t off;
 
 	(void)state;
 	timeconv__rfc3339(0, b);
@@ -525,6 +526,16 @@ static void test_rfc3339(void **state)
 	assert_string_equal(b, "2025-11-27T00:42:16.000000001Z");
 	timeconv__sync(&tc);
 	assert_int_equal(timeconv__ticks_to_ns(&tc, 250), 250ull * (1000000000ull / tc.clk_tck));
+	/* samples taken again convert alike: their jitter does not move the
+	 * offset; a step of a millisecond or more does */
+	off = tc.boot_to_real_ns;
+	for (int i = 0; i < 100; i++) {
+		timeconv__sync(&tc);
+		assert_true(tc.boot_to_real_ns == off);
+	}
+	tc.boot_to_real_ns = off + 5000000;
+	timeconv__sync(&tc);
+	assert_true(tc.boot_to_real_ns > off - 1000000 && tc.boot_to_real_ns < off + 1000000);
 }
 
 int main(void)
