@@ -33,8 +33,20 @@ def workload(tmp_path_factory):
 
 
 def build_workload():
-    out = os.path.join(BUILD, "tests", "workload")
-    src = os.path.join(ROOT, "tests", "e2e", "workload.c")
+    return build_static("workload")
+
+
+@pytest.fixture(scope="session")
+def nettool():
+    """build/tests/nettool: the TCP client and server of test_network.py."""
+    return build_static("nettool")
+
+
+def build_static(name):
+    """build/tests/NAME from tests/e2e/NAME.c, static: the test image has no
+    libc (tests/env/README.md)."""
+    out = os.path.join(BUILD, "tests", name)
+    src = os.path.join(ROOT, "tests", "e2e", name + ".c")
     os.makedirs(os.path.dirname(out), exist_ok=True)
     # rebuilt when older than its source or this file (its flags): a VM
     # guest (tests/vm/kernels.py) takes the host's, gcc takes a minute there

@@ -20,10 +20,12 @@ HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
 @pytest.fixture(scope="session")
-def testenv(workload, tmp_path_factory):
-    """containerd, the CRI plugin and podman, set up by tests/env/setup.sh."""
+def testenv(workload, nettool, tmp_path_factory):
+    """containerd, the CRI plugin and podman, set up by tests/env/setup.sh;
+    the static helpers in the test image's /opt/podsight-test/."""
     bindir = tmp_path_factory.mktemp("testbin")
     shutil.copy(workload, bindir / "workload")
+    shutil.copy(nettool, bindir / "nettool")
     env = dict(os.environ, WORK=WORK, PODSIGHT_TESTBIN_DIR=str(bindir))
     r = subprocess.run(["bash", os.path.join(ENV, "setup.sh")], env=env, stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, text=True, timeout=600)

@@ -483,10 +483,11 @@ def main():
     if r.returncode:
         print(r.stdout, file=sys.stderr)
         return 1
-    # the tests' static workload, built here once: gcc takes a minute in a guest
+    # the tests' static helpers, built here once: gcc takes a minute in a guest
     sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
     import conftest
     conftest.build_workload()
+    conftest.build_static("nettool")
     os.makedirs(RUNS, exist_ok=True)
     done = {}
     lock = threading.Lock()
