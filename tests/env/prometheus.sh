@@ -72,10 +72,11 @@ start() {
 	fi
 	rm -rf "$DATA"
 	# Own session; the inner shell records the PID that exec hands to
-	# prometheus, whether or not setsid had to fork.
+	# prometheus, whether or not setsid had to fork; descriptors 3-9 (a
+	# flock of the caller) closed, as for containerd in setup.sh.
 	rm -f "$PIDFILE"
 	# shellcheck disable=SC2016 # $$ and $0 belong to the inner shell
-	setsid sh -c 'echo $$ >"$0"; exec prometheus "$@"' "$PIDFILE" \
+	setsid sh -c 'exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-; echo $$ >"$0"; exec prometheus "$@"' "$PIDFILE" \
 		--config.file="$CONF" --storage.tsdb.path="$DATA" \
 		--web.listen-address="$ADDR" --web.enable-lifecycle \
 		>"$LOG" 2>&1 </dev/null &

@@ -230,10 +230,12 @@ if ! up; then
 	[ -f "$WORK/containerd.log" ] && mv -f "$WORK/containerd.log" "$WORK/containerd.log.old"
 	# In a session of its own, so that it outlives this shell and its
 	# terminal; the inner shell records its PID, which exec hands to
-	# containerd, whether or not setsid had to fork.
+	# containerd, whether or not setsid had to fork. Descriptors 3-9 are
+	# closed: run as `flock /tmp/podsight-e2e.lock tests/env/setup.sh`, the
+	# lock's descriptor would live on in containerd and hold the lock.
 	rm -f "$WORK/containerd.pid"
 	# shellcheck disable=SC2016 # $$ and $0 belong to the inner shell
-	setsid sh -c 'echo $$ >"$0.pid"; exec containerd -c "$0.toml"' "$WORK/containerd" \
+	setsid sh -c 'exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-; echo $$ >"$0.pid"; exec containerd -c "$0.toml"' "$WORK/containerd" \
 		>"$WORK/containerd.log" 2>&1 </dev/null &
 	for _ in $(seq 100); do
 		[ -s "$WORK/containerd.pid" ] && break
