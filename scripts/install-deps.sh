@@ -19,7 +19,9 @@ log=${PODSIGHT_APT_LOG:-/tmp/podsight-install-deps.log}
 build_pkgs=(clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libjansson-dev
 	libmicrohttpd-dev libncurses-dev pkg-config make gcc)
 # curl: the tests and tests/env/prometheus.sh talk to Prometheus' HTTP API;
-# tmux drives podsight top in its test; libclang-rt-dev has libFuzzer.
+# tmux drives podsight top in its test; libclang-rt-dev has libFuzzer;
+# iproute2 (ip, tc, nstat), iptables and util-linux (nsenter) set up and read
+# the pods' network namespaces in tests/e2e/test_network.py.
 test_pkgs=("${build_pkgs[@]}" libcmocka-dev python3 python3-pytest python3-jsonschema
 	containerd runc containernetworking-plugins busybox-static iptables podman
 	prometheus iproute2 util-linux procps psmisc curl tmux libclang-rt-dev)
