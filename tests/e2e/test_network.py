@@ -272,8 +272,12 @@ def net(e, key):
     return e["network"][key] if key in e["network"] else e[key]
 
 
-def check_process(e, pod, exec_ev=None, pid=None):
-    """The process, cgroup, container and k8s fields of a network event of pod."""
+def check_process(e, pod, exec_ev=None, pid=None, session=None):
+    """The process, cgroup, container and k8s fields of a network event of pod:
+    the process of exec_ev, or (one that ran before the agent) pid; a process
+    that ran before the agent is known from its /proc scan, which gives it an
+    exec id (ARCHITECTURE.md) and its executable. session "any": not asserted
+    (a process started by a CRI exec before the agent ran)."""
     p = e["process"]
     if exec_ev is not None:
         x = exec_ev["process"]
@@ -284,8 +288,9 @@ def check_process(e, pod, exec_ev=None, pid=None):
         assert e["session"] == exec_ev["session"] and e["session"] is not None
     else:
         assert p["pid"] == pid
-        assert e["session"] is None
-        assert isinstance(p["exec_id"], str) and p["exec_id"]
+        if session != "any":
+            assert e["session"] is session
+        assert isinstance(p["exec_id"], str) and p["exec_id"], p
     assert p["executable"] == NT and p["name"] == "nettool"
     assert e["cgroup"] == {"id": pod.cgroup_id, "path": pod.cgroup_path}
     assert e["container"] == pod.container
@@ -473,19 +478,18 @@ def test_connection_from_before_the_agent(agent_factory, pods):
     assert len(cl) == 1, cl
     e = cl[0]
     check_common(e, local, addr(dest), "outbound", client.netns, t0, t1)
-    check_process(e, client, pid=hold_pid)
     assert net(e, "existing") is True
     assert net(e, "bytes_sent") == sent and net(e, "bytes_received") == REPLY
     assert net(e, "resets_sent") == 0 and net(e, "resets_received") == 0
     # from the agent's start
     assert t_stop - t_attached <= net(e, "duration_seconds") <= t_done - t_start, \
         (net(e, "duration_seconds"), t_stop - t_attached, t_done - t_start)
+    client_close = e
     # the server's side, found at start: the listener's owner's
     sv = agent.find("network_close", pred=lambda e: e["network"]["peer"] == local)
     assert len(sv) == 1, sv
     e = sv[0]
     check_common(e, addr(dest), local, "inbound", server.netns, t0, t1)
-    check_process(e, server, pid=server.pid)
     assert net(e, "existing") is True
     assert net(e, "bytes_sent") == REPLY and net(e, "bytes_received") == sent
     assert net(e, "resets_sent") == 0 and net(e, "resets_received") == 0
@@ -493,6 +497,8 @@ def test_connection_from_before_the_agent(agent_factory, pods):
     # nothing of it was seen to start
     assert agent.find("network_connect", pred=lambda e: e["network"]["local"] == local) == []
     assert agent.find("network_accept", pred=lambda e: e["network"]["peer"] == local) == []
+    check_process(client_close, client, pid=hold_pid, session="any")
+    check_process(e, server, pid=server.pid)
 
 
 def test_event_fields(agent_factory, pods):
@@ -518,6 +524,7 @@ def test_event_fields(agent_factory, pods):
     btime = int(re.search(r"^btime (\d+)", open("/proc/stat").read(), re.M).group(1))
     started = (btime + int(st[19]) / os.sysconf("SC_CLK_TCK")) * 1e9
     retrans = {"client": 0, "server": 0}
+    procs = []
     for c in conns:
         local = addr(c["local"])
         assert local["address"] == client.ip
@@ -529,16 +536,13 @@ def test_event_fields(agent_factory, pods):
         con, acc, ccl, scl = con[0], acc[0], ccl[0], scl[0]
         # connect: the client's nettool, which called connect()
         check_common(con, local, srv, "outbound", client.netns, t0, t1)
-        check_process(con, client, exec_ev=x)
         assert net(con, "result") == "ok" and net(con, "error") is None
         assert 0 < net(con, "connect_seconds") <= int(c["connect_us"]) / 1e6 + 0.001, (con, c)
         # accept: the listener's owner, the server's nettool
         check_common(acc, srv, local, "inbound", server.netns, t0, t1)
-        check_process(acc, server, pid=server.pid)
         assert abs(rfc3339_ns(acc["process"]["start_time"]) - started) <= 1.5e9
         # the client's close: what it sent and was answered, all acknowledged
         check_common(ccl, local, srv, "outbound", client.netns, t0, t1)
-        check_process(ccl, client, exec_ev=x)
         assert net(ccl, "bytes_sent") == size and net(ccl, "bytes_received") == REPLY, ccl
         assert net(ccl, "resets_sent") == 0 and net(ccl, "resets_received") == 0
         assert 0 < net(ccl, "rtt_seconds") < 0.5
@@ -546,7 +550,6 @@ def test_event_fields(agent_factory, pods):
         assert not ccl["network"].get("existing", ccl.get("existing", False))
         # the server's close
         check_common(scl, srv, local, "inbound", server.netns, t0, t1)
-        check_process(scl, server, pid=server.pid)
         assert net(scl, "bytes_sent") == REPLY and net(scl, "bytes_received") == size, scl
         assert net(scl, "resets_sent") == 0 and net(scl, "resets_received") == 0
         assert 0 < net(scl, "rtt_seconds") < 0.5
@@ -556,12 +559,20 @@ def test_event_fields(agent_factory, pods):
         assert rfc3339_ns(acc["time"]) <= rfc3339_ns(scl["time"])
         retrans["client"] += net(ccl, "retransmits")
         retrans["server"] += net(scl, "retransmits")
+        procs += [(con, client, x), (ccl, client, x), (acc, server, None), (scl, server, None)]
     # retransmits, if any happened, are the kernel's for each namespace
     assert retrans == {"client": c1 - c0, "server": s1 - s0}
     # nothing else of the pods' traffic in this window
     mine = [e for e in agent.events() if e["type"].startswith("network_") and
             e["network"]["namespace"] in (client.netns, server.netns)]
     assert len(mine) == 4 * n, [(e["type"], e["network"]) for e in mine]
+    # the processes: the client's nettool as its exec said, the server's
+    # (from before the agent) as /proc says
+    for e, pod, x in procs:
+        if x is not None:
+            check_process(e, pod, exec_ev=x)
+        else:
+            check_process(e, pod, pid=server.pid)
 
 
 def test_network_events_are_opt_in(agent, pods):
