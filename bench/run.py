@@ -21,6 +21,7 @@ import datetime
 import json
 import os
 import platform
+import random
 import re
 import select
 import shlex
@@ -32,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 BUILD = os.path.join(ROOT, "build", "bench")
@@ -42,14 +44,18 @@ CFLAGS = ["-std=gnu11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror", "-Wno-un
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 NCPU = os.cpu_count() or 1
 MIB = 1 << 20
-RESULTS_START = "<!-- results:start -->"
-RESULTS_END = "<!-- results:end -->"
 
 # Goals from the issues: overhead as a fraction of CPU per operation.
 GOAL_RSS = 16 * MIB
 GOAL_CAPACITY = 500000
 GOAL_VS_BPFTRACE = 1.0
 GOAL_VS_EXECSNOOP = 1.5
+# The agent's options on the network workloads: every kind of event written,
+# the network ones included (opt-in), when the agent has --events.
+NET_EVENTS = "exec,exit,oom,connect,accept,close"
+# Network events per connection of the storm: the client's connect, the
+# server's accept, both sides' close (two).
+CONN_COUNTS = ("connect", "accept", "close")
 
 
 class HarnessError(Exception):
@@ -331,8 +337,9 @@ class Tool:
     stop_signal = signal.SIGINT
     ok_status = (0, -signal.SIGINT, 128 + signal.SIGINT)  # exit statuses on stop_signal
 
-    def __init__(self, ctx):
+    def __init__(self, ctx, workload=None):
         self.ctx = ctx
+        self.workload = workload
         self.proc = None
         self.progs = {}
         self.names = {}
@@ -447,9 +454,10 @@ class Podsight(Tool):
     exec_prog = "ps_exec"
     ok_status = (0,)  # SIGINT flushes and exits 0
 
-    def __init__(self, ctx):
-        super().__init__(ctx)
+    def __init__(self, ctx, workload=None):
+        super().__init__(ctx, workload)
         self.events = os.path.join(ctx.workdir, "podsight.json")
+        self.port = None
 
     def unavailable(self):
         if not os.path.exists(PODSIGHT):
@@ -458,8 +466,39 @@ class Podsight(Tool):
             return "podsight: %s is not executable" % shown(PODSIGHT)
         return None
 
+    def net(self):
+        return self.workload is not None and self.workload.net
+
     def argv(self):
-        return [PODSIGHT, "agent", "--output", self.events]
+        argv = [PODSIGHT, "agent", "--output", self.events]
+        if self.net():
+            # Its /metrics is read after the run: a port of its own.
+            self.port = free_port()
+            argv += ["--listen", "127.0.0.1:%d" % self.port]
+            if agent_has_events():
+                argv += ["--events", NET_EVENTS]
+        return argv
+
+    def sample(self):
+        rec = super().sample()
+        if self.net():
+            # Losses become events_lost records and counters once a second.
+            time.sleep(1.2)
+            rec["metrics_lost"] = self.scrape_lost()
+        return rec
+
+    def scrape_lost(self):
+        """{reason: n} of podsight_events_lost_total from /metrics, or None."""
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.port, timeout=10) as r:
+                text = r.read().decode(errors="replace")
+        except (OSError, ValueError) as e:
+            self.notes.append("/metrics not read: %s" % e)
+            return None
+        lost = {}
+        for m in re.finditer(r'^podsight_events_lost_total(?:\{reason="([^"]*)"\})? (\S+)$', text, re.M):
+            lost[m.group(1) or ""] = lost.get(m.group(1) or "", 0) + int(float(m.group(2)))
+        return lost
 
     def start(self):
         if os.path.exists(self.events):
@@ -478,6 +517,8 @@ class Podsight(Tool):
         return False
 
     def count(self, tag):
+        if self.net():
+            return self.count_net()
         execs, exit_ids, ids = 0, [], set()
         lost = bad = 0
         tag_b = tag.encode()
@@ -515,6 +556,88 @@ class Podsight(Tool):
         if said and int(said.group(1)) != lost:
             self.notes.append("agent's stop line says %s lost, its events_lost records %d" % (said.group(1), lost))
         return {"exec": execs, "exit": sum(1 for i in exit_ids if i in ids), "lost": lost}
+
+    def count_net(self):
+        """The workload's connections in the agent's network events:
+        {"connect": outbound connects to its ports that succeeded, "accept":
+        connections accepted on them, "close": closes of either side, "lost":
+        the events_lost records' counts}."""
+        ports = set(self.workload.ports())
+        seen = {"connect": 0, "accept": 0, "close": 0, "lost": 0}
+        bad = 0
+        try:
+            f = open(self.events, "rb")
+        except OSError as e:
+            raise ToolError("podsight wrote no output file: %s" % e.strerror)
+        with f:
+            for line in f:
+                if b'"events_lost"' not in line and b'"network_' not in line:
+                    continue
+                try:
+                    ev = json.loads(line)
+                    t = ev["type"]
+                    if t == "events_lost":
+                        seen["lost"] += int(ev.get("count", 0))
+                        continue
+                    n = ev["network"]
+                    local, peer = n["local"]["port"], n["peer"]["port"]
+                    if t == "network_connect" and peer in ports and n.get("result") == "ok":
+                        seen["connect"] += 1
+                    elif t == "network_accept" and local in ports:
+                        seen["accept"] += 1
+                    elif t == "network_close" and (local in ports or peer in ports):
+                        seen["close"] += 1
+                except (ValueError, KeyError, TypeError):
+                    bad += 1
+        if bad:
+            self.notes.append("%d output lines that are not the documented JSON" % bad)
+        return seen
+
+
+_HAS_EVENTS = {}
+
+
+def agent_has_events():
+    """Whether the agent takes --events, i.e. can write network events (its
+    help says so); asked once per binary."""
+    if PODSIGHT not in _HAS_EVENTS:
+        try:
+            r = subprocess.run([PODSIGHT, "agent", "--help"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               timeout=10)
+            _HAS_EVENTS[PODSIGHT] = b"--events" in r.stdout
+        except (OSError, subprocess.SubprocessError):
+            _HAS_EVENTS[PODSIGHT] = False
+    return _HAS_EVENTS[PODSIGHT]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def free_ports(n):
+    """The first of n consecutive ports free on 127.0.0.1, below the
+    ephemeral range."""
+    m = re.match(r"\s*(\d+)", read_text("/proc/sys/net/ipv4/ip_local_port_range"))
+    low = int(m.group(1)) if m else 32768
+    rng = random.Random()
+    for _ in range(200):
+        base = rng.randrange(10000, max(low - n, 10001))
+        socks = []
+        try:
+            for p in range(base, base + n):
+                s = socket.socket()
+                socks.append(s)
+                s.bind(("127.0.0.1", p))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise HarnessError("no %d consecutive free ports on 127.0.0.1 below %d" % (n, low))
+
 
 class Execsnoop(Tool):
     name = "execsnoop"
@@ -615,6 +738,10 @@ class Workload:
     unit = "ops"
     goal = None          # podsight's overhead goal, as a fraction of CPU per op
     exec_events = False  # ground truth for events seen
+    net = False          # TCP traffic: podsight writes network events, its /metrics is read
+    conn_events = False  # ground truth for network events seen: one connection per operation
+    per = (1, None)      # BPF figures per this many operations, and their name (None: per operation)
+    tools = None         # the tools measured on it (the control always), None: all
     sizes = {}           # per mode: full, quick, smoke
 
     def __init__(self, ctx):
@@ -763,11 +890,82 @@ class Fio(Workload):
             raise HarnessError("fio output not understood (%s): %s" % (e, tail(out)))
 
 
+class Pods:
+    """Two network namespaces joined by a veth pair, as two pods on a node are
+    (without the bridge): the client's "a" (10.231.91.1) and the server's "b"
+    (10.231.91.2). Made by the first workload that needs them, removed at the
+    end of the suite; traffic never leaves them."""
+
+    PREFIX = "podsight-bench-"
+    CLIENT, SERVER = "10.231.91.1", "10.231.91.2"
+
+    def __init__(self):
+        tag = "%d" % os.getpid()
+        self.a, self.b = self.PREFIX + tag + "-a", self.PREFIX + tag + "-b"
+        self.made = []
+
+    @staticmethod
+    def ip(*args):
+        r = subprocess.run(["ip"] + list(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if r.returncode != 0:
+            raise HarnessError("ip %s: %s" % (" ".join(args), tail(r.stdout)))
+
+    def make(self):
+        if self.made:
+            return
+        va, vb = "psb%d-a" % os.getpid(), "psb%d-b" % os.getpid()
+        for ns in (self.a, self.b):
+            self.ip("netns", "add", ns)
+            self.made.append(ns)
+        self.ip("link", "add", va[:15], "type", "veth", "peer", "name", vb[:15])
+        self.ip("link", "set", va[:15], "netns", self.a)
+        self.ip("link", "set", vb[:15], "netns", self.b)
+        for ns, dev, addr in ((self.a, va[:15], self.CLIENT), (self.b, vb[:15], self.SERVER)):
+            self.ip("-n", ns, "addr", "add", addr + "/30", "dev", dev)
+            self.ip("-n", ns, "link", "set", "lo", "up")
+            self.ip("-n", ns, "link", "set", dev, "up")
+        # The client's side of the storm: ports in TIME_WAIT are taken again
+        # after a second, from a wide range (this namespace's own settings;
+        # the host's loopback does the former by default).
+        for key, value in (("net/ipv4/tcp_tw_reuse", "1"), ("net/ipv4/ip_local_port_range", "1024 65000")):
+            r = subprocess.run(["ip", "netns", "exec", self.a, "sh", "-c", 'echo "$1" > /proc/sys/$2', "sh",
+                                value, key], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            if r.returncode != 0:
+                raise HarnessError("cannot set %s in %s: %s" % (key, self.a, tail(r.stdout)))
+
+    def client(self, argv):
+        return ["ip", "netns", "exec", self.a] + argv
+
+    def server(self, argv):
+        return ["ip", "netns", "exec", self.b] + argv
+
+    def remove(self):
+        for ns in self.made:  # the veth pair goes with them
+            subprocess.run(["ip", "netns", "del", ns], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.made = []
+
+
+def wait_listen(proc, name, port, what):
+    """Until proc listens on port (any IPv4 address) in its network namespace."""
+    want = re.compile(r"^\s*\d+: [0-9A-F]{8}:%04X [0-9A-F]{8}:0000 0A " % port, re.M)
+    deadline = time.monotonic() + 10
+    while not want.search(read_text("/proc/%d/net/tcp" % proc.pid)):
+        if Procs.exited(proc) or time.monotonic() > deadline:
+            Procs.stop(proc)
+            raise HarnessError("%s did not listen on %s" % (name, what))
+        time.sleep(0.05)
+
+
 class Tcp(Workload):
     name = "tcp"
     title = "TCP loopback"
     unit = "bytes"
+    goal = 0.02
+    net = True
+    per = (MIB, "MiB")
+    tools = ("podsight",)
     sizes = {"full": "8G", "quick": "4G", "smoke": "256M"}
+    where = "over 127.0.0.1"
 
     def unavailable(self):
         if not shutil.which("iperf3"):
@@ -775,27 +973,32 @@ class Tcp(Workload):
         return None
 
     def describe(self):
-        return "iperf3 over 127.0.0.1, %s %siB per run" % (self.size[:-1], self.size[-1])
+        return "iperf3 %s, %s %siB per run" % (self.where, self.size[:-1], self.size[-1])
+
+    def server_addr(self):
+        return "127.0.0.1"
+
+    def in_server(self, argv):
+        return argv
+
+    def in_client(self, argv):
+        return argv
+
+    def ports(self):
+        return [self.port]
 
     def prepare(self):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.server = Procs.spawn(["iperf3", "-s", "-B", "127.0.0.1", "-p", str(self.port)], "iperf3 server",
-                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        want = ":%04X 00000000:0000 0A" % self.port  # 127.0.0.1:port in LISTEN
-        deadline = time.monotonic() + 10
-        while want not in read_text("/proc/net/tcp"):
-            if Procs.exited(self.server) or time.monotonic() > deadline:
-                Procs.stop(self.server)
-                raise HarnessError("iperf3 server did not listen on 127.0.0.1:%d" % self.port)
-            time.sleep(0.05)
+        self.port = free_port()
+        self.server = Procs.spawn(self.in_server(["iperf3", "-s", "-B", self.server_addr(), "-p", str(self.port)]),
+                                  "iperf3 server", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        wait_listen(self.server, "iperf3 server", self.port, "%s:%d" % (self.server_addr(), self.port))
 
     def finish(self):
         Procs.stop(self.server, signal.SIGTERM, timeout=5)
 
     def run(self, tag):
-        argv = ["iperf3", "-c", "127.0.0.1", "-p", str(self.port), "-n", self.size, "-J"]
+        argv = self.in_client(["iperf3", "-c", self.server_addr(), "-p", str(self.port), "-n", self.size, "-J"])
         for attempt in range(3):
             t0 = time.monotonic()
             try:
@@ -813,6 +1016,84 @@ class Tcp(Workload):
             raise HarnessError("iperf3 output not understood (%s): %s" % (e, tail(out)))
 
 
+class PodsMixin:
+    """The client in one network namespace, the server in the other."""
+
+    def unavailable(self):
+        if not shutil.which("ip"):
+            return "ip missing (Debian package iproute2)"
+        return super().unavailable()
+
+    def server_addr(self):
+        return Pods.SERVER
+
+    def in_server(self, argv):
+        return self.ctx.pods().server(argv)
+
+    def in_client(self, argv):
+        return self.ctx.pods().client(argv)
+
+    def prepare(self):
+        self.ctx.pods().make()
+        super().prepare()
+
+
+class TcpPods(PodsMixin, Tcp):
+    name = "tcp-pods"
+    title = "TCP pod to pod"
+    where = "between two network namespaces joined by a veth pair"
+
+
+class Connect(Tcp):
+    """The connection storm (workloads/tcpstorm.c): one worker per CPU on each
+    side, each connection sending 64 bytes and closed by the client first."""
+
+    name = "connect"
+    title = "connection storm"
+    unit = "connections"
+    goal = 0.03
+    conn_events = True
+    per = (1, None)
+    PORTS = 4
+    BYTES = 64
+    sizes = {"full": 100000, "quick": 50000, "smoke": 2000}
+    where = "over 127.0.0.1"
+
+    def unavailable(self):
+        return None
+
+    def describe(self):
+        return "%d TCP connections %s (connect, send %d bytes, close) from %d workers to %d ports" % (
+            self.size, self.where, self.BYTES, NCPU, self.PORTS)
+
+    def ports(self):
+        return list(range(self.port, self.port + self.PORTS))
+
+    def prepare(self):
+        # PORTS consecutive ports below the ephemeral range (where the
+        # client's ports in TIME_WAIT are), free on the loopback (and so in a
+        # fresh namespace): the client's connections are spread over them.
+        base = free_ports(self.PORTS)
+        self.port = base
+        argv = [self.ctx.tcpstorm, "serve", self.server_addr(), str(base), str(self.PORTS), str(NCPU)]
+        self.server = Procs.spawn(self.in_server(argv), "tcpstorm server", stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for p in self.ports():
+            wait_listen(self.server, "tcpstorm server", p, "%s:%d" % (self.server_addr(), p))
+
+    def run(self, tag):
+        argv = [self.ctx.tcpstorm, "connect", self.server_addr(), str(self.port), str(self.PORTS), str(self.size),
+                str(NCPU), str(self.BYTES)]
+        out, _ = run_cmd(self.in_client(argv), "connection storm")
+        return parse_storm(out, "connection storm")
+
+
+class ConnectPods(PodsMixin, Connect):
+    name = "connect-pods"
+    title = "connection storm pod to pod"
+    where = "between two network namespaces joined by a veth pair"
+
+
 def container_churn():
     """Container churn needs the test environment (containerd, CRI pods) and
     measures attribution rather than overhead: bench/churn.py does it."""
@@ -828,7 +1109,8 @@ class ContainerChurn(Workload):
         return container_churn()
 
 
-WORKLOADS = {c.name: c for c in (ExecStorm, ForkStorm, Messaging, Syscalls, Fio, Tcp, ContainerChurn)}
+WORKLOADS = {c.name: c for c in (ExecStorm, ForkStorm, Messaging, Syscalls, Fio, Tcp, TcpPods, Connect, ConnectPods,
+                                 ContainerChurn)}
 
 # ---------------------------------------------------------------- measurement
 
@@ -839,11 +1121,22 @@ class Context:
         self.workdir = workdir
         self.storm = os.path.join(BUILD, "storm")
         self.true_static = os.path.join(BUILD, "true_static")
+        self.tcpstorm = os.path.join(BUILD, "tcpstorm")
+        self._pods = None
+
+    def pods(self):
+        if self._pods is None:
+            self._pods = Pods()
+        return self._pods
+
+    def cleanup(self):
+        if self._pods is not None:
+            self._pods.remove()
 
 
 def build_drivers():
     os.makedirs(BUILD, exist_ok=True)
-    jobs = [("storm", "storm.c", []), ("true_static", "true_static.c", ["-static"])]
+    jobs = [("storm", "storm.c", []), ("true_static", "true_static.c", ["-static"]), ("tcpstorm", "tcpstorm.c", [])]
     for out, src, extra in jobs:
         src, out = os.path.join(SRC, src), os.path.join(BUILD, out)
         if os.path.exists(out) and os.path.getmtime(out) >= os.path.getmtime(src):
@@ -890,7 +1183,7 @@ class Suite:
         return "podsight-bench-%d-%s-%d" % (os.getpid(), wname, self.seq)
 
     def tool_run(self, workload, tname):
-        tool = TOOLS[tname](self.ctx)
+        tool = TOOLS[tname](self.ctx, workload)
         tag = self.tag(workload.name)
         tool.start()
         try:
@@ -901,7 +1194,9 @@ class Suite:
         rec["status"] = status
         if tool.kind != "control":
             seen = tool.count(tag)
-            rec["seen"] = seen if workload.exec_events else {"lost": seen.get("lost", 0)}
+            rec["seen"] = seen if workload.exec_events or workload.conn_events else {"lost": seen.get("lost", 0)}
+            if workload.conn_events and tname == "podsight" and agent_has_events() and not seen.get("connect"):
+                tool.notes.append("none of the %d connections in its network events" % rec["ops"])
             if workload.exec_events:
                 for kind in tool.counts:
                     if not seen.get(kind):
@@ -921,7 +1216,8 @@ class Suite:
             workload.run(self.tag(workload.name) + "-warmup")  # page cache, binaries
             res["baseline"].append(one_run(workload, None, self.tag(workload.name)))
             for r in range(self.args.pairs):
-                live = [t for t in self.tools if t not in self.dead]
+                live = [t for t in self.tools if t not in self.dead
+                        and (workload.tools is None or t == "control" or t in workload.tools)]
                 k = r % len(live) if live else 0
                 for tname in live[k:] + live[:k]:  # rotate the order each round
                     if tname in self.dead:
@@ -991,7 +1287,8 @@ def summarize(suite):
     """Everything the report needs, also what --json writes."""
     out = {}
     for wname, (w, res) in suite.results.items():
-        entry = {"title": w.title, "describe": w.describe(), "unit": w.unit, "goal": w.goal,
+        entry = {"title": w.title, "describe": w.describe(), "unit": w.unit, "goal": w.goal, "net": w.net,
+                 "conn_events": w.conn_events, "per": w.per[1], "per_ops": w.per[0],
                  "baseline": {"runs": res["baseline"],
                               "ops_per_second": spread([b["ops"] / b["wall"] for b in res["baseline"]]),
                               "cpu_seconds_per_op": spread([b["busy"] / b["ops"] for b in res["baseline"]])},
@@ -1028,10 +1325,25 @@ def summarize(suite):
             seen = [r["seen"] for r in recs if "seen" in r]
             if seen:
                 t["lost"] = sum(s.get("lost", 0) for s in seen)
-                if w.exec_events:
+                if w.exec_events or (w.conn_events and tname == "podsight" and agent_has_events()):
                     t["happened"] = sum(r["ops"] for r in recs)
-                    for kind in TOOLS[tname].counts:
+                    for kind in (TOOLS[tname].counts if w.exec_events else CONN_COUNTS):
                         t["seen_" + kind] = sum(s.get(kind, 0) for s in seen)
+            scraped = [r["metrics_lost"] for r in recs if r.get("metrics_lost") is not None]
+            if scraped:
+                # podsight_events_lost_total at the end of each run, by reason.
+                by = {}
+                for m in scraped:
+                    for reason, n in m.items():
+                        by[reason] = by.get(reason, 0) + n
+                t["metrics_lost"] = {k: v for k, v in by.items() if v}
+                t["metrics_lost_runs"] = len(scraped)
+            if w.per[1] and t.get("bpf_ns_per_op"):
+                t["bpf_ns_per_op"] = tuple(x * w.per[0] for x in t["bpf_ns_per_op"])
+                for p in t.get("bpf_programs", {}).values():
+                    p["runs_per_op"] = tuple(x * w.per[0] for x in p["runs_per_op"])
+            for name, p in t.get("bpf_programs", {}).items():
+                p["ns_per_op"] = spread([ns / ops * w.per[0] for ns, _, ops in progs[name]])
             entry["tools"][tname] = t
         out[wname] = entry
     return out
@@ -1085,7 +1397,11 @@ def goals(summary, suite, cap, smoke):
 
     for wname, label in (("exec", "exec storm overhead ≤ 3% CPU per exec"),
                          ("messaging", "sched messaging overhead ≤ 2% CPU per message"),
-                         ("fio", "fio overhead ≤ 2% CPU per I/O")):
+                         ("fio", "fio overhead ≤ 2% CPU per I/O"),
+                         ("tcp", "iperf3 over loopback overhead ≤ 2% CPU per byte"),
+                         ("tcp-pods", "iperf3 pod to pod overhead ≤ 2% CPU per byte"),
+                         ("connect", "connection storm over loopback overhead ≤ 3% CPU per connection"),
+                         ("connect-pods", "connection storm pod to pod overhead ≤ 3% CPU per connection")):
         e = summary.get(wname)
         if not e or "podsight" not in e["tools"]:
             rows.append((label, "—", "n/a (%s)" % ("workload not run" if not e else tail(why_not, 120))))
@@ -1106,6 +1422,29 @@ def goals(summary, suite, cap, smoke):
                                             "reported lost" % (missing[0], missing[1], e["lost"]))))
     else:
         rows.append((label, "—", "n/a (%s)" % ("exec storm not run" if "exec" not in summary else tail(why_not, 120))))
+
+    for wname in ("connect", "connect-pods"):
+        e = summary.get(wname, {}).get("tools", {}).get("podsight")
+        label = "zero lost records on the %s" % WORKLOADS[wname].title
+        if not e:
+            rows.append((label, "—", "n/a (%s)" % ("workload not run" if wname not in summary
+                                                   else tail(why_not, 120))))
+            continue
+        m = e.get("metrics_lost")
+        measured = "events_lost %d; podsight_events_lost_total %s" % (
+            e["lost"], "not read" if m is None else sum(m.values()))
+        if "happened" in e:
+            measured += "; network events %s" % f_seen(e)
+        if m is None:
+            rows.append((label, measured, judge("inconclusive (/metrics not read)")))
+        else:
+            lost = e["lost"] + sum(m.values())
+            missing = ["%s %d" % (k, e["happened"] * (2 if k == "close" else 1) - e["seen_" + k])
+                       for k in CONN_COUNTS if "seen_" + k in e and
+                       e["seen_" + k] != e["happened"] * (2 if k == "close" else 1)]
+            v = "pass" if not lost and not missing else "MISS: %d lost%s" % (
+                lost, "; network events short by " + ", ".join(missing) if missing else "")
+            rows.append((label, measured, judge(v)))
 
     rss = [t["tool_peak_rss_bytes"] for en in summary.values() for n, t in en["tools"].items()
            if n == "podsight" and t["tool_peak_rss_bytes"]]
@@ -1216,8 +1555,21 @@ def background_busy(seconds):
 def f_seen(t):
     if "happened" not in t:
         return "—"
-    parts = ["%s %d/%d" % (k, t["seen_" + k], t["happened"]) for k in ("exec", "exit") if "seen_" + k in t]
+    # Two closes per connection: the client's and the server's.
+    parts = ["%s %d/%d" % (k, t["seen_" + k], t["happened"] * (2 if k == "close" else 1))
+             for k in ("exec", "exit") + CONN_COUNTS if "seen_" + k in t]
     return ", ".join(parts)
+
+
+def f_lost(t):
+    """events_lost records, and podsight_events_lost_total where it was read."""
+    if "lost" not in t:
+        return "—"
+    if "metrics_lost_runs" not in t:
+        return "%d" % t["lost"]
+    m = t["metrics_lost"]
+    return "%d (/metrics: %s)" % (t["lost"], ", ".join("%s %d" % (k or "total", v) for k, v in sorted(m.items()))
+                                  if m else "0")
 
 
 def f_num(x, digits=3):
@@ -1249,6 +1601,8 @@ def render(meta, summary, suite, cap, goal_rows):
         bg * 100, " — **a busy machine: CPU-per-op ratios are diluted toward 1.00 and noisy**" if bg > 0.05 else ""))
     if meta.get("bpf_stats"):
         L.append("- BPF run-time statistics: %s." % meta["bpf_stats"])
+    if meta.get("net_agent"):
+        L.append("- podsight on the network workloads: %s." % meta["net_agent"])
     if smoke:
         L.append("- **Smoke run**: one small repetition of each, to prove the scripts work; no goal is judged.")
     L.append("")
@@ -1272,9 +1626,9 @@ def render(meta, summary, suite, cap, goal_rows):
             L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 e["title"], tname, f_ratio(t["cpu_per_op_ratio"]), f_ratio(t["throughput_ratio"]),
                 "%.3f" % ctrl[0] if ctrl and tname != "control" else "—", f_seen(t),
-                t["lost"] if "lost" in t else "—",
+                f_lost(t),
                 "%.2f" % tc[0] if tc else "—", "%.1f MiB" % (rss / MIB) if rss else "—",
-                f_num(bpf[0]) if bpf else "—", v))
+                (f_num(bpf[0]) + (" per " + e["per"] if e.get("per") else "")) if bpf else "—", v))
     L.append("")
     L.append("Goals (podsight):")
     L.append("")
@@ -1291,7 +1645,8 @@ def render(meta, summary, suite, cap, goal_rows):
                 progs.setdefault((tname, pname), {})[wname] = p
     if progs:
         wl = [w for w in summary if any(w in v for v in progs.values())]
-        L.append("BPF programs, nanoseconds per run (median; runs per workload operation in brackets):")
+        L.append("BPF programs, nanoseconds per run (median; runs per workload operation in brackets, per MiB "
+                 "on the byte workloads):")
         L.append("")
         L.append("| tool | program | " + " | ".join(summary[w]["title"] for w in wl) + " |")
         L.append("|---|---|" + "---|" * len(wl))
@@ -1302,6 +1657,19 @@ def render(meta, summary, suite, cap, goal_rows):
                 cells.append("%.0f (%s)" % (p["ns_per_run"][0], f_num(p["runs_per_op"][0], 2)) if p else "—")
             L.append("| %s | %s | %s |" % (tname, pname, " | ".join(cells)))
         L.append("")
+        nw = [w for w in wl if summary[w].get("net")]
+        rows = sorted((k, per) for k, per in progs.items() if any(w in per for w in nw))
+        if nw and rows:
+            L.append("BPF nanoseconds per operation, each program: its run time over the run divided by the "
+                     "workload's connections, or by its MiB moved (median):")
+            L.append("")
+            L.append("| tool | program | " + " | ".join(
+                "%s (ns per %s)" % (summary[w]["title"], summary[w].get("per") or "connection") for w in nw) + " |")
+            L.append("|---|---|" + "---|" * len(nw))
+            for (tname, pname), per in rows:
+                L.append("| %s | %s | %s |" % (tname, pname, " | ".join(
+                    f_num(per[w]["ns_per_op"][0]) if w in per and per[w].get("ns_per_op") else "—" for w in nw)))
+            L.append("")
         per_exec = [(n, t["bpf_ns_per_exec"]) for n, t in summary.get("exec", {}).get("tools", {}).items()
                     if t.get("bpf_ns_per_exec")]
         if per_exec:
@@ -1316,8 +1684,10 @@ def render(meta, summary, suite, cap, goal_rows):
     L.append("|---|---|---|---|")
     for wname, e in summary.items():
         ops, cpu = e["baseline"]["ops_per_second"], e["baseline"]["cpu_seconds_per_op"]
-        L.append("| %s | %s | %s %s/s | %s |" % (e["title"], e["describe"], format(int(ops[0]), ","), e["unit"],
-                                                f_num(cpu[0] * 1e6) if cpu and cpu[0] else "—"))
+        scale, unit = (e["per_ops"], e["per"]) if e.get("per") else (1, e["unit"])
+        L.append("| %s | %s | %s %s/s | %s |" % (e["title"], e["describe"], format(int(ops[0] / scale), ","), unit,
+                                                (f_num(cpu[0] * 1e6 * scale) + (" per " + unit if scale != 1 else ""))
+                                                if cpu and cpu[0] else "—"))
     L.append("")
     if cap is not None:
         if cap.get("events_per_cpu_second"):
@@ -1345,17 +1715,19 @@ def render(meta, summary, suite, cap, goal_rows):
     return "\n".join(L).rstrip() + "\n"
 
 
-def write_results(path, text):
-    """Replace the results section of path, keeping the prose around it."""
+def write_results(path, text, section="results"):
+    """Replace a results section of path, keeping the prose around it."""
+    start, end = "<!-- %s:start -->" % section, "<!-- %s:end -->" % section
     doc = read_text(path) if os.path.exists(path) else "# Benchmarks\n"
-    if RESULTS_START in doc and RESULTS_END in doc.split(RESULTS_START, 1)[1]:
-        head, rest = doc.split(RESULTS_START, 1)
-        _, foot = rest.split(RESULTS_END, 1)
+    if start in doc and end in doc.split(start, 1)[1]:
+        head, rest = doc.split(start, 1)
+        _, foot = rest.split(end, 1)
     else:
-        head, foot = doc.rstrip("\n") + "\n\n## Latest results\n\n", "\n"
+        head, foot = doc.rstrip("\n") + "\n\n## Latest results%s\n\n" % (
+            "" if section == "results" else " (%s)" % section), "\n"
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
-        f.write(head + RESULTS_START + "\n" + text + RESULTS_END + foot)
+        f.write(head + start + "\n" + text + end + foot)
     os.replace(tmp, path)
 
 
@@ -1379,6 +1751,9 @@ def parse_args(argv):
     ap.add_argument("--tools", default=",".join(TOOLS), help="comma-separated subset of the tools")
     ap.add_argument("--output", help="rewrite the results section of this Markdown file (default: BENCHMARKS.md "
                                      "for a full run; none for --quick and --smoke)")
+    ap.add_argument("--section", default="results", metavar="NAME",
+                    help="the part of --output to rewrite: between <!-- NAME:start --> and <!-- NAME:end --> "
+                         "(default: results)")
     ap.add_argument("--json", help="also write every figure and raw run to this file")
     ap.add_argument("--podsight", default=PODSIGHT, metavar="PATH",
                     help="the agent binary to measure (default: build/podsight)")
@@ -1391,6 +1766,8 @@ def parse_args(argv):
         args.pairs = {"smoke": 1, "quick": 5, "full": 11}[args.mode]
     if args.pairs < 1 or args.pairs > 1000:
         ap.error("--pairs takes 1 to 1000, not %d" % args.pairs)
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", args.section):
+        ap.error("--section takes lower-case letters, digits and dashes, not %r" % args.section)
     args.workload_list = [w for w in args.workloads.split(",") if w]
     tools = [t for t in args.tools.split(",") if t]
     bad = [w for w in args.workload_list if w not in WORKLOADS] + [t for t in tools if t not in TOOLS]
@@ -1423,6 +1800,13 @@ def main(argv):
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "command": " ".join(shlex.quote(a) for a in ["bench/run.py"] + argv),
             "machine": machine(), "versions": versions(args.tool_list)}
+    if "podsight" in args.tool_list and any(WORKLOADS[w].net for w in args.workload_list):
+        if agent_has_events():
+            meta["net_agent"] = "`%s agent --listen 127.0.0.1:PORT --events %s`, network events written" % (
+                shown(PODSIGHT), NET_EVENTS)
+        else:
+            meta["net_agent"] = ("**without network hooks**: this agent has no `--events` option, so it ran with "
+                                 "its defaults (`%s agent --listen 127.0.0.1:PORT`)" % shown(PODSIGHT))
     cap = None
     try:
         build_drivers()
@@ -1439,7 +1823,7 @@ def main(argv):
         suite.run()
         if "podsight" in suite.dead:
             cap = {"error": "podsight could not be measured (above)"}
-        elif "podsight" in suite.tools:
+        elif "podsight" in suite.tools and not all(WORKLOADS[w].net for w in args.workload_list):
             cap = capacity(args.mode)
             if "error" in cap and not args.allow_podsight_failure:
                 suite.failures.append("capacity: %s" % cap["error"])
@@ -1453,6 +1837,7 @@ def main(argv):
     finally:
         Procs.cleaning = True
         Procs.stop_all()
+        ctx.cleanup()
         stats.restore()
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -1467,7 +1852,7 @@ def main(argv):
                        "not_measured": list(suite.unavailable) + sorted(suite.dead.items()),
                        "failures": suite.failures}, f, indent=1, default=str)
     if args.output:
-        write_results(args.output, text)
+        write_results(args.output, text, args.section)
         log("results written to %s" % args.output)
     log("%s run took %.0f s" % (args.mode, time.monotonic() - t_start))
     if suite.failures:
