@@ -7,6 +7,8 @@
 #   make e2e-asan   the agent itself under ASan+UBSan (build/asan/podsight), run
 #                   against a few end-to-end tests
 #   make bench      the benchmark suite (writes BENCHMARKS.md)
+#   make bench-net  its network workloads only (iperf3 and a connection storm, over
+#                   loopback and pod to pod): BENCHMARKS.md's network section
 #   make image      the agent's OCI image, build/podsight-image.tar (docs/deploy.md)
 #   make deploy-check  the deployment files checked offline (tests/deploy)
 #   make kernels    the end-to-end checks on Debian's 5.10, 6.1, 6.12 (x86-64, v2 and
@@ -109,7 +111,7 @@ E2E_ASAN  ?= tests/e2e/test_process.py::test_exec_and_exit_every_field \
 	tests/e2e/test_cli.py::test_closed_reader_ends_quietly \
 	tests/e2e/test_faults.py
 
-.PHONY: all vmlinux run check unit unit-san e2e e2e-asan fuzz bench bench-smoke deps test-deps clean fmt \
+.PHONY: all vmlinux run check unit unit-san e2e e2e-asan fuzz bench bench-net bench-smoke deps test-deps clean fmt \
 	image deploy-check
 all: $(OUTPUT)/podsight
 
@@ -258,6 +260,13 @@ bench: all
 	$(Q)./scripts/install-deps.sh bench
 	$(Q)./scripts/prepare-host.sh
 	$(Q)$(PYTHON) bench/run.py
+
+NET_WORKLOADS := tcp,tcp-pods,connect,connect-pods
+bench-net: all
+	$(Q)./scripts/install-deps.sh bench
+	$(Q)./scripts/prepare-host.sh
+	$(Q)$(PYTHON) bench/run.py --workloads $(NET_WORKLOADS) --tools podsight \
+		--section net-results --output BENCHMARKS.md
 
 bench-smoke: all
 	$(Q)$(PYTHON) bench/run.py --smoke

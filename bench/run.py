@@ -964,7 +964,7 @@ class Tcp(Workload):
     net = True
     per = (MIB, "MiB")
     tools = ("podsight",)
-    sizes = {"full": "8G", "quick": "4G", "smoke": "256M"}
+    sizes = {"full": "4G", "quick": "2G", "smoke": "256M"}
     where = "over 127.0.0.1"
 
     def unavailable(self):
@@ -1056,7 +1056,7 @@ class Connect(Tcp):
     per = (1, None)
     PORTS = 4
     BYTES = 64
-    sizes = {"full": 100000, "quick": 50000, "smoke": 2000}
+    sizes = {"full": 60000, "quick": 30000, "smoke": 2000}
     where = "over 127.0.0.1"
 
     def unavailable(self):
