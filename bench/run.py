@@ -23,6 +23,7 @@ import os
 import platform
 import random
 import re
+import resource
 import select
 import shlex
 import shutil
@@ -1147,11 +1148,66 @@ def build_drivers():
             raise HarnessError("cannot build %s: %s" % (os.path.relpath(out, ROOT), tail(r.stdout, 800)))
 
 
+def tasks_runtime(pids):
+    """{(pid, tid): nanoseconds on a CPU} of every thread of pids, from
+    /proc/PID/task/TID/schedstat (the scheduler's own count, not ticks)."""
+    out = {}
+    for pid in pids:
+        try:
+            tids = os.listdir("/proc/%d/task" % pid)
+        except OSError:
+            continue
+        for tid in tids:
+            v = read_text("/proc/%d/task/%s/schedstat" % (pid, tid)).split()
+            if v:
+                out[(pid, int(tid))] = int(v[0])
+    return out
+
+
+def group_pids(pgid):
+    """The processes of process group pgid."""
+    pids = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            f = read_text("/proc/%s/stat" % d).rsplit(")", 1)
+            if len(f) == 2 and f[1].split()[2:3] == [str(pgid)]:
+                pids.append(int(d))
+    return pids
+
+
+_KSOFTIRQD = []
+
+
+def ksoftirqd_pids():
+    if not _KSOFTIRQD:
+        _KSOFTIRQD.extend(int(d) for d in os.listdir("/proc")
+                          if d.isdigit() and read_text("/proc/%s/comm" % d).startswith("ksoftirqd/"))
+    return _KSOFTIRQD
+
+
+def own_snapshot(workload, tool):
+    """What the processes of a run have used so far: the workload's server's
+    threads, the tool's, the ksoftirqd threads (network receive work the
+    kernel deferred there), and the suite's reaped children (the client)."""
+    pids = group_pids(workload.server.pid) + ksoftirqd_pids() + ([tool.proc.pid] if tool is not None else [])
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return tasks_runtime(pids), ru.ru_utime + ru.ru_stime
+
+
+def own_seconds(s0, s1):
+    t0, c0 = s0
+    t1, c1 = s1
+    return sum(v - t0.get(k, 0) for k, v in t1.items()) / 1e9 + (c1 - c0)
+
+
 def one_run(workload, tool, tag):
     """One measured run: the workload, with tool (already started) or without.
     Busy time is taken over the workload's run only, so other tenants weigh
     the same in every run; what a tool does after the workload has ended (its
-    backlog) is added from its own CPU time."""
+    backlog) is added from its own CPU time. On the network workloads also
+    the CPU time of the run's own processes ("own"), which other tenants do
+    not touch."""
+    o0 = own_snapshot(workload, tool) if workload.net else None
     b0 = cpu_busy_seconds()
     ops, wall = workload.run(tag)
     busy = cpu_busy_seconds() - b0
@@ -1164,7 +1220,10 @@ def one_run(workload, tool, tag):
             after = c1 - c0
     if ops <= 0 or wall <= 0:
         raise HarnessError("%s reported %d operations in %.3f s" % (workload.title, ops, wall))
-    return {"ops": ops, "wall": wall, "busy": busy + after, "tool_cpu_after": after}
+    rec = {"ops": ops, "wall": wall, "busy": busy + after, "tool_cpu_after": after}
+    if o0 is not None:
+        rec["own"] = own_seconds(o0, own_snapshot(workload, tool))
+    return rec
 
 
 class Suite:
@@ -1269,16 +1328,19 @@ def spread(xs):
     return statistics.median(xs), xs[0], xs[-1]
 
 
-def ratios(res, tname):
+def ratios(res, tname, key="busy"):
     """Per tool run: (CPU per op ratio, throughput ratio) against the mean of
-    the baseline runs just before and after it."""
+    the baseline runs just before and after it; CPU is rec[key]."""
     cpu, thr = [], []
     base = res["baseline"]
     for rec in res.get(tname, []):
         bs = [base[i] for i in (rec["after"], rec["after"] + 1) if 0 <= i < len(base)]
-        b_cpu = statistics.mean(b["busy"] / b["ops"] for b in bs)
+        if key not in rec or any(key not in b for b in bs):
+            cpu.append(None)
+        else:
+            b_cpu = statistics.mean(b[key] / b["ops"] for b in bs)
+            cpu.append((rec[key] / rec["ops"]) / b_cpu if b_cpu > 0 else None)
         b_thr = statistics.mean(b["ops"] / b["wall"] for b in bs)
-        cpu.append((rec["busy"] / rec["ops"]) / b_cpu if b_cpu > 0 else None)
         thr.append((rec["ops"] / rec["wall"]) / b_thr)
     return cpu, thr
 
@@ -1291,7 +1353,9 @@ def summarize(suite):
                  "conn_events": w.conn_events, "per": w.per[1], "per_ops": w.per[0],
                  "baseline": {"runs": res["baseline"],
                               "ops_per_second": spread([b["ops"] / b["wall"] for b in res["baseline"]]),
-                              "cpu_seconds_per_op": spread([b["busy"] / b["ops"] for b in res["baseline"]])},
+                              "cpu_seconds_per_op": spread([b["busy"] / b["ops"] for b in res["baseline"]]),
+                              "own_cpu_seconds_per_op": spread([b["own"] / b["ops"] for b in res["baseline"]
+                                                                if "own" in b])},
                  "tools": {}}
         for tname in suite.tools:
             recs = res.get(tname)
@@ -1344,6 +1408,10 @@ def summarize(suite):
                     p["runs_per_op"] = tuple(x * w.per[0] for x in p["runs_per_op"])
             for name, p in t.get("bpf_programs", {}).items():
                 p["ns_per_op"] = spread([ns / ops * w.per[0] for ns, _, ops in progs[name]])
+            if w.net:
+                own, _ = ratios(res, tname, "own")
+                t["own_cpu_per_op_ratio"] = spread(own)
+                t["own_cpu_per_op_ratios"] = own
             entry["tools"][tname] = t
         out[wname] = entry
     return out
@@ -1362,6 +1430,14 @@ def f_pct(x):
     return "%+.1f%%" % (x * 100)
 
 
+def judged(entry):
+    """The CPU figure a goal is judged on: on the network workloads the run's
+    own processes' CPU time (the workload's client and server, the tool,
+    ksoftirqd), which other tenants leave alone; elsewhere the busy time of
+    all CPUs."""
+    return "own_cpu_per_op_ratio" if entry.get("net") else "cpu_per_op_ratio"
+
+
 def overhead_verdict(entry, tname, smoke):
     """Verdict of one tool on one workload against the workload's goal."""
     t = entry["tools"][tname]
@@ -1374,8 +1450,9 @@ def overhead_verdict(entry, tname, smoke):
         return "n/a (no goal)"
     if smoke:
         return "not judged (smoke)"
-    cpu = t["cpu_per_op_ratio"]
-    ctrl = entry["tools"].get("control", {}).get("cpu_per_op_ratio")
+    key = judged(entry)
+    cpu = t.get(key)
+    ctrl = entry["tools"].get("control", {}).get(key)
     if cpu is None:
         return "inconclusive (no CPU figure)"
     if ctrl is None:
@@ -1406,9 +1483,9 @@ def goals(summary, suite, cap, smoke):
         if not e or "podsight" not in e["tools"]:
             rows.append((label, "—", "n/a (%s)" % ("workload not run" if not e else tail(why_not, 120))))
             continue
-        cpu = e["tools"]["podsight"]["cpu_per_op_ratio"]
-        ctrl = e["tools"].get("control", {}).get("cpu_per_op_ratio")
-        measured = "%s, control %s" % (f_ratio(cpu), f_ratio(ctrl))
+        cpu = e["tools"]["podsight"].get(judged(e))
+        ctrl = e["tools"].get("control", {}).get(judged(e))
+        measured = "%s%s, control %s" % ("own CPU " if e.get("net") else "", f_ratio(cpu), f_ratio(ctrl))
         rows.append((label, measured, overhead_verdict(e, "podsight", smoke)))
 
     e = summary.get("exec", {}).get("tools", {}).get("podsight")
@@ -1582,6 +1659,7 @@ def f_num(x, digits=3):
 
 def render(meta, summary, suite, cap, goal_rows):
     smoke = meta["mode"] == "smoke"
+    net = any(e.get("net") for e in summary.values())
     m = meta["machine"]
     L = []
     L.append("### %s run, %s" % (meta["mode"], meta["date"]))
@@ -1609,13 +1687,16 @@ def render(meta, summary, suite, cap, goal_rows):
     L.append("Ratios are a tool run over the mean of the no-tool baseline runs just before and after it: median "
              "[interquartile range; min–max below 4 pairs]. CPU per op is the busy time of all CPUs over the run "
              "divided by the workload's operations (the overhead figure); throughput is operations per second. "
-             "`control` runs `sleep infinity` like a tool: its ratios are this run's noise floor.")
+             "`control` runs `sleep infinity` like a tool: its ratios are this run's noise floor." + (
+                 " Own CPU per op (network workloads, where the goals are judged on it): the CPU time of the "
+                 "run's own processes only (the workload's client and server, the tool, the ksoftirqd threads) "
+                 "from the scheduler's counts, which other tenants do not change." if net else ""))
     L.append("")
-    L.append("| workload | tool | CPU per op | throughput | control CPU per op | events seen / happened | lost "
-             "| tool CPU s | tool peak RSS | BPF ns per op | verdict |")
-    L.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    L.append("| workload | tool | CPU per op |%s throughput | control CPU per op | events seen / happened | lost "
+             "| tool CPU s | tool peak RSS | BPF ns per op | verdict |" % (" own CPU per op |" if net else ""))
+    L.append("|---|---|---|---|---|---|---|---|---|---|---|" + ("---|" if net else ""))
     for wname, e in summary.items():
-        ctrl = e["tools"].get("control", {}).get("cpu_per_op_ratio")
+        ctrl = e["tools"].get("control", {}).get(judged(e))
         for tname, t in e["tools"].items():
             tc = t["tool_cpu_seconds"]
             rss = t["tool_peak_rss_bytes"]
@@ -1623,9 +1704,12 @@ def render(meta, summary, suite, cap, goal_rows):
             v = overhead_verdict(e, tname, smoke)
             if t["notes"]:
                 v += "; " + "; ".join(t["notes"])
-            L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-                e["title"], tname, f_ratio(t["cpu_per_op_ratio"]), f_ratio(t["throughput_ratio"]),
-                "%.3f" % ctrl[0] if ctrl and tname != "control" else "—", f_seen(t),
+            L.append("| %s | %s | %s |%s %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                e["title"], tname, f_ratio(t["cpu_per_op_ratio"]),
+                (" %s |" % f_ratio(t.get("own_cpu_per_op_ratio")) if e.get("net") else " — |") if net else "",
+                f_ratio(t["throughput_ratio"]),
+                ("%.3f%s" % (ctrl[0], " (own)" if e.get("net") else "")) if ctrl and tname != "control" else "—",
+                f_seen(t),
                 f_lost(t),
                 "%.2f" % tc[0] if tc else "—", "%.1f MiB" % (rss / MIB) if rss else "—",
                 (f_num(bpf[0]) + (" per " + e["per"] if e.get("per") else "")) if bpf else "—", v))
@@ -1684,10 +1768,12 @@ def render(meta, summary, suite, cap, goal_rows):
     L.append("|---|---|---|---|")
     for wname, e in summary.items():
         ops, cpu = e["baseline"]["ops_per_second"], e["baseline"]["cpu_seconds_per_op"]
+        own = e["baseline"].get("own_cpu_seconds_per_op")
         scale, unit = (e["per_ops"], e["per"]) if e.get("per") else (1, e["unit"])
-        L.append("| %s | %s | %s %s/s | %s |" % (e["title"], e["describe"], format(int(ops[0] / scale), ","), unit,
-                                                (f_num(cpu[0] * 1e6 * scale) + (" per " + unit if scale != 1 else ""))
-                                                if cpu and cpu[0] else "—"))
+        L.append("| %s | %s | %s %s/s | %s%s |" % (
+            e["title"], e["describe"], format(int(ops[0] / scale), ","), unit,
+            (f_num(cpu[0] * 1e6 * scale) + (" per " + unit if scale != 1 else "")) if cpu and cpu[0] else "—",
+            " (own processes: %s)" % f_num(own[0] * 1e6 * scale) if own and own[0] else ""))
     L.append("")
     if cap is not None:
         if cap.get("events_per_cpu_second"):
