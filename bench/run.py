@@ -343,6 +343,7 @@ class Tool:
         self.workload = workload
         self.proc = None
         self.progs = {}
+        self.bpf0 = {}
         self.names = {}
         self.notes = []
         d = ctx.workdir
@@ -410,12 +411,27 @@ class Tool:
             raise ToolError("%s exited with status %d during the run: %s"
                             % (self.name, Procs.stop(self.proc), tail(read_text(self.err))))
         bpf = {}
+        for name, (t, n) in self.bpf_counters().items():
+            t0, n0 = self.bpf0.get(name, (0, 0))
+            if n > n0:
+                bpf[name] = (t - t0, n - n0)
+        return {"tool_cpu": proc_cpu_seconds(self.proc.pid), "tool_rss": proc_peak_rss(self.proc.pid), "bpf": bpf}
+
+    def bpf_counters(self):
+        """{program name: (run_time_ns, run_cnt)} so far."""
+        bpf = {}
         for name, path in self.progs.values():
             c = prog_counters(path)
-            if c and c[1]:
+            if c:
                 t, n = bpf.get(name, (0, 0))
                 bpf[name] = (t + c[0], n + c[1])
-        return {"tool_cpu": proc_cpu_seconds(self.proc.pid), "tool_rss": proc_peak_rss(self.proc.pid), "bpf": bpf}
+        return bpf
+
+    def mark(self):
+        """The BPF counters as the workload starts: what the programs did
+        while the tool started up (iterators over every task or socket at
+        start-up) is not the workload's."""
+        self.bpf0 = self.bpf_counters()
 
     def stop(self):
         status = Procs.stop(self.proc, self.stop_signal, timeout=60.0)
@@ -1246,6 +1262,7 @@ class Suite:
         tag = self.tag(workload.name)
         tool.start()
         try:
+            tool.mark()
             rec = one_run(workload, tool, tag)
             rec.update(tool.sample())
         finally:
