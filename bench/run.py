@@ -1697,7 +1697,10 @@ def render(meta, summary, suite, cap, goal_rows):
     if meta.get("bpf_stats"):
         L.append("- BPF run-time statistics: %s." % meta["bpf_stats"])
     if meta.get("net_agent"):
-        L.append("- podsight on the network workloads: %s." % meta["net_agent"])
+        ran = sorted({p for e in summary.values() if e.get("net")
+                      for p in e["tools"].get("podsight", {}).get("bpf_programs", {})})
+        L.append("- podsight on the network workloads: %s; its BPF programs that ran there: %s." % (
+            meta["net_agent"], ", ".join("`%s`" % p for p in ran) or "none seen"))
     if smoke:
         L.append("- **Smoke run**: one small repetition of each, to prove the scripts work; no goal is judged.")
     L.append("")
@@ -1908,8 +1911,8 @@ def main(argv):
             meta["net_agent"] = "`%s agent --listen 127.0.0.1:PORT --events %s`, network events written" % (
                 shown(PODSIGHT), NET_EVENTS)
         else:
-            meta["net_agent"] = ("**without network hooks**: this agent has no `--events` option, so it ran with "
-                                 "its defaults (`%s agent --listen 127.0.0.1:PORT`)" % shown(PODSIGHT))
+            meta["net_agent"] = ("**without network events**: this agent has no `--events` option, so it ran "
+                                 "with its defaults (`%s agent --listen 127.0.0.1:PORT`)" % shown(PODSIGHT))
     cap = None
     try:
         build_drivers()
