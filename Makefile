@@ -8,7 +8,8 @@
 #                   against a few end-to-end tests
 #   make bench      the benchmark suite (writes BENCHMARKS.md)
 #   make bench-net  its network workloads only (iperf3 and a connection storm, over
-#                   loopback and pod to pod): BENCHMARKS.md's network section
+#                   loopback and pod to pod): BENCHMARKS.md's network section;
+#                   BENCH_ARGS="--json FILE --pairs N" adds options
 #   make image      the agent's OCI image, build/podsight-image.tar (docs/deploy.md)
 #   make deploy-check  the deployment files checked offline (tests/deploy)
 #   make kernels    the end-to-end checks on Debian's 5.10, 6.1, 6.12 (x86-64, v2 and
@@ -266,7 +267,7 @@ bench-net: all
 	$(Q)./scripts/install-deps.sh bench
 	$(Q)./scripts/prepare-host.sh
 	$(Q)$(PYTHON) bench/run.py --workloads $(NET_WORKLOADS) --tools podsight \
-		--section net-results --output BENCHMARKS.md
+		--section net-results --output BENCHMARKS.md $(BENCH_ARGS)
 
 bench-smoke: all
 	$(Q)$(PYTHON) bench/run.py --smoke
