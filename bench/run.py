@@ -919,6 +919,7 @@ class Pods:
     def __init__(self):
         tag = "%d" % os.getpid()
         self.a, self.b = self.PREFIX + tag + "-a", self.PREFIX + tag + "-b"
+        self.veth = "psb%s-a" % tag[-9:]  # interface names: 15 characters at most
         self.made = []
 
     @staticmethod
@@ -930,14 +931,14 @@ class Pods:
     def make(self):
         if self.made:
             return
-        va, vb = "psb%d-a" % os.getpid(), "psb%d-b" % os.getpid()
+        va, vb = self.veth, self.veth[:-1] + "b"
         for ns in (self.a, self.b):
             self.ip("netns", "add", ns)
             self.made.append(ns)
-        self.ip("link", "add", va[:15], "type", "veth", "peer", "name", vb[:15])
-        self.ip("link", "set", va[:15], "netns", self.a)
-        self.ip("link", "set", vb[:15], "netns", self.b)
-        for ns, dev, addr in ((self.a, va[:15], self.CLIENT), (self.b, vb[:15], self.SERVER)):
+        self.ip("link", "add", va, "type", "veth", "peer", "name", vb)
+        self.ip("link", "set", va, "netns", self.a)
+        self.ip("link", "set", vb, "netns", self.b)
+        for ns, dev, addr in ((self.a, va, self.CLIENT), (self.b, vb, self.SERVER)):
             self.ip("-n", ns, "addr", "add", addr + "/30", "dev", dev)
             self.ip("-n", ns, "link", "set", "lo", "up")
             self.ip("-n", ns, "link", "set", dev, "up")
@@ -959,6 +960,8 @@ class Pods:
     def remove(self):
         for ns in self.made:  # the veth pair goes with them
             subprocess.run(["ip", "netns", "del", ns], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if self.made:  # unless making them broke before it was moved there
+            subprocess.run(["ip", "link", "del", self.veth], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.made = []
 
 
