@@ -266,7 +266,7 @@ NET_WORKLOADS := tcp,tcp-pods,connect,connect-pods
 bench-net: all
 	$(Q)./scripts/install-deps.sh bench
 	$(Q)./scripts/prepare-host.sh
-	$(Q)$(PYTHON) bench/run.py --workloads $(NET_WORKLOADS) --tools podsight \
+	$(Q)$(PYTHON) bench/run.py --workloads $(NET_WORKLOADS) --tools podsight,podsight-metrics \
 		--section net-results --output BENCHMARKS.md $(BENCH_ARGS)
 
 bench-smoke: all

@@ -335,6 +335,7 @@ class Tool:
     counts = ()            # events it reports on the exec storm: "exec", "exit"
     prog_prefix = None     # only BPF programs whose names start so are its own
     exec_prog = None       # its program that runs once per exec (name contains this)
+    net_only = False       # measured on the network workloads only
     stop_signal = signal.SIGINT
     ok_status = (0, -signal.SIGINT, 128 + signal.SIGINT)  # exit statuses on stop_signal
 
@@ -742,7 +743,23 @@ class Bpftrace(Tool):
         return {"exec": n, "lost": self.lost_from_text()}
 
 
-TOOLS = {c.name: c for c in (Control, Podsight, Execsnoop, Exitsnoop, Bpftrace)}
+class PodsightMetrics(Podsight):
+    """The agent on the network workloads with its default events (exec, exit,
+    oom): the same kernel side and TCP metrics, no network events written.
+    Beside podsight's row it tells the network events' own cost."""
+
+    name = "podsight-metrics"
+    net_only = True
+
+    def argv(self):
+        argv = [PODSIGHT, "agent", "--output", self.events]
+        if self.net():
+            self.port = free_port()
+            argv += ["--listen", "127.0.0.1:%d" % self.port]
+        return argv
+
+
+TOOLS = {c.name: c for c in (Control, Podsight, Execsnoop, Exitsnoop, Bpftrace, PodsightMetrics)}
 
 # ---------------------------------------------------------------- workloads
 
@@ -983,7 +1000,7 @@ class Tcp(Workload):
     goal = 0.02
     net = True
     per = (MIB, "MiB")
-    tools = ("podsight",)
+    tools = ("podsight", "podsight-metrics")
     sizes = {"full": "4G", "quick": "2G", "smoke": "256M"}
     where = "over 127.0.0.1"
 
@@ -1284,7 +1301,7 @@ class Suite:
                             self.failures.append("podsight reported none of the exec storm's %d %s events"
                                                  % (rec["ops"], kind))
         rec["notes"] = tool.notes
-        if tname == "podsight" and os.path.exists(tool.events):
+        if tool.kind == "podsight" and os.path.exists(tool.events):
             os.unlink(tool.events)
         return rec
 
@@ -1296,7 +1313,8 @@ class Suite:
             res["baseline"].append(one_run(workload, None, self.tag(workload.name)))
             for r in range(self.args.pairs):
                 live = [t for t in self.tools if t not in self.dead
-                        and (workload.tools is None or t == "control" or t in workload.tools)]
+                        and (workload.tools is None or t == "control" or t in workload.tools)
+                        and (workload.net or not TOOLS[t].net_only)]
                 k = r % len(live) if live else 0
                 for tname in live[k:] + live[:k]:  # rotate the order each round
                     if tname in self.dead:
@@ -1463,6 +1481,8 @@ def overhead_verdict(entry, tname, smoke):
     t = entry["tools"][tname]
     if tname == "control":
         return "noise floor"
+    if tname == "podsight-metrics":
+        return "n/a (no network events: their cost is podsight's row less this one)"
     if tname != "podsight":
         return "n/a (peer)"
     g = entry["goal"]
