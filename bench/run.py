@@ -1227,13 +1227,15 @@ def own_snapshot(workload, tool):
     kernel deferred there), and the suite's reaped children (the client)."""
     pids = group_pids(workload.server.pid) + ksoftirqd_pids() + ([tool.proc.pid] if tool is not None else [])
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return tasks_runtime(pids), ru.ru_utime + ru.ru_stime
+    return tasks_runtime(pids), ru.ru_utime + ru.ru_stime, tool.proc.pid if tool is not None else None
 
 
 def own_seconds(s0, s1):
-    t0, c0 = s0
-    t1, c1 = s1
-    return sum(v - t0.get(k, 0) for k, v in t1.items()) / 1e9 + (c1 - c0)
+    """(CPU seconds of the run's own processes, of which the tool's)."""
+    t0, c0, tool = s0
+    t1, c1, _ = s1
+    d = {k: v - t0.get(k, 0) for k, v in t1.items()}
+    return sum(d.values()) / 1e9 + (c1 - c0), sum(v for k, v in d.items() if k[0] == tool) / 1e9
 
 
 def one_run(workload, tool, tag):
@@ -1258,7 +1260,7 @@ def one_run(workload, tool, tag):
         raise HarnessError("%s reported %d operations in %.3f s" % (workload.title, ops, wall))
     rec = {"ops": ops, "wall": wall, "busy": busy + after, "tool_cpu_after": after}
     if o0 is not None:
-        rec["own"] = own_seconds(o0, own_snapshot(workload, tool))
+        rec["own"], rec["own_tool"] = own_seconds(o0, own_snapshot(workload, tool))
     return rec
 
 
