@@ -84,12 +84,15 @@ def test_dashboard_queries_return_data(agent, testenv, prometheus, tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     tag = uuid.uuid4().hex[:6]
-    busy, oom, short = ("podsight-test-dash-%s-%s" % (k, tag) for k in ("busy", "oom", "short"))
+    busy, oom, short, net = ("podsight-test-dash-%s-%s" % (k, tag) for k in ("busy", "oom", "short", "net"))
     # execs about 5 times a second and does direct I/O all along
     ctr_run_d(testenv, busy, "/bin/sh", "-c",
               "i=0; while :; do i=$((i+1)); %s dio /data/b$((i %% 4)) 8 200 >/dev/null; done" % BIN,
               extra=("--mount", "type=bind,src=%s,dst=/data,options=rbind:rw" % data))
     ctr_run_d(testenv, oom, BIN, "touch", "256", "0", extra=("--memory-limit", str(32 << 20)))
+    # 10 connections a second on its loopback, 20000 bytes each, and 10
+    # refused connects: the TCP panels
+    ctr_run_d(testenv, net, BIN, "tcp", "8080", "10", "20000", "600000")
     try:
         # ends at once: a finished container, podsight_container_running 0
         sh(testenv, "ctr", "-n", "default", "run", "--rm", testenv["PODSIGHT_TEST_IMAGE"], short, BIN, "burn", "50", "0")
@@ -105,6 +108,7 @@ def test_dashboard_queries_return_data(agent, testenv, prometheus, tmp_path):
     finally:
         ctr_rm(testenv, busy)
         ctr_rm(testenv, oom)
+        ctr_rm(testenv, net)
 
     def of(panel, ref, name):
         return [float(r["value"][1]) for r in got[(panel, ref)] if r["metric"].get("container") == name]
@@ -119,6 +123,14 @@ def test_dashboard_queries_return_data(agent, testenv, prometheus, tmp_path):
     values = {r["metric"].get("container") for r in got[("variable container", "container")]}
     assert {busy, oom, short} <= values
     assert [float(r["value"][1]) for r in got[("Agent resident memory", "A")]][0] > 1 << 20
+    # sent and received: the same 200000 B/s on its loopback
+    for ref in ("A", "B"):
+        assert 150000 < of("TCP bytes", ref, net)[0] < 250000, got[("TCP bytes", ref)]
+    assert 7 < of("TCP connects", "A", net)[0] < 13
+    refused = [float(r["value"][1]) for r in got[("TCP connects", "B")]
+               if r["metric"].get("container") == net and r["metric"].get("reason") == "refused"]
+    assert len(refused) == 1 and 7 < refused[0] < 13, refused
+    assert 0 < of("TCP connect time", "A", net)[0] < 0.1
     lost = got[("Events lost", "A")]
     assert lost and all(float(r["value"][1]) == 0 for r in lost), lost
     # the OOM kill is in the counter the OOM panel reads
