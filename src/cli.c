@@ -87,6 +87,7 @@ int kernel_opts_parse(struct kernel_opts *k, const char *cmd, int opt, const cha
 			return 2;
 		}
 		k->ringbuf_bytes = (uint32_t)v;
+		k->ringbuf_given = true;
 		return 1;
 	case OPT_MAX_PROCS:
 		if (parse_u64(arg, &v) || v < 64 || v > (1u << 22)) {

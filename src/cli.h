@@ -30,6 +30,7 @@ int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(pri
 struct kernel_opts {
 	uint32_t args_max;
 	uint32_t ringbuf_bytes;
+	bool ringbuf_given;		/* --ringbuf-size was on the command line */
 	uint32_t max_processes;
 	uint32_t max_cgroups;
 	uint32_t max_connections;
@@ -43,8 +44,9 @@ int kernel_opts_parse(struct kernel_opts *k, const char *cmd, int opt, const cha
 #define KERNEL_OPTS_HELP \
 	"      --args-max BYTES     argv bytes kept per exec (default 32K, at most 256K);\n" \
 	"                           longer command lines are cut and marked args_truncated\n" \
-	"      --ringbuf-size BYTES kernel-to-agent ring buffer (default 2M, a power of two\n" \
-	"                           from 64K to 1G); raise it if events_lost records appear\n" \
+	"      --ringbuf-size BYTES kernel-to-agent ring buffer (default 2M, 8M with network\n" \
+	"                           events; a power of two from 64K to 1G); raise it if\n" \
+	"                           events_lost records appear\n" \
 	"      --max-processes N    processes tracked at once (default 65536)\n" \
 	"      --max-cgroups N      cgroups whose path and container are kept (default\n" \
 	"                           65536); past it a cgroup's container is looked up\n" \
