@@ -28,6 +28,19 @@
 
 #define EEXIST_	17	/* include/uapi/asm-generic/errno-base.h */
 
+/* A listener's owner as a socket's: its stopping, or a connection it
+ * accepted. */
+static __always_inline void owner_of_listener(struct sock_info *info, const struct listen_info *li, __u64 now,
+					      __u8 direction)
+{
+	info->cgroup_id = li->cgroup_id;
+	info->start_ns = li->start_ns;
+	info->pid = li->pid;
+	info->opened_ns = now;
+	info->direction = direction;
+	__builtin_memcpy(info->comm, li->comm, sizeof(info->comm));
+}
+
 #define NET_DIRECT 1
 #include "net_sock.bpf.h"
 #undef NET_DIRECT

@@ -217,12 +217,7 @@ static __always_inline void NET_(listen_stop)(const struct sock *sk, __u64 now)
 		NET_(listen_unref)(li, &lk);
 		return;
 	}
-	info.cgroup_id = li->cgroup_id;
-	info.start_ns = li->start_ns;
-	info.pid = li->pid;
-	info.opened_ns = now;
-	info.direction = PS_NET_LISTEN;
-	__builtin_memcpy(info.comm, li->comm, sizeof(info.comm));
+	owner_of_listener(&info, li, now, PS_NET_LISTEN);
 	NET_(listen_unref)(li, &lk);
 	e = NET_(net_reserve)();
 	if (!e)
@@ -246,12 +241,7 @@ static __always_inline void NET_(accept_start)(const struct sock *sk, __u64 now)
 	}
 	if (li->self)
 		return;
-	info.cgroup_id = li->cgroup_id;
-	info.start_ns = li->start_ns;
-	info.pid = li->pid;
-	info.opened_ns = now;
-	info.direction = PS_NET_IN;
-	__builtin_memcpy(info.comm, li->comm, sizeof(info.comm));
+	owner_of_listener(&info, li, now, PS_NET_IN);
 	NET_(follow)(sk, &info, BPF_ANY);
 }
 

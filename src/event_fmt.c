@@ -347,6 +347,20 @@ void event_fmt__exit(struct json_writer *w, const struct ps_exit_event *e,
 	jw_newline(w);
 }
 
+/* A process an event names that the agent may not know (an OOM kill's
+ * victim, a socket's owner): pid, then exec_id and executable or null. */
+static void known_process(struct json_writer *w, uint32_t pid, const char *exec_id, const char *exe,
+			  uint32_t exe_flags, const char *comm)
+{
+	jw_kv_u64(w, "pid", pid);
+	kv_opt(w, "exec_id", exec_id);
+	kv_opt(w, "executable", exe);
+	exe_bools(w, exe ? exe_flags : 0, true);
+	if (exe)
+		exe_incomplete(w, exe_flags);
+	jw_kv_string(w, "name", comm);
+}
+
 void event_fmt__oom(struct json_writer *w, const struct ps_oom_event *e, const struct fmt_oom_ctx *c)
 {
 	char comm[PS_COMM_SZ + 1];
@@ -354,13 +368,7 @@ void event_fmt__oom(struct json_writer *w, const struct ps_oom_event *e, const s
 	memcpy(comm, e->comm, PS_COMM_SZ);
 	comm[PS_COMM_SZ] = 0;
 	event_head(w, "oom_kill", c->real_ns, c->node);
-	jw_kv_u64(w, "pid", e->pid);
-	kv_opt(w, "exec_id", c->exec_id);
-	kv_opt(w, "executable", c->exe);
-	exe_bools(w, c->exe ? c->exe_flags : 0, true);
-	if (c->exe)
-		exe_incomplete(w, c->exe_flags);
-	jw_kv_string(w, "name", comm);
+	known_process(w, e->pid, c->exec_id, c->exe, c->exe_flags, comm);
 	jw_kv_u64(w, "uid", e->uid);
 	kv_time(w, "start_time", c->start_real_ns);
 	jw_object_end(w);
@@ -414,13 +422,7 @@ void event_fmt__net(struct json_writer *w, const struct ps_net_event *e, const s
 	memcpy(comm, e->comm, PS_COMM_SZ);
 	comm[PS_COMM_SZ] = 0;
 	event_head(w, type, c->real_ns, c->node);
-	jw_kv_u64(w, "pid", e->pid);
-	kv_opt(w, "exec_id", c->exec_id);
-	kv_opt(w, "executable", c->exe);
-	exe_bools(w, c->exe ? c->exe_flags : 0, true);
-	if (c->exe)
-		exe_incomplete(w, c->exe_flags);
-	jw_kv_string(w, "name", comm);
+	known_process(w, e->pid, c->exec_id, c->exe, c->exe_flags, comm);
 	kv_time(w, "start_time", c->start_real_ns);
 	jw_object_end(w);
 	cgroup_obj(w, e->cgroup_id, c->cgroup_path);

@@ -192,6 +192,16 @@ static void listen_change(struct net_acct *a, struct ctr_net *n, const char *nam
 	n->listen[n->nlisten++].refs = 1;
 }
 
+/* A closed connection's final counters into its destination's. */
+static void add_final(struct net_dest *d, const struct ps_net_event *e)
+{
+	d->closed[NET_SENT] += e->bytes_sent;
+	d->closed[NET_RECEIVED] += e->bytes_received;
+	d->closed[NET_RETRANS] += e->retransmits;
+	d->closed[NET_RST_SENT] += e->resets_sent;
+	d->closed[NET_RST_RECEIVED] += e->resets_received;
+}
+
 /* An open connection: counted active, followed for its live counters. */
 static void conn_open(struct net_acct *a, struct net_dest *d, const struct ps_net_event *e)
 {
@@ -242,11 +252,7 @@ void net_acct__record(struct net_acct *a, struct ctr_net **c_net, const struct p
 			return;
 		if (d->active)
 			d->active--;
-		d->closed[NET_SENT] += e->bytes_sent;
-		d->closed[NET_RECEIVED] += e->bytes_received;
-		d->closed[NET_RETRANS] += e->retransmits;
-		d->closed[NET_RST_SENT] += e->resets_sent;
-		d->closed[NET_RST_RECEIVED] += e->resets_received;
+		add_final(d, e);
 		return;
 	}
 	if (out)
@@ -286,11 +292,7 @@ void net_acct__record(struct net_acct *a, struct ctr_net **c_net, const struct p
 		d = dest_get(a, n, e->direction, name, false);
 		if (!d)
 			return;
-		d->closed[NET_SENT] += e->bytes_sent;
-		d->closed[NET_RECEIVED] += e->bytes_received;
-		d->closed[NET_RETRANS] += e->retransmits;
-		d->closed[NET_RST_SENT] += e->resets_sent;
-		d->closed[NET_RST_RECEIVED] += e->resets_received;
+		add_final(d, e);
 		if (d->active)
 			d->active--;
 		return;
