@@ -9,6 +9,8 @@
 #include <linux/capability.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <time.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -16,6 +18,7 @@
 #include "mountinfo.h"
 #include "procfs.h"
 #include "selfid.h"
+#include "verifier_stats.h"
 #include "podsight.skel.h"
 
 struct loader {
@@ -29,7 +32,7 @@ struct loader {
 	struct loader_prog_state progs[LOADER_MAX_PROGS];
 	size_t nprogs;
 	int ncpus;
-	char *vlog[LOADER_MAX_PROGS];	/* PODSIGHT_DEBUG: each program's verifier statistics */
+	char *vlog[LOADER_MAX_PROGS];	/* PODSIGHT_DEBUG, PODSIGHT_VERIFIER_STATS: each program's verifier statistics */
 };
 
 static int rb_cb(void *ctx, void *data, size_t size)
@@ -325,13 +328,14 @@ static void vlog_free(struct loader *l)
 
 /* With PODSIGHT_DEBUG set, the verifier's statistics of each program
  * (log level 4: "processed N insns", on every kernel; bpf_prog_info's
- * verified_insns is 5.16+), to stderr after the load. */
+ * verified_insns is 5.16+), to stderr after the load; with
+ * PODSIGHT_VERIFIER_STATS, to that file (vstats_save()). */
 static void vlog_setup(struct loader *l)
 {
 	struct bpf_program *prog;
 	size_t i = 0;
 
-	if (!getenv("PODSIGHT_DEBUG"))
+	if (!getenv("PODSIGHT_DEBUG") && !getenv("PODSIGHT_VERIFIER_STATS"))
 		return;
 	bpf_object__for_each_program(prog, l->skel->obj) {
 		if (i >= LOADER_MAX_PROGS)
@@ -355,7 +359,7 @@ static void vlog_print(struct loader *l)
 		if (i >= LOADER_MAX_PROGS)
 			break;
 		s = l->vlog[i++];
-		if (!s || !bpf_program__autoload(prog))
+		if (!s || !bpf_program__autoload(prog) || !getenv("PODSIGHT_DEBUG"))
 			continue;
 		for (; *s; s = nl + 1) {
 			nl = strchr(s, '\n');
@@ -382,6 +386,54 @@ static const char *prog_public_name(const char *name)
 		    !strcmp(name + strlen(net_tps[i].prog), "_raw"))
 			return net_tps[i].prog;
 	return name;
+}
+
+/* PODSIGHT_VERIFIER_STATS=FILE: each loaded program's processed
+ * instructions and load time, as JSON into FILE (verifier_stats.h), from
+ * its log (vlog_setup()) and bpf_prog_info. end_ns: the boot clock after
+ * the load. */
+static void vstats_save(struct loader *l, uint64_t end_ns)
+{
+	const char *path = getenv("PODSIGHT_VERIFIER_STATS");
+	struct vstat v[LOADER_MAX_PROGS];
+	struct bpf_program *prog;
+	struct utsname u;
+	size_t i = 0, n = 0;
+	int err;
+
+	if (!path || !*path)
+		return;
+	bpf_object__for_each_program(prog, l->skel->obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		struct vstat *s = &v[n];
+
+		if (i >= LOADER_MAX_PROGS)
+			break;
+		if (!bpf_program__autoload(prog)) {
+			i++;
+			continue;
+		}
+		memset(s, 0, sizeof(*s));
+		s->name = bpf_program__name(prog);
+		vstats_parse_log(l->vlog[i++], &s->log_insns, &s->verify_us);
+		s->verified_insns = -1;
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0) {
+			s->load_start_ns = info.load_time;
+			if (len > offsetof(struct bpf_prog_info, verified_insns) && info.verified_insns)
+				s->verified_insns = info.verified_insns;
+		}
+		vstats_choose(s);
+		n++;
+	}
+	vstats_load_times(v, n, end_ns);
+	if (uname(&u) != 0)
+		memset(&u, 0, sizeof(u));
+	err = vstats_write(path, u.release, u.machine, v, n);
+	if (err)
+		fprintf(stderr, "podsight: warning: cannot write the verifier statistics to '%s': %s\n", path,
+			strerror(-err));
 }
 
 /* Opens the object, configures it and loads it: 0 or -errno + message. */
@@ -423,6 +475,12 @@ static int open_and_load(struct loader *l, const struct loader_config *cfg, bool
 	net_choose_variants(l);
 	vlog_setup(l);
 	err = podsight_bpf__load(l->skel);
+	if (!err) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_BOOTTIME, &ts);
+		vstats_save(l, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+	}
 	vlog_print(l);
 	if (err)
 		snprintf(errbuf, errlen,
