@@ -4,6 +4,9 @@
 #   build   compile the agent
 #   test    build + run every test (unit, end-to-end, containers, pods, Prometheus)
 #   bench   test + the benchmark peers and workload generators
+#   cross   build + the cross compiler and the other architecture's -dev
+#           packages for `make ARCH=arm64` (on an arm64 host: ARCH=x86);
+#           adds that architecture to dpkg (`dpkg --add-architecture`)
 #
 # Idempotent: only missing packages are installed, and `apt-get update` runs at
 # most once, only when something is missing and apt cannot find it (a fresh
@@ -29,12 +32,25 @@ test_pkgs=("${build_pkgs[@]}" libcmocka-dev python3 python3-pytest python3-jsons
 # benchmarks that need it are skipped.
 bench_only=(libbpf-tools bpftrace stress-ng fio iperf3 linux-perf hyperfine)
 
+# The other architecture's compiler and the libraries the agent links (the
+# Makefile's LDLIBS), in Debian's multiarch names.
+host_debarch=$(dpkg --print-architecture 2>/dev/null || echo amd64)
+case "$host_debarch" in
+arm64) cross_arch=amd64 cross_gcc=gcc-x86-64-linux-gnu ;;
+*) cross_arch=arm64 cross_gcc=gcc-aarch64-linux-gnu ;;
+esac
+cross_pkgs=("${build_pkgs[@]}" "$cross_gcc")
+for p in libc6-dev libbpf-dev libelf-dev zlib1g-dev libjansson-dev libmicrohttpd-dev libncurses-dev; do
+	cross_pkgs+=("$p:$cross_arch")
+done
+
 case "$mode" in
 build) want=("${build_pkgs[@]}") ;;
+cross) want=("${cross_pkgs[@]}") ;;
 test) want=("${test_pkgs[@]}") ;;
 bench) want=("${test_pkgs[@]}" "${bench_only[@]}") ;;
 *)
-	echo "usage: $0 build|test|bench" >&2
+	echo "usage: $0 build|test|bench|cross" >&2
 	exit 2
 	;;
 esac
@@ -49,7 +65,15 @@ die() {
 	echo "install-deps: $*" >&2
 	exit 1
 }
-installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
+# A name without an architecture is this machine's (or an Arch: all package):
+# with a multiarch package installed for two architectures, dpkg-query lists both.
+installed() {
+	case "$1" in
+	*:*) [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ] ;;
+	*) dpkg-query -W -f='${Architecture} ${Status}\n' "$1" 2>/dev/null |
+		grep -qE "^($host_debarch|all) install ok installed\$" ;;
+	esac
+}
 # Prints those of the given packages apt has no installation candidate for
 # (apt-cache prints nothing at all for a name it has never heard of).
 no_candidate() {
@@ -88,6 +112,12 @@ fail() {
 	tail -n 25 "$log" >&2
 	exit 1
 }
+# A cross build's packages come from the other architecture's lists, which
+# apt fetches once dpkg knows that architecture.
+if [ "$mode" = cross ] && ! dpkg --print-foreign-architectures | grep -qx "$cross_arch"; then
+	say "dpkg --add-architecture $cross_arch"
+	dpkg --add-architecture "$cross_arch" || fail "dpkg --add-architecture $cross_arch failed"
+fi
 updated=0
 update() {
 	[ "$updated" = 1 ] && return 0
