@@ -14,10 +14,11 @@
 #   make deploy-check  the deployment files checked offline (tests/deploy)
 #   make kernels    the end-to-end checks on Debian's 5.10, 6.1, 6.12 (x86-64, v2 and
 #                   hybrid cgroups; arm64) in VMs and on this kernel: build/kernels/results.json
-#   make kernels-doc  docs/kernels.md from build/kernels/results.json
+#   make kernels-doc  docs/kernels.md (and the verifier baseline docs/kernels-verifier.json)
+#                   from build/kernels/results.json
 #   make ARCH=arm64 cross-builds build/arm64/podsight (ARCH=x86 from an arm64 host:
 #                   build/x86/); needs gcc-aarch64-linux-gnu and the libraries'
-#                   :arm64 -dev packages (bpf/README.md)
+#                   :arm64 -dev packages: scripts/install-deps.sh cross (bpf/README.md)
 #   V=1             show the commands
 .DELETE_ON_ERROR:
 .SUFFIXES:
@@ -254,7 +255,7 @@ check: test-deps
 	$(Q)./scripts/prepare-host.sh
 	$(Q)./scripts/install-deps.sh bench
 	$(Q)$(MAKE) --no-print-directory bench-smoke deploy-check
-	$(Q)$(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e
+	$(Q)$(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e tests/vm/test_kernels_report.py
 	$(Q)$(MAKE) --no-print-directory e2e-asan
 
 bench: all
@@ -300,10 +301,19 @@ kernels-fetch:
 # The proof that podsight runs on the nodes people have (tests/vm/kernels.py):
 # exits non-zero when a check fails that is not a declared known limitation.
 .PHONY: kernels kernels-doc
+# On an x86_64 host the arm64 row runs the cross-built agent (make ARCH=arm64,
+# its toolchain and libraries from install-deps.sh cross).
 kernels: all
+ifeq ($(HOST_ARCH),x86)
+	$(Q)./scripts/install-deps.sh cross >&2
+	$(Q)$(MAKE) --no-print-directory ARCH=arm64 >&2
+endif
 	$(Q)./scripts/fetch-kernels.sh >&2
 	$(Q)$(PYTHON) tests/vm/kernels.py
 
+# docs/kernels.md, its verifier figures compared with docs/kernels-verifier.json
+# as last committed; then that file anew (commit both).
 kernels-doc:
 	$(Q)$(PYTHON) tests/vm/kernels.py --markdown $(OUTPUT)/kernels/results.json > docs/kernels.md.tmp
 	$(Q)mv docs/kernels.md.tmp docs/kernels.md
+	$(Q)$(PYTHON) tests/vm/kernels.py --baseline docs/kernels-verifier.json $(OUTPUT)/kernels/results.json

@@ -6,12 +6,20 @@ machine's own kernel without one.
     tests/vm/kernels.py [--only ROW,...] [--jobs N]    run the matrix
     tests/vm/kernels.py --table [results.json]         print the table again (exit 1 if a row failed)
     tests/vm/kernels.py --markdown [results.json]      docs/kernels.md on stdout
+    tests/vm/kernels.py --baseline FILE [results.json] write docs/kernels-verifier.json
 
 Writes build/kernels/results.json (one row per kernel, arch and cgroup
-layout), each row's files in build/kernels/runs/<row>/ (pytest's log and
-junit XML, the agent's stderr per test, the guest's facts), prints a table,
-and exits 1 when a check failed that is not a known limitation (KNOWN below),
-or when one declared as known passed (then KNOWN is out of date).
+layout: the checks, and what the verifier cost per BPF program, from the
+agent's PODSIGHT_VERIFIER_STATS file), each row's files in
+build/kernels/runs/<row>/ (pytest's log and junit XML, the agent's stderr per
+test, the guest's facts), prints a table, and exits 1 when a check failed
+that is not a known limitation (KNOWN below), or when one declared as known
+passed (then KNOWN is out of date).
+
+--markdown also compares each program's processed instructions with
+docs/kernels-verifier.json as last committed (git HEAD) and flags a growth
+of more than GROWTH_FLAG; --baseline FILE writes that file anew from the
+results (make kernels-doc does both).
 
 Inside a VM (and on the host, under the e2e lock) it runs itself with
 --guest: pytest on the checks' tests, on this machine's files.
@@ -35,6 +43,11 @@ OUT = os.path.join(ROOT, "build", "kernels")
 RESULTS = os.path.join(OUT, "results.json")
 RUNS = os.path.join(OUT, "runs")
 NPM_WORK = os.path.join(ROOT, "build", "vm", "testenv")
+# The verifier's figures last committed, which the next docs/kernels.md is
+# compared with; a program whose processed instructions grew by more than
+# GROWTH_FLAG since is flagged there.
+BASELINE = "docs/kernels-verifier.json"
+GROWTH_FLAG = 0.20
 LOCK = "/tmp/podsight-e2e.lock"
 PYTHON = "/usr/bin/python3"
 COMMAND = "make kernels"
@@ -86,8 +99,9 @@ KNOWN = [
                "a cloned binary\" (its execveat of its bind-mounted copy gets ENOENT; tests/vm/README.md)"},
 ]
 
-# Where `make ARCH=arm64` is to put the arm64 agent (override: PODSIGHT_ARM64_AGENT).
-ARM64_AGENTS = ["build/arm64/podsight", "build-arm64/podsight", "build/aarch64/podsight"]
+# Where the arm64 agent is: `make ARCH=arm64` on an x86_64 host (make kernels
+# runs it), `make` on an arm64 one (override: PODSIGHT_ARM64_AGENT).
+ARM64_AGENTS = ["build/arm64/podsight", "build/podsight"]
 
 
 def known_reason(row, check, checks):
@@ -138,7 +152,10 @@ def guest(resdir, nodeids, loop):
     os.makedirs(resdir, exist_ok=True)
     t0 = time.time()
     json.dump(facts(), open(os.path.join(resdir, "facts.json"), "w"), indent=1)
-    env = dict(os.environ, PODSIGHT_E2E_LOGS=os.path.join(resdir, "agent"))
+    # every agent the tests start writes its verifier statistics there (the
+    # same programs each time: the last one's stay)
+    env = dict(os.environ, PODSIGHT_E2E_LOGS=os.path.join(resdir, "agent"),
+               PODSIGHT_VERIFIER_STATS=os.path.join(resdir, "verifier.json"))
     if loop:
         # The guest's files are 9p and tmpfs, neither a block device: the
         # tests' temporary files (the block I/O test's direct I/O) go to an
@@ -165,14 +182,17 @@ def guest(resdir, nodeids, loop):
     return 0
 
 
-# The arm64 guest runs busybox only (this machine's Python and libraries are
-# x86-64): the agent, static, loads and an exec of a marked busybox applet
-# must come out as an event. The JSON is parsed on the host.
+# The arm64 guest cannot run this machine's x86-64 Python and tools: it runs
+# busybox (arm64) and the cross-built agent (make ARCH=arm64), which is
+# linked dynamically as on any node, its arm64 libraries (libbpf1:arm64, ...,
+# installed with the -dev packages its build needs) found on this machine's
+# root that the guest mounts. The agent loads, and an exec of a marked
+# busybox applet must come out as an event. The JSON is parsed on the host.
 ARM64_SCRIPT = r'''
 set -u
 R=$1 A=$2
 uname -r >$R/release; uname -m >$R/machine
-$A agent --output $R/events.json 2>$R/agent.stderr &
+PODSIGHT_VERIFIER_STATS=$R/verifier.json $A agent --output $R/events.json 2>$R/agent.stderr &
 p=$!
 i=0
 while [ $i -lt 600 ]; do
@@ -203,8 +223,8 @@ def arm64_agent():
         p = os.path.join(ROOT, c)
         if elf_machine(p) == 183:  # EM_AARCH64
             return p, None
-    return None, ("no arm64 build of the agent (none of %s is an aarch64 ELF; `make ARCH=arm64` is not "
-                  "there yet)" % ", ".join(cands))
+    return None, ("no arm64 build of the agent (none of %s is an aarch64 ELF: run `make ARCH=arm64`, "
+                  "after scripts/install-deps.sh cross)" % ", ".join(cands))
 
 
 # ---- on the host --------------------------------------------------------------
@@ -279,8 +299,7 @@ def run_row(row):
     os.makedirs(resdir)
     res = {"row": row["row"], "kernel": row["kernel"], "arch": row["arch"], "cgroup": row["cgroup"],
            "release": None, "checks": {}, "features_off": {}, "warnings": [],
-           "verifier": None, "verifier_note": "the agent does not report the verifier's processed "
-           "instruction count or load time per program yet", "seconds": None, "note": ""}
+           "verifier": None, "verifier_note": "", "seconds": None, "note": ""}
     t0 = time.time()
     log = open(os.path.join(resdir, "run.log"), "w")
     checks = row["checks"]
@@ -343,6 +362,7 @@ def run_row(row):
             res["checks"][c] = {"status": st, "reason": why}
     off, other, n = agent_logs(resdir)
     res["features_off"], res["warnings"] = off, other
+    res["verifier"], res["verifier_note"] = verifier_stats(resdir)
     for c, r in res["checks"].items():
         k = known_reason(row, c, res["checks"])
         if k and r["status"] == "failed":
@@ -351,6 +371,19 @@ def run_row(row):
             r.update(status="unexpected-pass", reason="declared a known limitation, but passed: " + k)
     res["seconds"] = round(time.time() - t0, 1)
     return res
+
+
+def verifier_stats(resdir):
+    """The agent's PODSIGHT_VERIFIER_STATS file of a row: {program: {processed_insns,
+    verified_insns, log_insns, verify_us, load_us}}, and a note when there is none."""
+    p = os.path.join(resdir, "verifier.json")
+    try:
+        st = json.load(open(p))
+        return {v["name"]: {k: v.get(k) for k in ("processed_insns", "verified_insns", "log_insns",
+                                                   "verify_us", "load_us")}
+                for v in st["programs"]}, ""
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        return None, "no verifier statistics from the agent (%s: %s)" % (os.path.relpath(p, ROOT), e)
 
 
 def read(p):
@@ -389,11 +422,136 @@ def table(results):
                 why.append("%s %s: %s: %s" % (r["row"], c, v["status"], v["reason"]))
         for p, reason in sorted(r["features_off"].items()):
             why.append("%s: BPF program '%s' not attached: %s" % (r["row"], p, reason))
-    return "\n".join(out + [""] + why + ["", "wall time %s s; verifier statistics: %s" %
-                                         (results["seconds"], results["verifier_note"])])
+    return "\n".join(out + [""] + why + ["", "processed instructions, load time (ms) per BPF program:", ""] +
+                     verifier_text(results, load_baseline()) + ["", "wall time %s s" % results["seconds"]])
 
 
-def markdown(results):
+# ---- the verifier's figures: per program and row, against the baseline -------
+
+def verifier_programs(results):
+    names = []
+    for r in results["rows"]:
+        for p in r.get("verifier") or {}:
+            if p not in names:
+                names.append(p)
+    return names
+
+
+def load_baseline(path=None):
+    """The baseline: the file at path, or docs/kernels-verifier.json as last
+    committed (git HEAD; the file on disk when git has none). None when there
+    is none."""
+    try:
+        if path:
+            return json.load(open(path))
+        r = subprocess.run(["git", "-C", ROOT, "show", "HEAD:" + BASELINE], stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL)
+        if r.returncode == 0:
+            return json.loads(r.stdout)
+        return json.load(open(os.path.join(ROOT, BASELINE)))
+    except (OSError, ValueError):
+        return None
+
+
+def make_baseline(results):
+    """What docs/kernels-verifier.json holds: each row's processed instructions
+    per program, and the source revision they were measured on."""
+    return {"revision": results.get("revision"), "date": results.get("date"),
+            "rows": {r["row"]: {p: v["processed_insns"] for p, v in sorted((r.get("verifier") or {}).items())}
+                     for r in results["rows"] if r.get("verifier")}}
+
+
+def growth(results, baseline):
+    """{(row, program): (before, now, ratio)} for every program whose processed
+    instructions changed since the baseline."""
+    out = {}
+    base = (baseline or {}).get("rows", {})
+    for r in results["rows"]:
+        for p, v in (r.get("verifier") or {}).items():
+            before, now = base.get(r["row"], {}).get(p), v.get("processed_insns")
+            if before and now is not None and now != before:
+                out[(r["row"], p)] = (before, now, (now - before) / before)
+    return out
+
+
+def flagged(results, baseline):
+    return {k: g for k, g in growth(results, baseline).items() if g[2] > GROWTH_FLAG}
+
+
+def verifier_cell(v, g, md):
+    if not v or v.get("processed_insns") is None:
+        return "-"
+    cell = "%d" % v["processed_insns"]
+    if v.get("load_us") is not None:
+        cell += (" · %s ms" if md else " %sms") % fmt_ms(v["load_us"])
+    if g:
+        cell += " (%+.0f%%)" % (100 * g[2])
+        if g[2] > GROWTH_FLAG:
+            cell = "**%s**" % cell if md else cell + " GREW"
+    return cell
+
+
+def fmt_ms(us):
+    return "%.1f" % (us / 1000) if us < 100000 else "%.0f" % (us / 1000)
+
+
+def verifier_text(results, baseline=None):
+    names = verifier_programs(results)
+    g = growth(results, baseline)
+    rows = [r for r in results["rows"] if r.get("verifier")]
+    lines = [["program"] + [r["row"] for r in rows]]
+    for p in names:
+        lines.append([p] + [verifier_cell(r["verifier"].get(p), g.get((r["row"], p)), False) for r in rows])
+    w = [max(len(l[i]) for l in lines) for i in range(len(lines[0]))]
+    out = ["  ".join(c.ljust(w[i]) for i, c in enumerate(l)).rstrip() for l in lines]
+    for r in results["rows"]:
+        if not r.get("verifier") and r.get("verifier_note") and r["release"]:
+            out.append("%s: %s" % (r["row"], r["verifier_note"]))
+    return out
+
+
+def verifier_markdown(results, baseline):
+    rows = [r for r in results["rows"] if r.get("verifier")]
+    g = growth(results, baseline)
+    big = flagged(results, baseline)
+    since = (baseline or {}).get("revision")
+    out = ["## Verifier statistics", "",
+           "What the BPF verifier cost each program the agent loaded, per row: the",
+           "instructions it processed (`bpf_prog_info.verified_insns` from 5.16, before",
+           "that the `processed N insns` of the verifier's log at `BPF_LOG_STATS` level)",
+           "· the load's wall time (from the kernel's stamp as `BPF_PROG_LOAD` began to",
+           "the next program's; the guests are emulated, so slower than real hardware).",
+           "The agent writes them with `PODSIGHT_VERIFIER_STATS=FILE`. A change in the",
+           "processed instructions since `%s` as last committed is shown in" % BASELINE,
+           "parentheses; a growth of more than %d%% is in bold and listed below." % round(100 * GROWTH_FLAG), ""]
+    if not rows:
+        return out + ["No row reported verifier statistics.", ""]
+    out.append("| program | " + " | ".join(r["row"] for r in rows) + " |")
+    out.append("|" + " --- |" * (len(rows) + 1))
+    for p in verifier_programs(results):
+        out.append("| `%s` | " % p + " | ".join(verifier_cell(r["verifier"].get(p), g.get((r["row"], p)), True)
+                                               for r in rows) + " |")
+    out.append("")
+    if baseline is None:
+        out.append("No baseline to compare with (no `%s` committed)." % BASELINE)
+    elif big:
+        out.append("Grown by more than %d%% since %s:" % (round(100 * GROWTH_FLAG), "`%s`" % since if since
+                                                            else "the baseline"))
+        out.append("")
+        for (row, p), (before, now, ratio) in sorted(big.items()):
+            out.append("- `%s` on `%s`: %d → %d processed instructions (%+.0f%%)" % (p, row, before, now,
+                                                                                    100 * ratio))
+    else:
+        out.append("No program grew by more than %d%% since %s." % (
+            round(100 * GROWTH_FLAG), "`%s`" % since if since else "the baseline"))
+    for r in results["rows"]:
+        if not r.get("verifier") and r.get("verifier_note") and r["release"]:
+            out.append("- `%s`: %s" % (r["row"], r["verifier_note"]))
+    out.append("")
+    return out
+
+
+def markdown(results, baseline=None):
     out = ["# What works where",
            "",
            "The end-to-end checks that matter, run by `%s` (tests/vm/kernels.py) on each" % COMMAND,
@@ -409,7 +567,7 @@ def markdown(results):
            "| --- | --- |"]
     for c, t in CHECKS.items():
         out.append("| `%s`: %s | `%s` |" % (c, CHECK_TITLES[c], t))
-    out += ["| `load`, `exec` (arm64) | %s, %s: the static agent in a busybox-only guest |" % (
+    out += ["| `load`, `exec` (arm64) | %s, %s: the cross-built agent in a guest whose only userland is busybox |" % (
         CHECK_TITLES["load"], CHECK_TITLES["exec"]), ""]
     names = []
     for r in results["rows"]:
@@ -445,9 +603,15 @@ def markdown(results):
         out.append("- %s, checks %s%s: %s" % (k["kernel"], ", ".join("`%s`" % c for c in k["checks"]),
                                               " (when %s passed)" % ", ".join("`%s`" % g for g in k["given"])
                                               if k.get("given") else "", k["reason"]))
-    out += ["", "## Verifier statistics", "", results["verifier_note"] + ": the columns for the "
-            "processed instruction count and load time per BPF program are empty.", ""]
+    out += [""] + verifier_markdown(results, baseline)
     return "\n".join(out)
+
+
+def revision():
+    """The source revision the matrix ran on (git describe --dirty)."""
+    r = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty", "--abbrev=7"],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    return r.stdout.strip() or None
 
 
 def main():
@@ -458,14 +622,24 @@ def main():
     ap.add_argument("--jobs", type=int, default=2, help="VMs at once (default 2)")
     ap.add_argument("--table", nargs="?", const=RESULTS)
     ap.add_argument("--markdown", nargs="?", const=RESULTS)
+    ap.add_argument("--baseline", metavar="FILE", help="write the verifier baseline (%s) to FILE" % BASELINE)
+    ap.add_argument("--against", metavar="FILE", help="compare with this baseline, not %s at git HEAD" % BASELINE)
     ap.add_argument("nodeids", nargs="*")
     a = ap.parse_args()
     if a.guest:
         return guest(a.guest, a.nodeids, not a.no_loop)
+    if a.baseline:
+        results = json.load(open(a.nodeids[0] if a.nodeids else RESULTS))
+        tmp = a.baseline + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(make_baseline(results), f, indent=1, sort_keys=True)
+            f.write("\n")
+        os.replace(tmp, a.baseline)
+        return 0
     if a.table or a.markdown:
         results = json.load(open(a.table or a.markdown))
         if a.markdown:
-            print(markdown(results))
+            print(markdown(results, load_baseline(a.against)))
             return 0
         print(table(results))
         return 0 if all(row_ok(r) for r in results["rows"]) else 1
@@ -518,14 +692,16 @@ def main():
     results = {"command": COMMAND, "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                "host": "%s %s" % (os.uname().release, os.uname().machine), "host_cpus": os.cpu_count(),
                "seconds": round(time.time() - t0, 1),
-               "verifier_note": "the agent does not report the verifier's processed instruction count or "
-                                "load time per BPF program yet",
+               "revision": revision(),
                "known_limitations": [dict(k, checks=list(k["checks"]), given=list(k.get("given", ()))) for k in KNOWN],
                "rows": [done[r["row"]] for r in rows]}
     tmp = RESULTS + ".tmp"
     json.dump(results, open(tmp, "w"), indent=1)
     os.replace(tmp, RESULTS)
     print(table(results))
+    for (row, p), (before, now, ratio) in sorted(flagged(results, load_baseline()).items()):
+        print("kernels: warning: %s on %s: %d processed instructions, %+.0f%% since %s" % (
+            p, row, now, 100 * ratio, BASELINE), file=sys.stderr)
     print("\nkernels: %s; %s" % (os.path.relpath(RESULTS, ROOT), "docs/kernels.md: make kernels-doc"))
     return 0 if all(row_ok(r) for r in results["rows"]) else 1
 
