@@ -10,6 +10,8 @@
 #   make bench-net  its network workloads only (iperf3 and a connection storm, over
 #                   loopback and pod to pod): BENCHMARKS.md's network section;
 #                   BENCH_ARGS="--json FILE --pairs N" adds options
+#   make bench-vm   the exec storm with and without the agent in a VM of Debian's
+#                   5.10 (BENCH_VM_KERNEL): build/bench/exec-vm-5.10.json
 #   make image      the agent's OCI image, build/podsight-image.tar (docs/deploy.md)
 #   make deploy-check  the deployment files checked offline (tests/deploy)
 #   make kernels    the end-to-end checks on Debian's 5.10, 6.1, 6.12 (x86-64, v2 and
@@ -113,7 +115,7 @@ E2E_ASAN  ?= tests/e2e/test_process.py::test_exec_and_exit_every_field \
 	tests/e2e/test_cli.py::test_closed_reader_ends_quietly \
 	tests/e2e/test_faults.py
 
-.PHONY: all vmlinux run check unit unit-san e2e e2e-asan fuzz bench bench-net bench-smoke deps test-deps clean fmt \
+.PHONY: all vmlinux run check unit unit-san e2e e2e-asan fuzz bench bench-net bench-vm bench-smoke deps test-deps clean fmt \
 	image deploy-check
 all: $(OUTPUT)/podsight
 
@@ -269,6 +271,16 @@ bench-net: all
 	$(Q)./scripts/prepare-host.sh
 	$(Q)$(PYTHON) bench/run.py --workloads $(NET_WORKLOADS) --tools podsight,podsight-metrics \
 		--section net-results --output BENCHMARKS.md $(BENCH_ARGS)
+
+# The exec storm with and without the agent inside a VM of the oldest kernel
+# supported (qemu TCG; tests/vm/run), as a ratio in one run: BENCHMARKS.md.
+BENCH_VM_KERNEL ?= 5.10
+BENCH_VM_EXECS ?= 1500
+bench-vm: all
+	$(Q)./scripts/fetch-kernels.sh $(BENCH_VM_KERNEL) >&2
+	$(Q)mkdir -p $(OUTPUT)/bench
+	$(Q)$(PYTHON) bench/run.py --vm $(BENCH_VM_KERNEL) --quick --workloads exec --tools podsight \
+		--execs $(BENCH_VM_EXECS) --json $(OUTPUT)/bench/exec-vm-$(BENCH_VM_KERNEL).json
 
 bench-smoke: all
 	$(Q)$(PYTHON) bench/run.py --smoke

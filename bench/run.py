@@ -813,6 +813,10 @@ class ExecStorm(Workload):
     exec_events = True
     sizes = {"full": 12000, "quick": 6000, "smoke": 300}
 
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self.size = ctx.execs or self.size
+
     def describe(self):
         return "fork+exec of a static binary, %d times from %d workers" % (self.size, NCPU)
 
@@ -1153,9 +1157,10 @@ WORKLOADS = {c.name: c for c in (ExecStorm, ForkStorm, Messaging, Syscalls, Fio,
 
 
 class Context:
-    def __init__(self, mode, workdir):
+    def __init__(self, mode, workdir, execs=None):
         self.mode = mode
         self.workdir = workdir
+        self.execs = execs  # --execs: the exec storm's size instead of the mode's
         self.storm = os.path.join(BUILD, "storm")
         self.true_static = os.path.join(BUILD, "true_static")
         self.tcpstorm = os.path.join(BUILD, "tcpstorm")
@@ -1888,10 +1893,18 @@ def parse_args(argv):
     ap.add_argument("--json", help="also write every figure and raw run to this file")
     ap.add_argument("--podsight", default=PODSIGHT, metavar="PATH",
                     help="the agent binary to measure (default: build/podsight)")
+    ap.add_argument("--execs", type=int, metavar="N",
+                    help="execs per exec storm run, instead of the mode's (12000; --quick 6000; --smoke 300)")
+    ap.add_argument("--vm", metavar="KERNEL",
+                    help="run the suite inside tests/vm/run KERNEL --cgroup v2 (qemu TCG, 2 CPUs, this machine's "
+                         "files): every ratio is against the same VM without the tool; --output is not used, "
+                         "--json is written from the guest")
     ap.add_argument("--allow-podsight-failure", action="store_true",
                     help="a podsight that is present but cannot be measured is listed, not a harness failure")
     args = ap.parse_args(argv)
     PODSIGHT = os.path.abspath(args.podsight)
+    if args.execs is not None and args.execs < 1:
+        ap.error("--execs takes a positive number")
     args.mode = "smoke" if args.smoke else "quick" if args.quick else "full"
     if args.pairs is None:
         args.pairs = {"smoke": 1, "quick": 5, "full": 11}[args.mode]
@@ -1910,9 +1923,41 @@ def parse_args(argv):
     # The control is in every run; duplicates are dropped.
     args.tool_list = ["control"] + [t for i, t in enumerate(tools) if t != "control" and t not in tools[:i]]
     args.partial = set(args.workload_list) != set(WORKLOADS) or set(args.tool_list) != set(TOOLS)
-    if args.output is None and args.mode == "full":
+    if args.output is None and args.mode == "full" and not args.vm:
         args.output = os.path.join(ROOT, "BENCHMARKS.md")
     return args
+
+
+def vm_argv(args, argv, resdir):
+    """tests/vm/run's command line for the suite in a guest: argv without
+    --vm, --output and --json (the JSON goes to resdir, shared writable)."""
+    rest, skip = [], 0
+    for a in argv:
+        if skip:
+            skip -= 1
+        elif a in ("--vm", "--output", "--json"):
+            skip = 1
+        elif not a.startswith(("--vm=", "--output=", "--json=")):
+            rest.append(a)
+    return [os.path.join(ROOT, "tests", "vm", "run"), args.vm, "--cgroup", "v2", "--cpus", "2", "--mem", "2048",
+            "--timeout", "7200", "--rw", resdir, "--", sys.executable, os.path.abspath(__file__), *rest,
+            "--json", os.path.join(resdir, "bench.json")]
+
+
+def run_in_vm(args, argv):
+    """--vm: the drivers built here (gcc is slow in an emulated guest), the
+    suite run in the guest, its report printed, its JSON copied out."""
+    build_drivers()
+    resdir = tempfile.mkdtemp(prefix="podsight-bench-vm-")
+    try:
+        cmd = vm_argv(args, argv, resdir)
+        log("in a VM: %s" % " ".join(shlex.quote(a) for a in cmd))
+        rc = subprocess.call(cmd, cwd=ROOT)
+        if args.json and os.path.exists(os.path.join(resdir, "bench.json")):
+            shutil.copyfile(os.path.join(resdir, "bench.json"), args.json)
+        return rc
+    finally:
+        shutil.rmtree(resdir, ignore_errors=True)
 
 
 def main(argv):
@@ -1920,11 +1965,13 @@ def main(argv):
     if os.geteuid() != 0:
         print("bench/run.py: run as root: the tools load BPF programs", file=sys.stderr)
         return 2
+    if args.vm:
+        return run_in_vm(args, argv)
     for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(s, on_signal)
     t_start = time.monotonic()
     workdir = tempfile.mkdtemp(prefix="podsight-bench-")
-    ctx = Context(args.mode, workdir)
+    ctx = Context(args.mode, workdir, args.execs)
     suite = Suite(args, ctx)
     stats = BpfStats()
     meta = {"mode": args.mode, "pairs": args.pairs, "partial": args.partial,
