@@ -560,8 +560,9 @@ def markdown(results, baseline=None):
            "machine's own kernel without a VM (row `host`). Generated from",
            "`build/kernels/results.json` by `tests/vm/kernels.py --markdown`; do not edit.",
            "",
-           "Run %s on %s, %s CPUs; the matrix took %s s (wall)." % (
-               results["date"], results["host"], results["host_cpus"], results["seconds"]),
+           "Run %s on %s, %s CPUs%s; the matrix took %s s (wall)." % (
+               results["date"], results["host"], results["host_cpus"],
+               ", git %s" % results["revision"] if results.get("revision") else "", results["seconds"]),
            "",
            "| check | test |",
            "| --- | --- |"]
