@@ -439,16 +439,18 @@ def verifier_programs(results):
 
 def load_baseline(path=None):
     """The baseline: the file at path, or docs/kernels-verifier.json as last
-    committed (git HEAD; the file on disk when git has none). None when there
-    is none."""
+    committed (git HEAD: not the file on disk, which make kernels-doc has
+    rewritten already; that one only outside a git checkout). None when
+    there is none."""
     try:
         if path:
             return json.load(open(path))
+        if subprocess.call(["git", "-C", ROOT, "rev-parse", "--git-dir"], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL) != 0:
+            return json.load(open(os.path.join(ROOT, BASELINE)))
         r = subprocess.run(["git", "-C", ROOT, "show", "HEAD:" + BASELINE], stdout=subprocess.PIPE,
                            stderr=subprocess.DEVNULL)
-        if r.returncode == 0:
-            return json.loads(r.stdout)
-        return json.load(open(os.path.join(ROOT, BASELINE)))
+        return json.loads(r.stdout) if r.returncode == 0 else None
     except (OSError, ValueError):
         return None
 
