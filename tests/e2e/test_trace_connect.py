@@ -33,6 +33,25 @@ def stop(p, path):
     return path.read_text()
 
 
+def wait_attached(*paths, timeout=180):
+    """Until each trace writing to paths shows a refused connect another
+    process makes (loading the kernel side takes seconds on a slow
+    machine): its rows are not the test's, whose pid differs."""
+    probe_sock, probe = free_port()
+    deadline = time.time() + timeout
+    try:
+        while True:
+            subprocess.run(["/usr/bin/python3", "-c", "import socket; socket.socket().connect_ex(('127.0.0.1', %d))"
+                            % probe], check=True)
+            time.sleep(0.5)
+            if all(("127.0.0.1:%d" % probe) in p.read_text() or ('"port":%d' % probe) in p.read_text()
+                   for p in paths):
+                return
+            assert time.time() < deadline, "trace connect did not attach in %d s" % timeout
+    finally:
+        probe_sock.close()
+
+
 def free_port():
     """A loopback port nothing listens on, kept bound (not listening) so that
     nothing else takes it while the test connects to it: refused."""
@@ -82,7 +101,8 @@ def test_trace_connect_table_and_json(tmp_path):
     # the same, filtered to a namespace that does not exist: our host
     # process' connections are not in it
     none, npath = start(tmp_path, "none", "--json", "--namespace", "podsight-test-none")
-    time.sleep(2)  # attach
+    wait_attached(tpath, jpath)
+    time.sleep(1)  # the filtered one, started with them
     port_sock, port = free_port()
     port_sock.close()  # free again: our listener takes it
     closed_sock, closed = free_port()

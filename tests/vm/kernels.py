@@ -59,6 +59,8 @@ CHECKS = {
     "metrics": "tests/e2e/test_metrics.py::test_cpu_and_memory_agree_with_cgroupfs",
     "oom_kill": "tests/e2e/test_metrics.py::test_oom_kill_event_and_counter",
     "block_io": "tests/e2e/test_metrics.py::test_block_io_per_container",
+    "tcp": "tests/e2e/test_trace_connect.py::test_trace_connect_table_and_json",
+    "tcp_container": "tests/e2e/test_trace_connect.py::test_trace_connect_filters_by_container",
 }
 CHECK_TITLES = {
     "exec_exit": "exec and exit, every field",
@@ -66,10 +68,12 @@ CHECK_TITLES = {
     "metrics": "/metrics of a container vs its cgroup",
     "oom_kill": "OOM kill event and counter",
     "block_io": "block I/O per container",
+    "tcp": "TCP connects, accepts, closes with bytes, a refused connect (loopback)",
+    "tcp_container": "a container's TCP connections attributed, bytes exact",
     "load": "agent loads and attaches",
     "exec": "exec events",
 }
-CONTAINER_CHECKS = ("container", "metrics", "oom_kill", "block_io")
+CONTAINER_CHECKS = ("container", "metrics", "oom_kill", "block_io", "tcp_container")
 
 # The rows. cpus: guest CPUs; two VMs share this 2-CPU machine (measured:
 # see docs/kernels.md). timeout: seconds for the whole VM run.
