@@ -20,7 +20,7 @@ NS, POD, CTR = "ns\x1b[2K", "pod\x1b]0;owned\x07", "c\x1b[1A\r"
 # cut to the column, never inside an escape: plainly in trace exec (24, as
 # ps cuts), with "..." in top (40 at 80 columns)
 TRACE_SHOWN = b"ns\\x1b[2K/pod\\x1b]0;owne"
-TOP_SHOWN = b"ns\\x1b[2K/pod\\x1b]0;owned\\x07/c\\x1b[1..."
+TOP_SHOWN = b"ns\\x1b[2K/pod\\x1b]0;owned\\x07/c\\x1b[1A\\x0d"  # top --width 200: whole
 
 
 @pytest.fixture
@@ -90,8 +90,9 @@ def test_top_batch_escapes_names(evil_container, workload):
     holder = run_in(evil_container, [workload, "sleep", "600000"])
     try:
         time.sleep(0.3)
-        r = subprocess.run([PODSIGHT, "top", "--batch", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=60)
+        # wide enough for the whole escaped name beside every column
+        r = subprocess.run([PODSIGHT, "top", "--batch", "2", "--width", "200"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=60)
     finally:
         holder.kill()
         holder.wait()
