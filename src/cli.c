@@ -61,6 +61,7 @@ void kernel_opts_default(struct kernel_opts *k)
 {
 	k->args_max = PS_ARGS_DEFAULT;
 	k->ringbuf_bytes = 2u << 20;
+	k->ringbuf_given = false;
 	k->max_processes = 65536;
 	k->max_cgroups = 65536;
 	k->max_connections = 65536;
