@@ -247,18 +247,11 @@ void net_acct__record(struct net_acct *a, struct ctr_net **c_net, const struct p
 		/* where it was counted when it opened */
 		memcpy(name, c->name, sizeof(name));
 		u64map__remove_value(&a->conns, c);
-		d = dest_get(a, n, e->direction, name, false);
-		if (!d)
-			return;
-		if (d->active)
-			d->active--;
-		add_final(d, e);
-		return;
-	}
-	if (out)
+	} else if (out) {
 		net_addr_format(name, e->family, e->raddr, e->rport);
-	else
+	} else {
 		net_addr_format(name, e->family, e->laddr, e->lport);
+	}
 	switch (e->hdr.type) {
 	case PS_EV_NET_CONNECT:
 		d = dest_get(a, n, PS_NET_OUT, name, true);
@@ -287,14 +280,14 @@ void net_acct__record(struct net_acct *a, struct ctr_net **c_net, const struct p
 			conn_open(a, d, e);
 		return;
 	case PS_EV_NET_CLOSE:
-		/* a connection opened while the table was full: its final
-		 * counters all the same */
+		/* followed or not (opened while the table was full), its
+		 * final counters count */
 		d = dest_get(a, n, e->direction, name, false);
 		if (!d)
 			return;
-		add_final(d, e);
 		if (d->active)
 			d->active--;
+		add_final(d, e);
 		return;
 	default:
 		return;
