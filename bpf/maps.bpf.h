@@ -141,18 +141,23 @@ struct {
 /* A TCP socket followed from its connect(), its acceptance or the start-up
  * walk, until it closes: its owner, recorded where the owner is the
  * running task (connect(), listen()) or inherited from the listener. */
-struct sock_info {
+struct sock_owner {
 	__u64 cgroup_id;
 	__u64 start_ns;		/* the owner process' start */
-	__u64 opened_ns;
 	__u32 pid;
+	__u32 _pad;
+	char comm[PS_COMM_SZ];
+};
+
+struct sock_info {
+	struct sock_owner owner;
+	__u64 opened_ns;
 	__u32 resets_sent;
 	__u32 resets_received;
 	__u8 direction;		/* PS_NET_OUT, PS_NET_IN */
 	__u8 flags;		/* PS_NET_EXISTED */
 	__u8 established;
-	__u8 _pad;
-	char comm[PS_COMM_SZ];
+	__u8 _pad[5];
 };
 
 struct {
@@ -173,13 +178,10 @@ struct listen_key {
 };
 
 struct listen_info {
-	__u64 cgroup_id;
-	__u64 start_ns;
-	__u32 pid;
+	struct sock_owner owner;
 	__u32 refs;
 	__u8 self;		/* the agent's own: its connections are not followed */
-	__u8 _pad[7];
-	char comm[PS_COMM_SZ];
+	__u8 _pad[3];
 };
 
 struct {

@@ -33,12 +33,9 @@
 static __always_inline void owner_of_listener(struct sock_info *info, const struct listen_info *li, __u64 now,
 					      __u8 direction)
 {
-	info->cgroup_id = li->cgroup_id;
-	info->start_ns = li->start_ns;
-	info->pid = li->pid;
+	info->owner = li->owner;
 	info->opened_ns = now;
 	info->direction = direction;
-	__builtin_memcpy(info->comm, li->comm, sizeof(info->comm));
 }
 
 #define NET_DIRECT 1
@@ -206,12 +203,12 @@ static __always_inline int seed(struct bpf_iter__task_file *ctx, bool listeners)
 	if (is_self(task, BPF_CORE_READ(task, tgid)))
 		return 0;
 	now = bpf_ktime_get_boot_ns();
-	info.cgroup_id = task_cgroup_id(task);
-	info.start_ns = task_start_ns(BPF_CORE_READ(task, group_leader));
+	info.owner.cgroup_id = task_cgroup_id(task);
+	info.owner.start_ns = task_start_ns(BPF_CORE_READ(task, group_leader));
 	info.opened_ns = now;
-	info.pid = BPF_CORE_READ(task, tgid);
+	info.owner.pid = BPF_CORE_READ(task, tgid);
 	info.flags = PS_NET_EXISTED;
-	BPF_CORE_READ_STR_INTO(&info.comm, task, comm);
+	BPF_CORE_READ_STR_INTO(&info.owner.comm, task, comm);
 	if (listeners) {
 		lk.netns = sk_netns_core(sk);
 		lk.port = sk_lport_core(sk);

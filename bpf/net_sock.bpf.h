@@ -114,15 +114,15 @@ static __always_inline void NET_(net_fill)(struct ps_net_event *e, __u32 type, c
 	e->hdr.size = sizeof(*e);
 	e->hdr.ktime_ns = now;
 	e->sock = (__u64)sk;
-	e->cgroup_id = info->cgroup_id;
-	e->start_ns = info->start_ns;
+	e->cgroup_id = info->owner.cgroup_id;
+	e->start_ns = info->owner.start_ns;
 	e->opened_ns = info->opened_ns;
-	e->pid = info->pid;
+	e->pid = info->owner.pid;
 	e->direction = info->direction;
 	e->flags = info->flags;
 	e->resets_sent = info->resets_sent;
 	e->resets_received = info->resets_received;
-	__builtin_memcpy(e->comm, info->comm, sizeof(e->comm));
+	__builtin_memcpy(e->comm, info->owner.comm, sizeof(e->comm));
 	NET_(net_addrs)(e, sk);
 }
 
@@ -143,11 +143,11 @@ static __always_inline bool NET_(owner_current)(struct sock_info *info, __u64 no
 
 	if (is_self(task, tgid))
 		return false;
-	info->cgroup_id = task_cgroup_id(task);
-	info->start_ns = task_start_ns(BPF_CORE_READ(task, group_leader));
+	info->owner.cgroup_id = task_cgroup_id(task);
+	info->owner.start_ns = task_start_ns(BPF_CORE_READ(task, group_leader));
 	info->opened_ns = now;
-	info->pid = tgid;
-	bpf_get_current_comm(info->comm, sizeof(info->comm));
+	info->owner.pid = tgid;
+	bpf_get_current_comm(info->owner.comm, sizeof(info->owner.comm));
 	return true;
 }
 
@@ -172,12 +172,9 @@ static __always_inline void NET_(listen_start)(const struct sock *sk, struct soc
 	if (li) {
 		__sync_fetch_and_add(&li->refs, 1);
 	} else {
-		nl.cgroup_id = info->cgroup_id;
-		nl.start_ns = info->start_ns;
-		nl.pid = info->pid;
+		nl.owner = info->owner;
 		nl.refs = 1;
 		nl.self = self;
-		__builtin_memcpy(nl.comm, info->comm, sizeof(nl.comm));
 		if (bpf_map_update_elem(&ps_listeners, &lk, &nl, BPF_NOEXIST) &&
 		    !bpf_map_lookup_elem(&ps_listeners, &lk))
 			count_drop(PS_DROP_NET_SOCKS_FULL);	/* no room */
