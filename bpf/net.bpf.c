@@ -140,22 +140,27 @@ int BPF_PROG(ps_tcp_rst_in_raw, const struct sock *sk)
  * inet_csk_destroy_sock() / tcp_v4_destroy_sock() paths
  *   trace_tcp_destroy_sock(sk)
  */
-SEC("tp_btf/tcp_destroy_sock")
-int BPF_PROG(ps_tcp_destroy, const struct sock *sk)
+static __always_inline int on_destroy(const struct sock *sk)
 {
 	__u64 key = (__u64)sk;
 
-	bpf_map_delete_elem(&ps_socks, &key);
+	/* almost always gone already: a lookup takes no lock, a delete
+	 * takes the bucket's */
+	if (bpf_map_lookup_elem(&ps_socks, &key))
+		bpf_map_delete_elem(&ps_socks, &key);
 	return 0;
+}
+
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(ps_tcp_destroy, const struct sock *sk)
+{
+	return on_destroy(sk);
 }
 
 SEC("raw_tp/tcp_destroy_sock")
 int BPF_PROG(ps_tcp_destroy_raw, const struct sock *sk)
 {
-	__u64 key = (__u64)sk;
-
-	bpf_map_delete_elem(&ps_socks, &key);
-	return 0;
+	return on_destroy(sk);
 }
 
 /* The TCP socket behind an open file, or NULL. */
