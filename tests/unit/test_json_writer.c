@@ -574,6 +574,36 @@ static void test_every_single_byte(void **state)
 	}
 }
 
+/* Every byte at every place of a longer plain string, where whole words of
+ * plain bytes are copied at once: the byte's encoding alone, between the
+ * plain bytes around it. */
+static void test_every_byte_in_words(void **state)
+{
+	unsigned char in[24];
+	char expect[64];
+	int b;
+	size_t pos;
+
+	for (b = 0; b < 256; b++) {
+		struct json_writer one = JW_INIT;
+		unsigned char c = (unsigned char)b;
+		const char *enc;
+		size_t enc_len;
+
+		jw_string_len(&one, (const char *)&c, 1);
+		enc = jw_data(&one) + 1;		/* inside the quotes */
+		enc_len = jw_len(&one) - 2;
+		for (pos = 0; pos < sizeof(in); pos++) {
+			memset(in, 'x', sizeof(in));
+			in[pos] = c;
+			snprintf(expect, sizeof(expect), "\"%.*s%.*s%.*s\"", (int)pos, "xxxxxxxxxxxxxxxxxxxxxxxx",
+				 (int)enc_len, enc, (int)(sizeof(in) - pos - 1), "xxxxxxxxxxxxxxxxxxxxxxxx");
+			check_enc(in, sizeof(in), expect);
+		}
+		jw_release(&one);
+	}
+}
+
 static void test_control_bytes(void **state)
 {
 	CHECK_LIT("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f",
@@ -1003,6 +1033,7 @@ int main(void)
 		cmocka_unit_test(test_enomem),
 		cmocka_unit_test(test_growth_and_reuse),
 		cmocka_unit_test(test_every_single_byte),
+		cmocka_unit_test(test_every_byte_in_words),
 		cmocka_unit_test(test_control_bytes),
 		cmocka_unit_test(test_quote_backslash),
 		cmocka_unit_test(test_embedded_nul),
