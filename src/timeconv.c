@@ -43,26 +43,55 @@ uint64_t timeconv__real_ns(const struct timeconv *tc, uint64_t boot_ns)
 	return boot_ns + (uint64_t)tc->boot_to_real_ns;
 }
 
+static void put2(char *p, int v)
+{
+	p[0] = (char)('0' + v / 10 % 10);
+	p[1] = (char)('0' + v % 10);
+}
+
 void timeconv__rfc3339(uint64_t real_ns, char out[TIMECONV_RFC3339_LEN])
 {
-	/* Hot path (two calls per event): the date and time of day change
-	 * once a second, so they are formatted once and cached. */
-	static __thread uint64_t cached_sec = UINT64_MAX;
-	static __thread char cached[48];	/* "2026-11-27T00:56:16." */
+	/* Hot path (two calls per event, the event's time and its process'
+	 * start, often in different seconds): the date and time of day
+	 * change once a second, so the last two are kept formatted. */
+	static __thread uint64_t cached_sec[2] = { UINT64_MAX, UINT64_MAX };
+	static __thread char cached[2][20];	/* "2026-11-27T00:56:16." */
+	static __thread unsigned int next;
 	uint64_t sec = real_ns / 1000000000, frac = real_ns % 1000000000;
+	unsigned int slot;
 	int i;
 
-	if (sec != cached_sec) {
+	if (sec == cached_sec[0]) {
+		slot = 0;
+	} else if (sec == cached_sec[1]) {
+		slot = 1;
+	} else {
 		time_t t = (time_t)sec;
 		struct tm tm;
+		char *c;
+		int year;
 
+		slot = next;
+		next ^= 1;
+		c = cached[slot];
 		gmtime_r(&t, &tm);
-		snprintf(cached, sizeof(cached), "%04d-%02d-%02dT%02d:%02d:%02d.",
-			 (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100, tm.tm_mday % 100,
-			 tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100);
-		cached_sec = sec;
+		year = (tm.tm_year + 1900) % 10000;
+		put2(c, year / 100);
+		put2(c + 2, year % 100);
+		c[4] = '-';
+		put2(c + 5, tm.tm_mon + 1);
+		c[7] = '-';
+		put2(c + 8, tm.tm_mday);
+		c[10] = 'T';
+		put2(c + 11, tm.tm_hour);
+		c[13] = ':';
+		put2(c + 14, tm.tm_min);
+		c[16] = ':';
+		put2(c + 17, tm.tm_sec);
+		c[19] = '.';
+		cached_sec[slot] = sec;
 	}
-	memcpy(out, cached, 20);
+	memcpy(out, cached[slot], 20);
 	for (i = 28; i >= 20; i--) {
 		out[i] = (char)('0' + frac % 10);
 		frac /= 10;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 #include <jansson.h>
 #include "event_fmt.h"
@@ -524,6 +525,25 @@ static void test_rfc3339(void **state)
 	assert_string_equal(b, "1970-01-01T00:00:00.000000000Z");
 	timeconv__rfc3339(1764204136000000001ull, b);
 	assert_string_equal(b, "2025-11-27T00:42:16.000000001Z");
+	/* times in three seconds by turns (two are kept formatted), and
+	 * times far apart, against gmtime_r() and snprintf() */
+	for (uint64_t i = 0, x = 88172645463325252ull; i < 3000; i++) {
+		uint64_t ns = i % 2 ? 1764204136000000000ull + (i % 3) * 1000000000ull + i
+				    : (x % 253402300799ull) * 1000000000ull + x % 1000000000ull;
+		time_t t = (time_t)(ns / 1000000000ull);
+		char want[64];
+		struct tm tm;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		gmtime_r(&t, &tm);
+		snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%09lluZ", tm.tm_year + 1900,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+			 (unsigned long long)(ns % 1000000000ull));
+		timeconv__rfc3339(ns, b);
+		assert_string_equal(b, want);
+	}
 	timeconv__sync(&tc);
 	assert_int_equal(timeconv__ticks_to_ns(&tc, 250), 250ull * (1000000000ull / tc.clk_tck));
 	/* samples taken again convert alike: their jitter does not move the
