@@ -66,6 +66,26 @@ static void test_addr_format(void **state)
 	inet_pton(AF_INET6, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", a);	/* the longest */
 	net_addr_format(out, 10, a, 65535);
 	assert_string_equal(out, "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535");
+	/* IPv4 against inet_ntop() and printf: every octet value, the
+	 * ports' edges */
+	for (unsigned int i = 0; i < 256 * 4; i++) {
+		static const int ports[] = { -1, 0, 9, 10, 99, 100, 999, 1000, 9999, 10000, 65535 };
+		char ip[INET_ADDRSTRLEN], want[NET_ADDR_LEN];
+		int port = ports[i % (sizeof(ports) / sizeof(ports[0]))];
+
+		memset(a, 0, sizeof(a));
+		a[0] = (uint8_t)i;
+		a[1] = (uint8_t)(255 - i);
+		a[2] = (uint8_t)(i * 7);
+		a[3] = (uint8_t)(i >> 2);
+		inet_ntop(AF_INET, a, ip, sizeof(ip));
+		if (port < 0)
+			snprintf(want, sizeof(want), "%s", ip);
+		else
+			snprintf(want, sizeof(want), "%s:%d", ip, port);
+		net_addr_format(out, 2, a, port);
+		assert_string_equal(out, want);
+	}
 }
 
 static void test_fail_classes(void **state)
