@@ -27,6 +27,10 @@ const volatile __u32 io_hierarchy_id __weak = 0;	/* v1 blkio hierarchy, also rep
  * 50 ms by itself, so no record waits longer than that.
  */
 const volatile __u64 wakeup_bytes __weak = 256 * 1024;
+/* 1: a record when a TCP connection is established (network_connect and
+ * network_accept events are written); 0: the agent counts connections
+ * from their close records and the scrapes' walk, half the records. */
+const volatile __u32 net_open_records __weak = 1;
 
 /* Every record, of every program, to the agent. */
 struct {
@@ -152,10 +156,11 @@ struct sock_owner {
 struct sock_info {
 	struct sock_owner owner;
 	__u64 opened_ns;
+	__u64 latency_ns;	/* an outbound connection's connect time */
 	__u32 resets_sent;
 	__u32 resets_received;
 	__u8 direction;		/* PS_NET_OUT, PS_NET_IN */
-	__u8 flags;		/* PS_NET_EXISTED */
+	__u8 flags;		/* PS_NET_EXISTED, PS_NET_ANNOUNCED */
 	__u8 established;
 	__u8 _pad[5];
 };

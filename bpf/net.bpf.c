@@ -212,7 +212,7 @@ static __always_inline int seed(struct bpf_iter__task_file *ctx, bool listeners)
 	info.owner.start_ns = task_start_ns(BPF_CORE_READ(task, group_leader));
 	info.opened_ns = now;
 	info.owner.pid = BPF_CORE_READ(task, tgid);
-	info.flags = PS_NET_EXISTED;
+	info.flags = PS_NET_EXISTED | PS_NET_ANNOUNCED;	/* its record, below */
 	BPF_CORE_READ_STR_INTO(&info.owner.comm, task, comm);
 	if (listeners) {
 		lk.netns = sk_netns_core(sk);
@@ -279,6 +279,21 @@ int ps_sock_acct(struct bpf_iter__bpf_map_elem *ctx)
 		     &a.bytes_received, &a.retransmits, &a.srtt_us);
 	a.resets_sent = si->resets_sent;
 	a.resets_received = si->resets_received;
+	a.cgroup_id = si->owner.cgroup_id;
+	a.opened_ns = si->opened_ns;
+	a.latency_ns = si->latency_ns;
+	a.direction = si->direction;
+	a.flags = si->flags;
+	a.family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	a.lport = sk_lport_core(sk);
+	a.rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (a.family == AF_INET6_) {
+		bpf_core_read(a.laddr, 16, &sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		bpf_core_read(a.raddr, 16, &sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	} else {
+		bpf_core_read(a.laddr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(a.raddr, 4, &sk->__sk_common.skc_daddr);
+	}
 	bpf_seq_write(ctx->meta->seq, &a, sizeof(a));
 	return 0;
 }

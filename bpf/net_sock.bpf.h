@@ -120,6 +120,7 @@ static __always_inline void NET_(net_fill)(struct ps_net_event *e, __u32 type, c
 	e->pid = info->owner.pid;
 	e->direction = info->direction;
 	e->flags = info->flags;
+	e->latency_ns = info->latency_ns;
 	e->resets_sent = info->resets_sent;
 	e->resets_received = info->resets_received;
 	__builtin_memcpy(e->comm, info->owner.comm, sizeof(e->comm));
@@ -258,7 +259,8 @@ static __always_inline int NET_(on_state)(const struct sock *sk, int old, int ne
 		return 0;
 	if (!NET_(tcp_inet)(sk))
 		return 0;
-	now = bpf_ktime_get_boot_ns();
+	/* an accepted connection's handshake time is in its record only */
+	now = new == TCP_ESTABLISHED && old == TCP_SYN_RECV && !net_open_records ? 0 : bpf_ktime_get_boot_ns();
 	if (new == TCP_SYN_SENT) {			/* in connect() */
 		if (!NET_(owner_current)(&info, now))
 			return 0;
@@ -284,9 +286,14 @@ static __always_inline int NET_(on_state)(const struct sock *sk, int old, int ne
 		return 0;
 	if (new == TCP_ESTABLISHED && (old == TCP_SYN_SENT || old == TCP_SYN_RECV)) {
 		si->established = 1;
+		if (old == TCP_SYN_SENT)
+			si->latency_ns = now - si->opened_ns;
+		if (!net_open_records)
+			return 0;	/* its close or a scrape tells the agent */
 		e = NET_(net_reserve)();
 		if (!e)
-			return 0;
+			return 0;	/* unannounced: its close or a scrape will count it */
+		si->flags |= PS_NET_ANNOUNCED;
 		NET_(net_fill)(e, old == TCP_SYN_SENT ? PS_EV_NET_CONNECT : PS_EV_NET_ACCEPT, sk, si, now);
 		e->latency_ns = now - si->opened_ns;
 		bpf_ringbuf_submit(e, rb_flags());
@@ -294,26 +301,27 @@ static __always_inline int NET_(on_state)(const struct sock *sk, int old, int ne
 	}
 	if (new != TCP_CLOSE)
 		return 0;
-	if (old == TCP_SYN_SENT || si->established) {
-		e = NET_(net_reserve)();
-		if (e) {
-			if (old == TCP_SYN_SENT) {	/* the connect failed */
-				NET_(net_fill)(e, PS_EV_NET_CONNECT, sk, si, now);
-				e->latency_ns = now - si->opened_ns;
-				e->error = SKR(sk, sk_err);
-				if (!e->error)
-					e->error = SKR(sk, sk_err_soft);
-				if (!e->error)
-					e->error = -1;	/* given up by its process */
-			} else {
-				NET_(net_fill)(e, PS_EV_NET_CLOSE, sk, si, now);
-				NET_(tcp_counters)(sk, old, si->direction, &e->bytes_sent, &e->bytes_received,
-					     &e->retransmits, &e->srtt_us);
-			}
-			bpf_ringbuf_submit(e, rb_flags());
+	e = old == TCP_SYN_SENT || si->established ? NET_(net_reserve)() : NULL;
+	if (e) {
+		if (old == TCP_SYN_SENT) {	/* the connect failed */
+			NET_(net_fill)(e, PS_EV_NET_CONNECT, sk, si, now);
+			e->latency_ns = now - si->opened_ns;
+			e->error = SKR(sk, sk_err);
+			if (!e->error)
+				e->error = SKR(sk, sk_err_soft);
+			if (!e->error)
+				e->error = -1;	/* given up by its process */
+		} else {
+			NET_(net_fill)(e, PS_EV_NET_CLOSE, sk, si, now);
+			NET_(tcp_counters)(sk, old, si->direction, &e->bytes_sent, &e->bytes_received,
+				     &e->retransmits, &e->srtt_us);
 		}
 	}
+	/* gone from the map before its record can be read: a scrape's walk
+	 * never reports a connection whose close the agent has counted */
 	bpf_map_delete_elem(&ps_socks, &key);
+	if (e)
+		bpf_ringbuf_submit(e, rb_flags());
 	return 0;
 }
 

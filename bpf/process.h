@@ -194,6 +194,9 @@ struct ps_task_acct {
 /* ps_net_event.flags */
 #define PS_NET_EXISTED	(1u << 0)	/* found at start, not seen opening */
 #define PS_NET_STOPPED	(1u << 1)	/* PS_EV_NET_LISTEN: it stopped listening */
+#define PS_NET_ANNOUNCED (1u << 2)	/* its opening was recorded (a connect, accept or
+					 * start-up record): else its close, or a scrape's
+					 * walk, is the first the agent hears of it */
 
 /*
  * A TCP socket's record (every PS_EV_NET_* type). Ports are in host order;
@@ -227,13 +230,22 @@ struct ps_net_event {
 };
 
 /* Live connections' counters so far, from the ps_sock_acct iterator at
- * scrape time: one per followed socket. */
+ * scrape time: one per followed socket that is established, with what the
+ * agent needs to count it open when no record did (flags without
+ * PS_NET_ANNOUNCED): its owner, direction, addresses and connect time. */
 struct ps_sock_acct {
 	__u64 sock;
 	__u64 bytes_sent, bytes_received;
 	__u32 retransmits;
 	__u32 srtt_us;
 	__u32 resets_sent, resets_received;
+	__u64 cgroup_id;	/* the owner's */
+	__u64 opened_ns;	/* with sock, the connection's key */
+	__u64 latency_ns;	/* an outbound one's connect time */
+	__u16 family, lport, rport;
+	__u8 direction;		/* PS_NET_OUT, PS_NET_IN */
+	__u8 flags;		/* PS_NET_EXISTED, PS_NET_ANNOUNCED */
+	__u8 laddr[16], raddr[16];
 };
 
 /* Checked by both compilers: the BPF side and the agent agree on them. */
@@ -246,6 +258,6 @@ _Static_assert(sizeof(struct ps_fork_event) == 64, "fork layout");
 _Static_assert(sizeof(struct ps_cgroup_event) == 40, "cgroup layout");
 _Static_assert(sizeof(struct ps_oom_event) == 56, "oom layout");
 _Static_assert(sizeof(struct ps_net_event) == 160, "net layout");
-_Static_assert(sizeof(struct ps_sock_acct) == 40, "socket accounting layout");
+_Static_assert(sizeof(struct ps_sock_acct) == 104, "socket accounting layout");
 
 #endif /* PODSIGHT_PROCESS_H */

@@ -16,6 +16,10 @@ struct loader_config {
 	char io_mount[256];		/* and its mount point */
 	uint32_t max_io_cgroups;	/* containers whose block I/O is timed; 0: 4096 */
 	uint32_t max_connections;	/* TCP sockets followed at once; 0: 65536 */
+	/* no record when a TCP connection is established (nothing writes
+	 * network_connect or network_accept events): the agent counts it
+	 * from its close record or a scrape's walk (ps_sock_acct) */
+	bool net_quiet_opens;
 	const char *cgroup_mount;	/* the tracked hierarchy's mount; NULL: none */
 	/* the agent itself, whose records the kernel side drops: its tgid in
 	 * the initial pid namespace, or when unknown (0) its pid namespace's

@@ -67,7 +67,7 @@ void net_addr_format(char out[NET_ADDR_LEN], uint16_t family, const uint8_t addr
 	if (port < 0)
 		snprintf(out, NET_ADDR_LEN, "%s", ip);
 	else
-		snprintf(out, NET_ADDR_LEN, v6 ? "[%s]:%d" : "%s:%d", ip, port);
+		snprintf(out, NET_ADDR_LEN, "[%s]:%u", ip, (unsigned int)port & 0xffff);
 }
 
 enum net_fail net_fail_of(int32_t error)
@@ -229,24 +229,50 @@ static void add_final(struct net_dest *d, const struct ps_net_event *e)
 	d->closed[NET_RST_RECEIVED] += e->resets_received;
 }
 
+/*
+ * A connection's key: its socket's address and the moment it opened (a
+ * freed socket's address is soon another's, and a scrape's walk may see the
+ * new one before the old one's close record arrives). Never 0, which the
+ * table keeps for free slots.
+ */
+static uint64_t conn_key(uint64_t sock, uint64_t opened_ns)
+{
+	uint64_t k = sock ^ (opened_ns * 0x9e3779b97f4a7c15ull);
+
+	return k ? k : 1;
+}
+
 /* An open connection: counted active, followed for its live counters. */
-static void conn_open(struct net_acct *a, struct net_dest *d, const struct ps_net_event *e)
+static struct conn *conn_open(struct net_acct *a, struct net_dest *d, uint64_t key, uint64_t cgroup_id)
 {
 	struct conn *c;
 	bool created;
 
 	d->active++;
-	c = u64map__insert(&a->conns, e->sock, &created);
+	c = u64map__insert(&a->conns, key, &created);
 	if (!c) {
 		a->st.untracked++;
-		return;
+		return NULL;
 	}
 	if (!created)
-		return;		/* a second record of the same socket */
-	c->cgroup_id = e->cgroup_id;
+		return c;	/* a second record of the same socket */
+	c->cgroup_id = cgroup_id;
 	c->direction = d->direction;
 	c->missed = 0;
 	memcpy(c->name, d->name, sizeof(c->name));
+	return c;
+}
+
+/* A connection counted as it opened: outbound (with its connect time) or
+ * accepted. */
+static void count_open(struct net_dest *d, uint64_t latency_ns)
+{
+	if (d->direction == PS_NET_OUT) {
+		d->connects++;
+		d->connect_ns += latency_ns;
+	} else {
+		d->accepted++;
+	}
 }
 
 void net_acct__record(struct net_acct *a, struct ctr_net **c_net, const struct ps_net_event *e)
@@ -254,8 +280,9 @@ void net_acct__record(struct net_acct *a, struct ctr_net **c_net, const struct p
 	char name[NET_ADDR_LEN];
 	struct ctr_net *n = *c_net;
 	struct net_dest *d;
-	struct conn *c;
+	struct conn *c = NULL;
 	bool out = e->direction == PS_NET_OUT;
+	uint64_t key = conn_key(e->sock, e->opened_ns);
 
 	if (!n) {
 		n = calloc(1, sizeof(*n));
@@ -270,7 +297,7 @@ void net_acct__record(struct net_acct *a, struct ctr_net **c_net, const struct p
 	}
 	if (e->direction != PS_NET_OUT && e->direction != PS_NET_IN)
 		return;
-	if (e->hdr.type == PS_EV_NET_CLOSE && (c = u64map__find(&a->conns, e->sock))) {
+	if (e->hdr.type == PS_EV_NET_CLOSE && (c = u64map__find(&a->conns, key))) {
 		/* where it was counted when it opened */
 		memcpy(name, c->name, sizeof(name));
 		u64map__remove_value(&a->conns, c);
@@ -290,30 +317,34 @@ void net_acct__record(struct net_acct *a, struct ctr_net **c_net, const struct p
 			d->closed[NET_RST_RECEIVED] += e->resets_received;
 			return;
 		}
-		d->connects++;
-		d->connect_ns += e->latency_ns;
-		conn_open(a, d, e);
+		count_open(d, e->latency_ns);
+		conn_open(a, d, key, e->cgroup_id);
 		return;
 	case PS_EV_NET_ACCEPT:
 		d = dest_get(a, n, PS_NET_IN, name, true);
 		if (!d)
 			return;
-		d->accepted++;
-		conn_open(a, d, e);
+		count_open(d, 0);
+		conn_open(a, d, key, e->cgroup_id);
 		return;
 	case PS_EV_NET_EXISTING:
 		d = dest_get(a, n, e->direction, name, true);
 		if (d)
-			conn_open(a, d, e);
+			conn_open(a, d, key, e->cgroup_id);
 		return;
 	case PS_EV_NET_CLOSE:
-		/* followed or not (opened while the table was full), its
-		 * final counters count */
-		d = dest_get(a, n, e->direction, name, false);
+		/* Followed or not (opened while the table was full), its
+		 * final counters count. One no record announced and no walk
+		 * saw is counted open here, first: it was never active. */
+		d = dest_get(a, n, e->direction, name, !c && !(e->flags & PS_NET_ANNOUNCED));
 		if (!d)
 			return;
-		if (d->active)
-			d->active--;
+		if (c || (e->flags & PS_NET_ANNOUNCED)) {
+			if (d->active)
+				d->active--;
+		} else {
+			count_open(d, e->latency_ns);
+		}
 		add_final(d, e);
 		return;
 	default:
@@ -341,15 +372,60 @@ void net_acct__live_begin(struct net_acct *a)
 	a->walking = true;
 }
 
+/* A connection a scrape's walk found open that no record announced: it is
+ * counted open now (its close record will find it). NULL when it is not a
+ * container's, or cannot be counted. */
+static struct conn *walk_open(struct net_acct *a, uint64_t key, const struct ps_sock_acct *s,
+			      struct ctr_net **(*lookup)(void *ctx, uint64_t cgid), void *ctx)
+{
+	char name[NET_ADDR_LEN];
+	struct ctr_net **np;
+	struct net_dest *d;
+	struct conn *c;
+	bool created;
+
+	if (s->direction != PS_NET_OUT && s->direction != PS_NET_IN)
+		return NULL;
+	np = lookup(ctx, s->cgroup_id);
+	if (!np)
+		return NULL;
+	if (!*np && !(*np = calloc(1, sizeof(**np))))
+		return NULL;
+	/* a place in the table first: with none, its close counts it (else
+	 * each walk would) */
+	c = u64map__insert(&a->conns, key, &created);
+	if (!c)
+		return NULL;
+	if (s->direction == PS_NET_OUT)
+		net_addr_format(name, s->family, s->raddr, s->rport);
+	else
+		net_addr_format(name, s->family, s->laddr, s->lport);
+	d = dest_get(a, *np, s->direction, name, true);
+	if (!d) {
+		u64map__remove_value(&a->conns, c);
+		return NULL;
+	}
+	count_open(d, s->latency_ns);
+	d->active++;
+	c->cgroup_id = s->cgroup_id;
+	c->direction = d->direction;
+	c->missed = 0;
+	memcpy(c->name, d->name, sizeof(c->name));
+	return c;
+}
+
 void net_acct__live(struct net_acct *a, const struct ps_sock_acct *s,
 		    struct ctr_net **(*lookup)(void *ctx, uint64_t cgid), void *ctx)
 {
-	struct conn *c = u64map__find(&a->conns, s->sock);
+	uint64_t key = conn_key(s->sock, s->opened_ns);
+	struct conn *c = u64map__find(&a->conns, key);
 	struct ctr_net **np;
 	struct net_dest *d;
 
-	if (!c)
-		return;		/* not a container's, or not open yet for the agent */
+	/* an announced one unknown here: not a container's, or its record
+	 * is still on its way */
+	if (!c && (s->flags & PS_NET_ANNOUNCED || !(c = walk_open(a, key, s, lookup, ctx))))
+		return;
 	c->missed = 0;
 	np = lookup(ctx, c->cgroup_id);
 	if (!np || !*np || !(d = dest_find(*np, c->direction, c->name)))

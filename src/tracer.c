@@ -256,6 +256,7 @@ int tracer__start(struct tracer **tp, const struct kernel_opts *k, struct pipeli
 	po->max_connections = k->max_connections;
 	po->max_destinations = k->max_destinations;
 	lc.max_connections = k->max_connections;
+	lc.net_quiet_opens = !(po->emit & (EMIT_CONNECT | EMIT_ACCEPT));
 	po->node = k->node;
 	po->scan_proc = true;
 	po->scan_later = true;

@@ -26,6 +26,9 @@ static struct ps_net_event rec(uint32_t type, uint64_t sock, uint8_t dir, const 
 	e.direction = dir;
 	e.lport = lport;
 	e.rport = rport;
+	/* with network events, every connection's opening is recorded */
+	if (type != PS_EV_NET_LISTEN)
+		e.flags = PS_NET_ANNOUNCED;
 	if (strchr(local, ':') || strchr(peer, ':')) {
 		e.family = 10;
 		assert_int_equal(inet_pton(AF_INET6, local, e.laddr), 1);
@@ -187,7 +190,7 @@ static void test_live_counters_and_handover(void **state)
 {
 	struct net_acct *a = net_acct__new(0, 0);
 	struct ps_net_event e;
-	struct ps_sock_acct s = { .sock = 0x1000 };
+	struct ps_sock_acct s = { .sock = 0x1000, .flags = PS_NET_ANNOUNCED };
 	struct net_dest *d;
 
 	(void)state;
@@ -234,7 +237,7 @@ static void test_lost_close_is_swept(void **state)
 	(void)state;
 	the_net = NULL;
 	e = rec(PS_EV_NET_EXISTING, 0x7000, PS_NET_IN, "10.0.0.2", 8080, "10.0.0.9", 50000);
-	e.flags = PS_NET_EXISTED;
+	e.flags = PS_NET_EXISTED | PS_NET_ANNOUNCED;
 	net_acct__record(a, &the_net, &e);
 	d = dest(the_net, PS_NET_IN, "10.0.0.2:8080");
 	assert_int_equal(d->active, 1);
@@ -332,6 +335,149 @@ static void test_connection_table_full(void **state)
 	net_acct__free(a);
 }
 
+/* A scrape's walk of a connection: its live counters and identity. */
+static struct ps_sock_acct walk_rec(uint64_t sock, uint64_t opened_ns, uint8_t dir, const char *local, uint16_t lport,
+				    const char *peer, uint16_t rport)
+{
+	struct ps_net_event e = rec(PS_EV_NET_CLOSE, sock, dir, local, lport, peer, rport);
+	struct ps_sock_acct s;
+
+	memset(&s, 0, sizeof(s));
+	s.sock = sock;
+	s.opened_ns = opened_ns;
+	s.cgroup_id = e.cgroup_id;
+	s.direction = dir;
+	s.family = e.family;
+	s.lport = lport;
+	s.rport = rport;
+	memcpy(s.laddr, e.laddr, sizeof(s.laddr));
+	memcpy(s.raddr, e.raddr, sizeof(s.raddr));
+	return s;
+}
+
+static void walk(struct net_acct *a, const struct ps_sock_acct *s, size_t n)
+{
+	ctr_net__reset_live(the_net);
+	net_acct__live_begin(a);
+	for (size_t i = 0; i < n; i++)
+		net_acct__live(a, &s[i], lookup, NULL);
+	net_acct__live_end(a, lookup, NULL);
+}
+
+/*
+ * Without network events no record announces a connection: a walk that
+ * finds it open counts it (once, however many walks see it), and its close
+ * counts it when no walk did. A socket's address used again by a new
+ * connection before the old one's close arrives keeps both apart. A walk
+ * does not count a connection whose announcing record is on its way.
+ */
+static void test_unannounced_connections(void **state)
+{
+	struct net_acct *a = net_acct__new(0, 0);
+	struct ps_sock_acct s[2];
+	struct ps_net_event e;
+	struct net_dest *out, *in;
+
+	(void)state;
+	the_net = NULL;
+	/* outbound, seen by two walks, then closed */
+	s[0] = walk_rec(0x1000, 111, PS_NET_OUT, "10.0.0.2", 40000, "10.0.0.3", 80);
+	s[0].latency_ns = 2000;
+	s[0].bytes_sent = 10;
+	walk(a, s, 1);
+	out = dest(the_net, PS_NET_OUT, "10.0.0.3:80");
+	assert_non_null(out);
+	assert_int_equal(out->connects, 1);
+	assert_int_equal(out->connect_ns, 2000);
+	assert_int_equal(out->active, 1);
+	s[0].bytes_sent = 20;
+	walk(a, s, 1);
+	assert_int_equal(out->connects, 1);
+	assert_int_equal(out->active, 1);
+	assert_int_equal(net_dest__value(out, NET_SENT), 20);
+	/* its address is another connection's now, seen by a walk before
+	 * the first one's close record is read */
+	s[1] = walk_rec(0x1000, 222, PS_NET_OUT, "10.0.0.2", 40001, "10.0.0.3", 80);
+	s[1].latency_ns = 3000;
+	walk(a, &s[1], 1);
+	assert_int_equal(out->connects, 2);
+	assert_int_equal(out->connect_ns, 5000);
+	assert_int_equal(out->active, 2);
+	e = rec(PS_EV_NET_CLOSE, 0x1000, PS_NET_OUT, "10.0.0.2", 40000, "10.0.0.3", 80);
+	e.flags = 0;
+	e.opened_ns = 111;
+	e.latency_ns = 2000;
+	e.bytes_sent = 25;
+	net_acct__record(a, &the_net, &e);
+	assert_int_equal(out->connects, 2);
+	assert_int_equal(out->active, 1);
+	assert_int_equal(out->closed[NET_SENT], 25);
+
+	/* inbound, opened and closed between two walks: counted at close,
+	 * never active */
+	e = rec(PS_EV_NET_CLOSE, 0x3000, PS_NET_IN, "10.0.0.2", 8080, "10.0.0.9", 50000);
+	e.flags = 0;
+	e.opened_ns = 333;
+	e.bytes_received = 64;
+	net_acct__record(a, &the_net, &e);
+	in = dest(the_net, PS_NET_IN, "10.0.0.2:8080");
+	assert_non_null(in);
+	assert_int_equal(in->accepted, 1);
+	assert_int_equal(in->active, 0);
+	assert_int_equal(net_dest__value(in, NET_RECEIVED), 64);
+
+	/* announced, its record not read yet: the walk leaves it to the
+	 * record */
+	s[0] = walk_rec(0x4000, 444, PS_NET_IN, "10.0.0.2", 8080, "10.0.0.9", 50001);
+	s[0].flags = PS_NET_ANNOUNCED;
+	walk(a, s, 1);
+	assert_int_equal(in->accepted, 1);
+	assert_int_equal(in->active, 0);
+	e = rec(PS_EV_NET_ACCEPT, 0x4000, PS_NET_IN, "10.0.0.2", 8080, "10.0.0.9", 50001);
+	e.opened_ns = 444;
+	net_acct__record(a, &the_net, &e);
+	assert_int_equal(in->accepted, 2);
+	assert_int_equal(in->active, 1);
+
+	/* not a container's: nothing */
+	s[0] = walk_rec(0x5000, 555, PS_NET_OUT, "10.0.0.2", 40002, "10.0.0.7", 80);
+	s[0].cgroup_id = 78;
+	walk(a, s, 1);
+	assert_null(dest(the_net, PS_NET_OUT, "10.0.0.7:80"));
+	ctr_net__free(the_net);
+	the_net = NULL;
+	net_acct__free(a);
+}
+
+/* With the table full, a walk does not count a connection it cannot
+ * follow (each walk would); its close does, once. */
+static void test_unannounced_table_full(void **state)
+{
+	struct net_acct *a = net_acct__new(0, 64);
+	struct ps_sock_acct s[65];
+	struct ps_net_event e;
+	struct net_dest *d;
+
+	(void)state;
+	the_net = NULL;
+	for (int i = 0; i < 65; i++)
+		s[i] = walk_rec(0x10000 + (uint64_t)i * 64, 1, PS_NET_OUT, "10.0.0.2", 40000, "10.0.0.3", 80);
+	walk(a, s, 65);
+	walk(a, s, 65);
+	d = dest(the_net, PS_NET_OUT, "10.0.0.3:80");
+	assert_int_equal(d->connects, 64);
+	assert_int_equal(d->active, 64);
+	e = rec(PS_EV_NET_CLOSE, 0x10000 + 64 * 64, PS_NET_OUT, "10.0.0.2", 40000, "10.0.0.3", 80);
+	e.flags = 0;
+	e.opened_ns = 1;
+	net_acct__record(a, &the_net, &e);
+	assert_int_equal(d->connects, 65);
+	assert_int_equal(d->active, 64);
+	ctr_net__free(the_net);
+	the_net = NULL;
+	net_acct__free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -343,6 +489,8 @@ int main(void)
 		cmocka_unit_test(test_destinations_are_bounded),
 		cmocka_unit_test(test_listen),
 		cmocka_unit_test(test_connection_table_full),
+		cmocka_unit_test(test_unannounced_connections),
+		cmocka_unit_test(test_unannounced_table_full),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
