@@ -31,6 +31,9 @@ const volatile __u64 wakeup_bytes __weak = 256 * 1024;
  * network_accept events are written); 0: the agent counts connections
  * from their close records and the scrapes' walk, half the records. */
 const volatile __u32 net_open_records __weak = 1;
+/* 1: a close record carries its time (network_close events are written);
+ * 0: it is counted only, and reads no clock. */
+const volatile __u32 net_close_events __weak = 1;
 
 /* Every record, of every program, to the agent. */
 struct {

@@ -240,6 +240,11 @@ static __always_inline void NET_(accept_start)(const struct sock *sk, __u64 now)
 	if (li->self)
 		return;
 	owner_of_listener(&info, li, now, PS_NET_IN);
+	/* Without a record of its establishment (that comes with its ACK, at
+	 * once: the child socket is made when the handshake's last ACK
+	 * arrives, unless TCP Fast Open made it with the SYN) it counts as
+	 * established already, and its establishment costs nothing. */
+	info.established = !net_open_records;
 	NET_(follow)(sk, &info, BPF_ANY);
 }
 
@@ -257,10 +262,14 @@ static __always_inline int NET_(on_state)(const struct sock *sk, int old, int ne
 	    !(new == TCP_SYN_RECV && old == TCP_LISTEN) &&
 	    !(new == TCP_ESTABLISHED && (old == TCP_SYN_SENT || old == TCP_SYN_RECV)))
 		return 0;
+	if (new == TCP_ESTABLISHED && old == TCP_SYN_RECV && !net_open_records)
+		return 0;	/* followed as established since SYN_RECV */
 	if (!NET_(tcp_inet)(sk))
 		return 0;
-	/* an accepted connection's handshake time is in its record only */
-	now = new == TCP_ESTABLISHED && old == TCP_SYN_RECV && !net_open_records ? 0 : bpf_ktime_get_boot_ns();
+	/* an established connection's close reads the clock only for its
+	 * event (a failed connect's, for its latency) */
+	now = new == TCP_CLOSE && old != TCP_SYN_SENT && old != TCP_LISTEN && !net_close_events ?
+	      0 : bpf_ktime_get_boot_ns();
 	if (new == TCP_SYN_SENT) {			/* in connect() */
 		if (!NET_(owner_current)(&info, now))
 			return 0;

@@ -457,6 +457,7 @@ static int open_and_load(struct loader *l, const struct loader_config *cfg, bool
 	l->skel->rodata->io_hierarchy_id = cfg->io_hierarchy_id;
 	l->skel->rodata->wakeup_bytes = cfg->ringbuf_bytes / 4;
 	l->skel->rodata->net_open_records = !cfg->net_quiet_opens;
+	l->skel->rodata->net_close_events = !cfg->net_quiet_closes;
 	err = bpf_map__set_max_entries(l->skel->maps.ps_exec_heap, l->ncpus);
 	if (!err)
 		err = bpf_map__set_max_entries(l->skel->maps.ps_socks,

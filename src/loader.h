@@ -20,6 +20,8 @@ struct loader_config {
 	 * network_connect or network_accept events): the agent counts it
 	 * from its close record or a scrape's walk (ps_sock_acct) */
 	bool net_quiet_opens;
+	/* network_close events not written: close records read no clock */
+	bool net_quiet_closes;
 	const char *cgroup_mount;	/* the tracked hierarchy's mount; NULL: none */
 	/* the agent itself, whose records the kernel side drops: its tgid in
 	 * the initial pid namespace, or when unknown (0) its pid namespace's

@@ -257,6 +257,7 @@ int tracer__start(struct tracer **tp, const struct kernel_opts *k, struct pipeli
 	po->max_destinations = k->max_destinations;
 	lc.max_connections = k->max_connections;
 	lc.net_quiet_opens = !(po->emit & (EMIT_CONNECT | EMIT_ACCEPT));
+	lc.net_quiet_closes = !(po->emit & EMIT_CLOSE);
 	po->node = k->node;
 	po->scan_proc = true;
 	po->scan_later = true;
