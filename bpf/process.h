@@ -41,6 +41,10 @@ enum ps_drop_reason {
 	PS_DROP_RB_NET,		/* ring buffer full: network record lost */
 	PS_DROP_NET_SOCKS_FULL,	/* socket map full: a connection not followed */
 	PS_DROP_NET_NO_OWNER,	/* an accepted connection whose listener is unknown */
+	PS_DROP_PROG_BUSY,	/* counted by the agent, from the kernel's recursion_misses:
+				 * a tracepoint fired while its program was running on
+				 * that CPU already (an interrupt inside it), and the
+				 * kernel skipped the program */
 	PS_DROP__MAX,
 };
 

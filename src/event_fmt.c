@@ -23,6 +23,7 @@ const char *ps_drop_reason_name(unsigned int reason)
 		[PS_DROP_RB_NET] = "ringbuf_full_net",
 		[PS_DROP_NET_SOCKS_FULL] = "net_sockets_full",
 		[PS_DROP_NET_NO_OWNER] = "net_listener_unknown",
+		[PS_DROP_PROG_BUSY] = "program_busy",
 	};
 
 	return reason < PS_DROP__MAX && names[reason] ? names[reason] : "unknown";

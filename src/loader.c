@@ -607,12 +607,31 @@ int loader__drops(struct loader *l, uint64_t out[PS_DROP__MAX])
 	uint32_t k;
 	int fd = bpf_map__fd(l->skel->maps.ps_drops), c;
 
+	struct bpf_program *prog;
+
 	for (k = 0; k < PS_DROP__MAX; k++) {
 		out[k] = 0;
+		if (k == PS_DROP_PROG_BUSY)
+			continue;	/* not the kernel side's: below */
 		if (bpf_map_lookup_elem(fd, &k, vals) != 0)
 			return -errno;
 		for (c = 0; c < l->ncpus; c++)
 			out[k] += vals[c];
+	}
+	/* Runs the kernel skipped because the program was running on that
+	 * CPU already (5.12+; 0 before): whatever they would have recorded
+	 * is lost. Iterators never nest. */
+	bpf_object__for_each_program(prog, l->skel->obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int pfd = bpf_program__fd(prog);
+
+		if (pfd < 0 || (bpf_program__type(prog) == BPF_PROG_TYPE_TRACING &&
+				bpf_program__expected_attach_type(prog) == BPF_TRACE_ITER))
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(pfd, &info, &len) == 0)
+			out[PS_DROP_PROG_BUSY] += info.recursion_misses;
 	}
 	return 0;
 }

@@ -514,6 +514,21 @@ static void test_exec_id(void **state)
 	assert_true(strlen(id) > 0 && strlen(id) < EXEC_ID_LEN);
 }
 
+/* Every reason a record can be lost for has a name of its own. */
+static void test_drop_reason_names(void **state)
+{
+	(void)state;
+	for (unsigned int r = 0; r < PS_DROP__MAX; r++) {
+		assert_string_not_equal(ps_drop_reason_name(r), "unknown");
+		for (unsigned int q = 0; q < r; q++)
+			assert_string_not_equal(ps_drop_reason_name(r), ps_drop_reason_name(q));
+	}
+	assert_string_equal(ps_drop_reason_name(PS_DROP_PROG_BUSY), "program_busy");
+	assert_true(ps_drop_is_loss(PS_DROP_PROG_BUSY));
+	assert_false(ps_drop_is_loss(PS_DROP_READ_ARGS));
+	assert_string_equal(ps_drop_reason_name(PS_DROP__MAX), "unknown");
+}
+
 static void test_rfc3339(void **state)
 {
 	char b[TIMECONV_RFC3339_LEN];
@@ -570,6 +585,7 @@ int main(void)
 		cmocka_unit_test(test_cputime_adjust),
 		cmocka_unit_test(test_helpers),
 		cmocka_unit_test(test_exec_id),
+		cmocka_unit_test(test_drop_reason_names),
 		cmocka_unit_test(test_rfc3339),
 	};
 
