@@ -325,13 +325,18 @@ def test_short_lived_containers_reach_prometheus(agent, testenv, prometheus):
     names = ["podsight-test-sl-%s-%02d" % (uuid.uuid4().hex[:4], i) for i in range(20)]
     for n in names:
         sh(testenv, "ctr", "-n", "default", "run", "--rm", testenv["PODSIGHT_TEST_IMAGE"], n, BIN, "burn", "150", "0")
+    # Every container has ended; a scrape while the last one still ran gave
+    # its figure so far: wait for samples scraped after the end (and after
+    # a render the agent may serve again for up to a second).
+    ended = time.time() + 1.1
     exits = {}
     deadline = time.time() + 40
     got = {}
     while time.time() < deadline:
-        res = promql(prometheus, 'container_cpu_usage_seconds_total{container=~"%s"}' % "|".join(names))
-        got = {r["metric"]["container"]: float(r["value"][1]) for r in res}
-        if len(got) == len(names):
+        sel = 'container_cpu_usage_seconds_total{container=~"%s"}' % "|".join(names)
+        got = {r["metric"]["container"]: float(r["value"][1]) for r in promql(prometheus, sel)}
+        stamps = [float(r["value"][1]) for r in promql(prometheus, "timestamp(%s)" % sel)]
+        if len(got) == len(names) and len(stamps) == len(names) and min(stamps) > ended:
             break
         time.sleep(1)
     agent.stop()
