@@ -296,6 +296,22 @@ class BpfStats:
         self.fd = None
         self.old = None
         self.how = None
+        self.was_on = None
+
+    def off_for_pairs(self):
+        """The statistics left on by someone else (the sysctl at 1) would be
+        paid in every measured run: off until restore(). Returns a note, or
+        None when they were off."""
+        try:
+            with open(self.SYSCTL) as f:
+                if f.read().strip() != "1":
+                    return None
+            with open(self.SYSCTL, "w") as f:
+                f.write("0")
+            self.was_on = "1"
+            return "kernel.bpf_stats_enabled was 1: set to 0 for the pairs, restored after"
+        except OSError as e:
+            return "kernel.bpf_stats_enabled is on and cannot be switched off (%s): every run pays it" % e.strerror
 
     def enable(self):
         nr = self.NR_BPF.get(platform.machine())
@@ -326,6 +342,17 @@ class BpfStats:
             except OSError as e:
                 log("cannot restore kernel.bpf_stats_enabled to %s: %s" % (self.old, e.strerror))
             self.old = None
+
+    def finish(self):
+        """At the end of the suite: the setting found at its start."""
+        self.restore()
+        if self.was_on is not None:
+            try:
+                with open(self.SYSCTL, "w") as f:
+                    f.write(self.was_on)
+            except OSError as e:
+                log("cannot restore kernel.bpf_stats_enabled to %s: %s" % (self.was_on, e.strerror))
+            self.was_on = None
 
 
 # ---------------------------------------------------------------- tools
@@ -1775,7 +1802,8 @@ def render(meta, summary, suite, cap, goal_rows):
     L.append("- Other tenants kept %.1f%% of the CPUs busy just before the run%s." % (
         bg * 100, " — **a busy machine: CPU-per-op ratios are diluted toward 1.00 and noisy**" if bg > 0.05 else ""))
     if meta.get("bpf_stats"):
-        L.append("- BPF run-time statistics: %s." % meta["bpf_stats"])
+        L.append("- BPF run-time statistics: %s%s." % (meta["bpf_stats"], "; " + meta["bpf_stats_before"]
+                                                        if meta.get("bpf_stats_before") else ""))
     if meta.get("net_agent"):
         ran = sorted({p for e in summary.values() if e.get("net")
                       for p in e["tools"].get("podsight", {}).get("bpf_programs", {})})
@@ -2046,6 +2074,7 @@ def main(argv):
         suite.tools = [t for t in args.tool_list if t not in dict(suite.unavailable)]
         if any(TOOLS[t].kind != "control" for t in suite.tools):
             suite.stats = stats
+            meta["bpf_stats_before"] = stats.off_for_pairs()
         meta["background_busy"] = background_busy(0.3 if args.mode == "smoke" else 1.0)
         suite.run()
         if suite.stats is not None:
@@ -2070,7 +2099,7 @@ def main(argv):
         Procs.cleaning = True
         Procs.stop_all()
         ctx.cleanup()
-        stats.restore()
+        stats.finish()
         shutil.rmtree(workdir, ignore_errors=True)
 
     summary = summarize(suite)
