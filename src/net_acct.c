@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "net_acct.h"
+#include "strutil.h"
 #include "u64map.h"
 
 #define NET_MAX_DEST_DEFAULT 64
@@ -25,19 +26,14 @@ struct net_acct {
 	struct net_acct_stats st;
 };
 
-/* Decimal digits of v (0 to 65535) at p; returns the end. */
+/* Decimal digits of v at p; returns the end. */
 static char *put_dec(char *p, unsigned int v)
 {
-	char d[5];
-	int n = 0;
+	char buf[U64_DEC_MAX], *d = u64_to_dec(buf + sizeof(buf), v);
+	size_t n = (size_t)(buf + sizeof(buf) - d);
 
-	do {
-		d[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v && n < 5);
-	while (n)
-		*p++ = d[--n];
-	return p;
+	memcpy(p, d, n);
+	return p + n;
 }
 
 void net_addr_format(char out[NET_ADDR_LEN], uint16_t family, const uint8_t addr[16], int port)
@@ -243,6 +239,15 @@ static uint64_t conn_key(uint64_t sock, uint64_t opened_ns)
 }
 
 /* An open connection: counted active, followed for its live counters. */
+/* A new table entry: the connection of cgroup_id counted under d. */
+static void conn_init(struct conn *c, const struct net_dest *d, uint64_t cgroup_id)
+{
+	c->cgroup_id = cgroup_id;
+	c->direction = d->direction;
+	c->missed = 0;
+	memcpy(c->name, d->name, sizeof(c->name));
+}
+
 static struct conn *conn_open(struct net_acct *a, struct net_dest *d, uint64_t key, uint64_t cgroup_id)
 {
 	struct conn *c;
@@ -254,13 +259,20 @@ static struct conn *conn_open(struct net_acct *a, struct net_dest *d, uint64_t k
 		a->st.untracked++;
 		return NULL;
 	}
-	if (!created)
-		return c;	/* a second record of the same socket */
-	c->cgroup_id = cgroup_id;
-	c->direction = d->direction;
-	c->missed = 0;
-	memcpy(c->name, d->name, sizeof(c->name));
+	if (created)	/* else a second record of the same socket */
+		conn_init(c, d, cgroup_id);
 	return c;
+}
+
+/* The destination a connection counts under: the peer's address and port
+ * for one this side opened, the local ones for one it accepted. */
+static void dest_name(char name[NET_ADDR_LEN], uint8_t dir, uint16_t family, const uint8_t laddr[16], uint16_t lport,
+		      const uint8_t raddr[16], uint16_t rport)
+{
+	if (dir == PS_NET_OUT)
+		net_addr_format(name, family, raddr, rport);
+	else
+		net_addr_format(name, family, laddr, lport);
 }
 
 /* A connection counted as it opened: outbound (with its connect time) or
@@ -281,7 +293,6 @@ void net_acct__record(struct net_acct *a, struct ctr_net **c_net, const struct p
 	struct ctr_net *n = *c_net;
 	struct net_dest *d;
 	struct conn *c = NULL;
-	bool out = e->direction == PS_NET_OUT;
 	uint64_t key = conn_key(e->sock, e->opened_ns);
 
 	if (!n) {
@@ -301,10 +312,8 @@ void net_acct__record(struct net_acct *a, struct ctr_net **c_net, const struct p
 		/* where it was counted when it opened */
 		memcpy(name, c->name, sizeof(name));
 		u64map__remove_value(&a->conns, c);
-	} else if (out) {
-		net_addr_format(name, e->family, e->raddr, e->rport);
 	} else {
-		net_addr_format(name, e->family, e->laddr, e->lport);
+		dest_name(name, e->direction, e->family, e->laddr, e->lport, e->raddr, e->rport);
 	}
 	switch (e->hdr.type) {
 	case PS_EV_NET_CONNECT:
@@ -396,10 +405,7 @@ static struct conn *walk_open(struct net_acct *a, uint64_t key, const struct ps_
 	c = u64map__insert(&a->conns, key, &created);
 	if (!c)
 		return NULL;
-	if (s->direction == PS_NET_OUT)
-		net_addr_format(name, s->family, s->raddr, s->rport);
-	else
-		net_addr_format(name, s->family, s->laddr, s->lport);
+	dest_name(name, s->direction, s->family, s->laddr, s->lport, s->raddr, s->rport);
 	d = dest_get(a, *np, s->direction, name, true);
 	if (!d) {
 		u64map__remove_value(&a->conns, c);
@@ -407,10 +413,7 @@ static struct conn *walk_open(struct net_acct *a, uint64_t key, const struct ps_
 	}
 	count_open(d, s->latency_ns);
 	d->active++;
-	c->cgroup_id = s->cgroup_id;
-	c->direction = d->direction;
-	c->missed = 0;
-	memcpy(c->name, d->name, sizeof(c->name));
+	conn_init(c, d, s->cgroup_id);
 	return c;
 }
 
