@@ -300,7 +300,7 @@ class BpfStats:
 
     def off_for_pairs(self):
         """The statistics left on by someone else (the sysctl at 1) would be
-        paid in every measured run: off until restore(). Returns a note, or
+        paid in every measured run: off until finish(). Returns a note, or
         None when they were off."""
         try:
             with open(self.SYSCTL) as f:
@@ -336,23 +336,22 @@ class BpfStats:
             os.close(self.fd)
             self.fd = None
         if self.old is not None:
-            try:
-                with open(self.SYSCTL, "w") as f:
-                    f.write(self.old)
-            except OSError as e:
-                log("cannot restore kernel.bpf_stats_enabled to %s: %s" % (self.old, e.strerror))
+            self._put_back(self.old)
             self.old = None
 
     def finish(self):
         """At the end of the suite: the setting found at its start."""
         self.restore()
         if self.was_on is not None:
-            try:
-                with open(self.SYSCTL, "w") as f:
-                    f.write(self.was_on)
-            except OSError as e:
-                log("cannot restore kernel.bpf_stats_enabled to %s: %s" % (self.was_on, e.strerror))
+            self._put_back(self.was_on)
             self.was_on = None
+
+    def _put_back(self, value):
+        try:
+            with open(self.SYSCTL, "w") as f:
+                f.write(value)
+        except OSError as e:
+            log("cannot restore kernel.bpf_stats_enabled to %s: %s" % (value, e.strerror))
 
 
 # ---------------------------------------------------------------- tools
