@@ -312,6 +312,36 @@ def ephemeral(pod):
     return int(lo), int(hi)
 
 
+def failed_connect_series(client, dest, reason):
+    """The client's one failed connect to dest, for reason only, and no
+    successful one: the scrape that shows it."""
+    text = poll(lambda t: m(t, "container_net_tcp_failed_connects_total", client, destination=dest,
+                            reason=reason) == [1.0])
+    assert m(text, "container_net_tcp_failed_connects_total", client, destination=dest, reason=reason) == [1.0]
+    assert m(text, "container_net_tcp_failed_connects_total", client, destination=dest) == [1.0]  # no other reason
+    assert m(text, "container_net_tcp_successful_connects_total", client, destination=dest) == []
+    return text
+
+
+def failed_connect_event(agent, client, dest, reason, errno, t0, t1, *args):
+    """The one network_connect event of `nettool connect ARGS...` (the
+    agent stopped), failed for reason with errno, from an ephemeral port of
+    the client, by that exec."""
+    x = nettool_exec(agent, client, "connect", *args)
+    port = int(args[1])
+    evs = agent.find("network_connect", pred=lambda e: e["network"]["peer"]["port"] == port)
+    assert len(evs) == 1, evs
+    e = evs[0]
+    lo, hi = ephemeral(client)
+    assert e["network"]["local"]["address"] == client.ip and lo <= e["network"]["local"]["port"] <= hi
+    check_common(e, e["network"]["local"], addr(dest), "outbound", client.netns, t0, t1)
+    check_process(e, client, exec_ev=x)
+    assert net(e, "result") == reason and net(e, "error") == errno
+    # a connection never established is never accepted
+    assert agent.find("network_accept", pred=lambda e: e["network"]["local"]["port"] == port) == []
+    return e
+
+
 def test_connect_refused(agent_factory, pods):
     """A connect to a port of the server pod where nothing listens: a failed
     connect with reason refused, and its event."""
@@ -324,26 +354,13 @@ def test_connect_refused(agent_factory, pods):
     assert r.returncode == 3 and res[0]["errno"] == "ECONNREFUSED", (r.stdout, r.stderr)
     measured = int(res[0]["connect_us"]) / 1e6
     dest = "%s:%d" % (server.ip, PORT_CLOSED)
-    text = poll(lambda t: m(t, "container_net_tcp_failed_connects_total", client, destination=dest,
-                            reason="refused") == [1.0])
-    assert m(text, "container_net_tcp_failed_connects_total", client, destination=dest, reason="refused") == [1.0]
-    assert m(text, "container_net_tcp_failed_connects_total", client, destination=dest) == [1.0]  # no other reason
-    assert m(text, "container_net_tcp_successful_connects_total", client, destination=dest) == []
+    text = failed_connect_series(client, dest, "refused")
     assert sum(m(text, "container_net_tcp_active_connections", client, destination=dest)) == 0
     agent.stop()
-    x = nettool_exec(agent, client, "connect", server.ip, str(PORT_CLOSED))
-    evs = agent.find("network_connect", pred=lambda e: e["network"]["peer"]["port"] == PORT_CLOSED)
-    assert len(evs) == 1, evs
-    e = evs[0]
-    lo, hi = ephemeral(client)
-    assert e["network"]["local"]["address"] == client.ip and lo <= e["network"]["local"]["port"] <= hi
-    check_common(e, e["network"]["local"], addr(dest), "outbound", client.netns, t0, t1)
-    check_process(e, client, exec_ev=x)
-    assert net(e, "result") == "refused" and net(e, "error") == "ECONNREFUSED"
+    e = failed_connect_event(agent, client, dest, "refused", "ECONNREFUSED", t0, t1, server.ip, str(PORT_CLOSED))
     assert 0 <= net(e, "connect_seconds") <= measured + 0.001, (net(e, "connect_seconds"), measured)
-    # a connection never established is never closed, nor accepted
+    # nor closed
     assert agent.find("network_close", pred=lambda e: e["network"]["peer"]["port"] == PORT_CLOSED) == []
-    assert agent.find("network_accept", pred=lambda e: e["network"]["local"]["port"] == PORT_CLOSED) == []
 
 
 def test_connect_timeout(agent_factory, pods):
@@ -364,26 +381,13 @@ def test_connect_timeout(agent_factory, pods):
     measured = int(res[0]["connect_us"]) / 1e6
     assert 2.9 < measured < 4, measured
     dest = "%s:%d" % (server.ip, PORT_DROP)
-    text = poll(lambda t: m(t, "container_net_tcp_failed_connects_total", client, destination=dest,
-                            reason="timeout") == [1.0])
-    assert m(text, "container_net_tcp_failed_connects_total", client, destination=dest, reason="timeout") == [1.0]
-    assert m(text, "container_net_tcp_failed_connects_total", client, destination=dest) == [1.0]
-    assert m(text, "container_net_tcp_successful_connects_total", client, destination=dest) == []
+    text = failed_connect_series(client, dest, "timeout")
     # the server never saw the connection
     assert m(text, "container_net_tcp_accepted_connections_total", server, destination=dest) == []
     agent.stop()
-    x = nettool_exec(agent, client, "connect", server.ip, str(PORT_DROP), "1")
-    evs = agent.find("network_connect", pred=lambda e: e["network"]["peer"]["port"] == PORT_DROP)
-    assert len(evs) == 1, evs
-    e = evs[0]
-    lo, hi = ephemeral(client)
-    assert e["network"]["local"]["address"] == client.ip and lo <= e["network"]["local"]["port"] <= hi
-    check_common(e, e["network"]["local"], addr(dest), "outbound", client.netns, t0, t1)
-    check_process(e, client, exec_ev=x)
-    assert net(e, "result") == "timeout" and net(e, "error") == "ETIMEDOUT"
+    e = failed_connect_event(agent, client, dest, "timeout", "ETIMEDOUT", t0, t1, server.ip, str(PORT_DROP), "1")
     # SYN sent → given up: the two timers (1 s, 2 s), within what connect() took
     assert 2.9 <= net(e, "connect_seconds") <= measured + 0.001, (net(e, "connect_seconds"), measured)
-    assert agent.find("network_accept", pred=lambda e: e["network"]["local"]["port"] == PORT_DROP) == []
 
 
 def add_loss(server, client):
