@@ -284,7 +284,16 @@ int ps_sock_acct(struct bpf_iter__bpf_map_elem *ctx)
 	a.latency_ns = si->latency_ns;
 	a.direction = si->direction;
 	a.flags = si->flags;
-	sk_addrs_core(sk, &a.family, &a.lport, &a.rport, a.laddr, a.raddr);
+	a.family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	a.lport = sk_lport_core(sk);
+	a.rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (a.family == AF_INET6_) {
+		bpf_core_read(a.laddr, 16, &sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		bpf_core_read(a.raddr, 16, &sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	} else {
+		bpf_core_read(a.laddr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(a.raddr, 4, &sk->__sk_common.skc_daddr);
+	}
 	bpf_seq_write(ctx->meta->seq, &a, sizeof(a));
 	return 0;
 }

@@ -53,28 +53,20 @@ static __always_inline __u32 NET_(sk_netns)(const struct sock *sk)
 	return SK_NETNS(sk);
 }
 
-/* Family, ports (host order) and addresses of the socket: a record's or a
- * scrape's (ps_sock_acct). */
-static __always_inline void NET_(sk_addrs)(const struct sock *sk, __u16 *family, __u16 *lport, __u16 *rport,
-					   __u8 laddr[16], __u8 raddr[16])
-{
-	*family = SKR(sk, __sk_common.skc_family);
-	*lport = NET_(sk_lport)(sk);
-	*rport = bpf_ntohs(SKR(sk, __sk_common.skc_dport));
-	if (*family == AF_INET6_) {
-		SK_COPY(laddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8, 16);
-		SK_COPY(raddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8, 16);
-	} else {
-		SK_COPY(laddr, sk, __sk_common.skc_rcv_saddr, 4);
-		SK_COPY(raddr, sk, __sk_common.skc_daddr, 4);
-	}
-}
-
 /* Addresses, ports and namespace of the socket into e. */
 static __always_inline void NET_(net_addrs)(struct ps_net_event *e, const struct sock *sk)
 {
-	NET_(sk_addrs)(sk, &e->family, &e->lport, &e->rport, e->laddr, e->raddr);
+	e->family = SKR(sk, __sk_common.skc_family);
+	e->lport = NET_(sk_lport)(sk);
+	e->rport = bpf_ntohs(SKR(sk, __sk_common.skc_dport));
 	e->netns = NET_(sk_netns)(sk);
+	if (e->family == AF_INET6_) {
+		SK_COPY(e->laddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8, 16);
+		SK_COPY(e->raddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8, 16);
+	} else {
+		SK_COPY(e->laddr, sk, __sk_common.skc_rcv_saddr, 4);
+		SK_COPY(e->raddr, sk, __sk_common.skc_daddr, 4);
+	}
 }
 
 /*
