@@ -7,6 +7,7 @@ namespace, and the addresses and processes the test made.
 
 Test traffic stays between the two pods (namespaces the test made); firewall
 rules and loss are set inside the pods' network namespaces only."""
+import json
 import os
 import re
 import signal
@@ -590,3 +591,86 @@ def test_network_events_are_opt_in(agent, pods):
     agent.stop()
     assert [e for e in agent.events() if e["type"].startswith("network_")] == []
     assert agent.find("process_exec", pred=lambda e: e["process"]["args"][:2] == [NT, "send"])
+
+
+# Holds n TCP connections over loopback in a network namespace of its own
+# (run under `unshare -n`), port given, until a line on stdin; then closes them.
+HOLDER = r"""
+import os, socket, subprocess, sys
+subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+n, port = int(sys.argv[1]), int(sys.argv[2])
+srv = socket.socket()
+srv.bind(("127.0.0.1", port))
+srv.listen(n)
+held = []
+for _ in range(n):
+    c = socket.create_connection(("127.0.0.1", port))
+    a, _ = srv.accept()
+    held += [c, a]
+print("held netns=%d" % os.stat("/proc/self/ns/net").st_ino, flush=True)
+sys.stdin.readline()
+for s in held:
+    s.close()
+"""
+
+
+def hold_in_own_netns(n, port):
+    """(process, its network namespace's inode) once its n connections are open."""
+    p = subprocess.Popen(["unshare", "-n", "python3", "-c", HOLDER, str(n), str(port)], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
+    line = p.stdout.readline()
+    assert line.startswith("held netns="), (line, p.wait(timeout=10))
+    return p, int(line.split("=")[1])
+
+
+def release(p):
+    p.stdin.write("\n")
+    p.stdin.close()
+    assert p.wait(timeout=30) == 0
+
+
+def sockets_full(text):
+    return sum(series(text, "podsight_events_lost_total", reason="net_sockets_full"))
+
+
+def test_socket_table_bound(agent_factory):
+    """--max-connections slots, preallocated at start: past them a connection
+    is not followed and is counted (net_sockets_full), never dropped silently;
+    the slots come back as connections close."""
+    agent = agent_factory("--events", "connect,accept,close", "--max-connections", "64")
+    maps = json.loads(subprocess.run(["bpftool", "-j", "map", "show"], check=True, stdout=subprocess.PIPE,
+                                     text=True).stdout)
+    socks = [mp for mp in maps if mp.get("name") == "ps_socks"]
+    assert len(socks) == 1 and socks[0]["max_entries"] == 64, socks
+    assert socks[0]["flags"] == 0, socks    # preallocated: not BPF_F_NO_PREALLOC
+    lost0 = sockets_full(scrape())
+
+    # 100 connections, 200 sockets for 64 slots (a few may be the host's).
+    # Each scrape while they are held is a connection too, and finds no slot.
+    p, ns1 = hold_in_own_netns(100, 7101)
+    scrapes, deadline = 0, time.time() + 5
+    while True:
+        scrapes += 1
+        lost1 = sockets_full(scrape())
+        if lost1 > lost0 or time.time() > deadline:
+            break
+        time.sleep(0.2)
+    release(p)
+    # 20 more once those closed: every one followed, none lost
+    p, ns2 = hold_in_own_netns(20, 7102)
+    release(p)
+    time.sleep(0.5)
+    lost2 = sockets_full(scrape())
+    agent.stop()
+
+    def followed(ns):
+        return [e for e in agent.events() if e["type"] in ("network_connect", "network_accept")
+                and e["network"]["namespace"] == ns]
+    first = followed(ns1)
+    assert 0 < len(first) <= 64
+    assert len(first) + (lost1 - lost0) == 200 + scrapes, (len(first), lost1 - lost0, scrapes)
+    closes = [e for e in agent.find("network_close") if e["network"]["namespace"] == ns1]
+    assert len(closes) == len(first)
+    assert len(followed(ns2)) == 40 and lost2 == lost1
+    assert sum(e["count"] for e in agent.find("events_lost", pred=lambda e: e["reason"] == "net_sockets_full")) \
+        == lost2 - lost0
