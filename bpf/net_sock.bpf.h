@@ -136,7 +136,10 @@ static __always_inline struct ps_net_event *NET_(net_reserve)(void)
 	return e;
 }
 
-/* The running task as a socket's owner; false for the agent itself. */
+/* The running task as a socket's owner; false for the agent itself. Its
+ * process' start and command only go into network events: without them
+ * (net_open_records and net_close_events 0 at load) the cgroup is all the
+ * agent uses, and the verifier drops the rest. */
 static __always_inline bool NET_(owner_current)(struct sock_info *info, __u64 now)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
@@ -145,9 +148,11 @@ static __always_inline bool NET_(owner_current)(struct sock_info *info, __u64 no
 	if (is_self(task, tgid))
 		return false;
 	info->owner.cgroup_id = task_cgroup_id(task);
-	info->owner.start_ns = task_start_ns(BPF_CORE_READ(task, group_leader));
-	info->opened_ns = now;
 	info->owner.pid = tgid;
+	info->opened_ns = now;
+	if (!net_open_records && !net_close_events)
+		return true;
+	info->owner.start_ns = task_start_ns(BPF_CORE_READ(task, group_leader));
 	bpf_get_current_comm(info->owner.comm, sizeof(info->owner.comm));
 	return true;
 }
