@@ -2,6 +2,7 @@
 /* Skeleton lifecycle in steps: open, configure, load, attach, each checked. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,11 +43,40 @@ static int rb_cb(void *ctx, void *data, size_t size)
 	return l->fn(l->ctx, data, size);
 }
 
+/* Kernel memory per slot of ps_socks, preallocated: its element (a 48-byte
+ * header, the 8-byte key, the 72-byte struct sock_info) and its share of
+ * the buckets (16 bytes each, as many as slots). */
+#define SOCK_SLOT_BYTES 144u
+
+/* The map libbpf last failed to create ("map 'NAME': failed to create:
+ * ..."), for the agent's own message: its print callback has no context. */
+static char failed_map[64];
+
+/* Records a map creation failure from one of libbpf's warnings
+ * ("libbpf: map 'ps_socks': failed to create: ..."). */
+static void note_failed_map(const char *msg)
+{
+	const char *name = strstr(msg, "map '");
+	const char *end = name ? strstr(name += 5, "': failed to create") : NULL;
+
+	if (end)
+		snprintf(failed_map, sizeof(failed_map), "%.*s", (int)(end - name), name);
+}
+
 static int silent_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	char msg[256];
+	va_list aq;
+
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	va_copy(aq, ap);
+	vsnprintf(msg, sizeof(msg), fmt, aq); /* its start names the map */
+	va_end(aq);
+	note_failed_map(msg);
 	/* libbpf's warnings (verifier log included) go to stderr only with
 	 * PODSIGHT_DEBUG set; failures are reported by our own messages. */
-	if (level == LIBBPF_DEBUG || !getenv("PODSIGHT_DEBUG"))
+	if (!getenv("PODSIGHT_DEBUG"))
 		return 0;
 	return vfprintf(stderr, fmt, ap);
 }
@@ -436,6 +466,27 @@ static void vstats_save(struct loader *l, uint64_t end_ns)
 			strerror(-err));
 }
 
+/* The message for a map the kernel would not create: its memory is the
+ * usual reason, charged to the agent's memory cgroup (5.11+). */
+static void map_error(const struct loader_config *cfg, int err, char *errbuf, size_t errlen)
+{
+	uint64_t conns = cfg->max_connections ? cfg->max_connections : 65536;
+
+	if (!strcmp(failed_map, "ps_socks"))
+		snprintf(errbuf, errlen,
+			 "cannot create the BPF map of followed TCP connections (ps_socks): %s; "
+			 "it takes %" PRIu64 " MiB of kernel memory at start for "
+			 "--max-connections %" PRIu64 ", charged to the agent's memory cgroup: "
+			 "raise that limit or lower --max-connections",
+			 strerror(-err), (conns * SOCK_SLOT_BYTES + (1u << 20) - 1) >> 20, conns);
+	else
+		snprintf(errbuf, errlen,
+			 "cannot create the BPF map %s: %s (BPF maps are kernel memory charged to "
+			 "the agent's memory cgroup: raise that limit, or lower --ringbuf-size or "
+			 "--max-connections)",
+			 failed_map, strerror(-err));
+}
+
 /* Opens the object, configures it and loads it: 0 or -errno + message. */
 static int open_and_load(struct loader *l, const struct loader_config *cfg, bool cg_iter,
 			 bool oom_pid, bool bpf_loop, char *errbuf, size_t errlen)
@@ -476,6 +527,7 @@ static int open_and_load(struct loader *l, const struct loader_config *cfg, bool
 	bpf_program__set_autoload(bpf_loop ? l->skel->progs.ps_exec_compat : l->skel->progs.ps_exec, false);
 	net_choose_variants(l);
 	vlog_setup(l);
+	failed_map[0] = 0;
 	err = podsight_bpf__load(l->skel);
 	if (!err) {
 		struct timespec ts;
@@ -484,7 +536,9 @@ static int open_and_load(struct loader *l, const struct loader_config *cfg, bool
 		vstats_save(l, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
 	}
 	vlog_print(l);
-	if (err)
+	if (err && failed_map[0])
+		map_error(cfg, err, errbuf, errlen);
+	else if (err)
 		snprintf(errbuf, errlen,
 			 "cannot load BPF programs: %s (run with PODSIGHT_DEBUG=1 for the verifier log)",
 			 strerror(-err));

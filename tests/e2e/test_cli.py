@@ -7,6 +7,8 @@ import signal
 import subprocess
 import time
 
+import pytest
+
 from conftest import PODSIGHT, decode
 
 
@@ -74,6 +76,43 @@ def test_without_privileges_says_what_is_missing():
     assert r.returncode == 1
     assert "missing capabilities" in r.stderr and "CAP_BPF" in r.stderr, r.stderr
     assert r.stdout == ""
+
+
+def memory_cgroup(tmp_name, limit):
+    """A memory cgroup of the test's own, limited to limit bytes: the v1
+    memory hierarchy's, or on cgroup v2 one below the root (memory enabled
+    there); None when neither can be made."""
+    for base, knob in (("/sys/fs/cgroup/memory", "memory.limit_in_bytes"), ("/sys/fs/cgroup", "memory.max")):
+        try:
+            if knob == "memory.max" and "memory" not in open(base + "/cgroup.subtree_control").read().split():
+                continue
+            path = os.path.join(base, tmp_name)
+            os.mkdir(path)
+        except OSError:
+            continue
+        with open(os.path.join(path, knob), "w") as f:
+            f.write(str(limit))
+        return path
+    return None
+
+
+def test_bpf_map_memory_refused_says_which_and_why():
+    """A memory limit too small for the preallocated connection table fails
+    at start, naming the map, its size and the option that sets it."""
+    cg = memory_cgroup("podsight-test-mem-%d" % os.getpid(), 200 << 20)
+    if cg is None:
+        pytest.skip("no memory cgroup can be made here")
+    try:
+        r = subprocess.run(["sh", "-c", 'echo $$ > "$1/cgroup.procs" && exec "$2" agent --listen 127.0.0.1:9913 '
+                            '--max-connections 4194304 --output /dev/null', "sh", cg, PODSIGHT],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.rmdir(cg)
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    err = r.stderr.strip().splitlines()[-1]
+    assert err == ("podsight: error: cannot create the BPF map of followed TCP connections (ps_socks): Cannot "
+                   "allocate memory; it takes 576 MiB of kernel memory at start for --max-connections 4194304, "
+                   "charged to the agent's memory cgroup: raise that limit or lower --max-connections"), r.stderr
 
 
 def test_unwritable_output_is_a_runtime_error(tmp_path):
