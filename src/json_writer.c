@@ -301,9 +301,15 @@ void jw_array_end(struct json_writer *w)
 	end(w, ']', LV_ARRAY);
 }
 
+/* Keys up to this long are checked and copied in one pass (jw_key). */
+#define JW_KEY_FAST 48
+
 void jw_key(struct json_writer *w, const char *key)
 {
 	uint8_t *lv = &w->level[w->depth];
+	char buf[JW_KEY_FAST + 4];
+	size_t i, n = 0;
+	bool comma;
 
 	if (w->sb.err)
 		return;
@@ -311,9 +317,27 @@ void jw_key(struct json_writer *w, const char *key)
 		fail(w, -EINVAL);
 		return;
 	}
-	if ((*lv & LV_ITEM) && !put_char(w, ','))
-		return;
+	comma = *lv & LV_ITEM;
 	*lv |= LV_ITEM | LV_KEY;
+	/* A short key of plain bytes (every key the formatters write) goes out
+	 * with its comma, quotes and colon in one copy; any other is escaped. */
+	buf[n++] = ',';
+	buf[n++] = '"';
+	for (i = 0; i < JW_KEY_FAST && key[i]; i++) {
+		unsigned char c = (unsigned char)key[i];
+
+		if (c >= 0x80 || ascii_escape[c])
+			break;
+		buf[n++] = (char)c;
+	}
+	if (!key[i]) {
+		buf[n++] = '"';
+		buf[n++] = ':';
+		put_bytes(w, comma ? buf : buf + 1, comma ? n : n - 1);
+		return;
+	}
+	if (comma && !put_char(w, ','))
+		return;
 	put_string(w, (const unsigned char *)key, strlen(key));
 	put_char(w, ':');
 }

@@ -604,6 +604,42 @@ static void test_every_byte_in_words(void **state)
 	}
 }
 
+/* Short plain keys take a shortcut: every byte (but NUL) at every place of
+ * keys around its length limit, first in an object and after another key,
+ * comes out as the same bytes as a string value. */
+static void test_keys_encode_as_values(void **state)
+{
+	static const size_t lens[] = { 1, 2, 7, 8, 9, 47, 48, 49, 50 };
+	char key[64], expect[512];
+	size_t l, pos;
+	int b;
+
+	for (l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
+		for (pos = 0; pos < lens[l]; pos++) {
+			for (b = 1; b < 256; b++) {
+				struct json_writer k = JW_INIT, v = JW_INIT;
+
+				memset(key, 'k', lens[l]);
+				key[lens[l]] = 0;
+				key[pos] = (char)b;
+				jw_string_len(&v, key, lens[l]);
+				snprintf(expect, sizeof(expect), "{%s:1,\"a\":2,%s:3}", jw_data(&v),
+					 jw_data(&v));
+				jw_object_start(&k);
+				jw_kv_u64(&k, key, 1);
+				jw_kv_u64(&k, "a", 2);
+				jw_kv_u64(&k, key, 3);
+				jw_object_end(&k);
+				assert_int_equal(jw_error(&k), 0);
+				assert_string_equal(jw_data(&k), expect);
+				jw_release(&k);
+				jw_release(&v);
+			}
+		}
+	}
+	(void)state;
+}
+
 static void test_control_bytes(void **state)
 {
 	CHECK_LIT("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f",
@@ -1034,6 +1070,7 @@ int main(void)
 		cmocka_unit_test(test_growth_and_reuse),
 		cmocka_unit_test(test_every_single_byte),
 		cmocka_unit_test(test_every_byte_in_words),
+		cmocka_unit_test(test_keys_encode_as_values),
 		cmocka_unit_test(test_control_bytes),
 		cmocka_unit_test(test_quote_backslash),
 		cmocka_unit_test(test_embedded_nul),
