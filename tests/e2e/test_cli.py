@@ -78,31 +78,18 @@ def test_without_privileges_says_what_is_missing():
     assert r.stdout == ""
 
 
-def memory_cgroup(tmp_name, limit):
-    """A memory cgroup of the test's own, limited to limit bytes: the v1
-    memory hierarchy's, or on cgroup v2 one below the root (memory enabled
-    there); None when neither can be made."""
-    for base, knob in (("/sys/fs/cgroup/memory", "memory.limit_in_bytes"), ("/sys/fs/cgroup", "memory.max")):
-        try:
-            if knob == "memory.max" and "memory" not in open(base + "/cgroup.subtree_control").read().split():
-                continue
-            path = os.path.join(base, tmp_name)
-            os.mkdir(path)
-        except OSError:
-            continue
-        with open(os.path.join(path, knob), "w") as f:
-            f.write(str(limit))
-        return path
-    return None
-
-
-def test_bpf_map_memory_refused_says_which_and_why():
+def test_bpf_map_memory_refused_says_which_and_why(cgroups):
     """A memory limit too small for the preallocated connection table fails
-    at start, naming the map, its size and the option that sets it."""
-    cg = memory_cgroup("podsight-test-mem-%d" % os.getpid(), 200 << 20)
-    if cg is None:
-        pytest.skip("no memory cgroup can be made here")
+    at start, naming the map, its size and the option that sets it. The
+    limit is on a memory cgroup of the test's own, in the hierarchy the
+    agent tracks (v1 memory controller, or cgroup2 with memory enabled)."""
+    if not cgroups.v1 and "memory" not in open(cgroups.dir("/cgroup.subtree_control")).read().split():
+        pytest.skip("cgroup2 without the memory controller enabled at its root")
+    cg = cgroups.dir("/podsight-test-mem-%d" % os.getpid())
+    os.mkdir(cg)
     try:
+        with open(os.path.join(cg, "memory.limit_in_bytes" if cgroups.v1 else "memory.max"), "w") as f:
+            f.write(str(200 << 20))
         r = subprocess.run(["sh", "-c", 'echo $$ > "$1/cgroup.procs" && exec "$2" agent --listen 127.0.0.1:9913 '
                             '--max-connections 4194304 --output /dev/null', "sh", cg, PODSIGHT],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
