@@ -43,11 +43,6 @@ static int rb_cb(void *ctx, void *data, size_t size)
 	return l->fn(l->ctx, data, size);
 }
 
-/* Kernel memory per slot of ps_socks, preallocated: its element (a 48-byte
- * header, the 8-byte key, the 72-byte struct sock_info) and its share of
- * the buckets (16 bytes each, as many as slots). */
-#define SOCK_SLOT_BYTES 144u
-
 /* The map libbpf last failed to create ("map 'NAME': failed to create:
  * ..."), for the agent's own message: its print callback has no context. */
 static char failed_map[64];
@@ -467,10 +462,15 @@ static void vstats_save(struct loader *l, uint64_t end_ns)
 }
 
 /* The message for a map the kernel would not create: its memory is the
- * usual reason, charged to the agent's memory cgroup (5.11+). */
-static void map_error(const struct loader_config *cfg, int err, char *errbuf, size_t errlen)
+ * usual reason, charged to the agent's memory cgroup (5.11+). A slot of
+ * ps_socks, preallocated, is its element (a 48-byte header, the key and
+ * the value, each rounded up to 8 bytes) and a 16-byte bucket: 144 bytes. */
+static void map_error(struct loader *l, int err, char *errbuf, size_t errlen)
 {
-	uint64_t conns = cfg->max_connections ? cfg->max_connections : 65536;
+	const struct bpf_map *socks = l->skel->maps.ps_socks;
+	uint64_t conns = bpf_map__max_entries(socks);
+	uint64_t slot = 48 + ((bpf_map__key_size(socks) + 7u) & ~7u) +
+			((bpf_map__value_size(socks) + 7u) & ~7u) + 16;
 
 	if (!strcmp(failed_map, "ps_socks"))
 		snprintf(errbuf, errlen,
@@ -478,7 +478,7 @@ static void map_error(const struct loader_config *cfg, int err, char *errbuf, si
 			 "it takes %" PRIu64 " MiB of kernel memory at start for "
 			 "--max-connections %" PRIu64 ", charged to the agent's memory cgroup: "
 			 "raise that limit or lower --max-connections",
-			 strerror(-err), (conns * SOCK_SLOT_BYTES + (1u << 20) - 1) >> 20, conns);
+			 strerror(-err), (conns * slot + (1u << 20) - 1) >> 20, conns);
 	else
 		snprintf(errbuf, errlen,
 			 "cannot create the BPF map %s: %s (BPF maps are kernel memory charged to "
@@ -537,7 +537,7 @@ static int open_and_load(struct loader *l, const struct loader_config *cfg, bool
 	}
 	vlog_print(l);
 	if (err && failed_map[0])
-		map_error(cfg, err, errbuf, errlen);
+		map_error(l, err, errbuf, errlen);
 	else if (err)
 		snprintf(errbuf, errlen,
 			 "cannot load BPF programs: %s (run with PODSIGHT_DEBUG=1 for the verifier log)",
@@ -660,7 +660,6 @@ int loader__drops(struct loader *l, uint64_t out[PS_DROP__MAX])
 	uint64_t vals[l->ncpus];
 	uint32_t k;
 	int fd = bpf_map__fd(l->skel->maps.ps_drops), c;
-
 	struct bpf_program *prog;
 
 	for (k = 0; k < PS_DROP__MAX; k++) {
