@@ -238,7 +238,6 @@ static uint64_t conn_key(uint64_t sock, uint64_t opened_ns)
 	return k ? k : 1;
 }
 
-/* An open connection: counted active, followed for its live counters. */
 /* A new table entry: the connection of cgroup_id counted under d. */
 static void conn_init(struct conn *c, const struct net_dest *d, uint64_t cgroup_id)
 {
@@ -248,6 +247,7 @@ static void conn_init(struct conn *c, const struct net_dest *d, uint64_t cgroup_
 	memcpy(c->name, d->name, sizeof(c->name));
 }
 
+/* An open connection: counted active, followed for its live counters. */
 static struct conn *conn_open(struct net_acct *a, struct net_dest *d, uint64_t key, uint64_t cgroup_id)
 {
 	struct conn *c;
