@@ -169,22 +169,66 @@ struct sock_info {
 };
 
 /*
- * Preallocated: every connection takes a slot at its connect or accept and
- * gives it back at its close, thousands of times a second in a connection
- * storm. A preallocated slot is a per-CPU free list's pop and push; an
- * allocated one costs an allocation, its memory cgroup's accounting and a
- * deferred free (some 500 ns a connection more), and can fail in softirq
- * under memory pressure. The memory is the same at the bound either way
- * (144 bytes a slot, 9 MiB at 65536), charged to the agent's memory
- * cgroup, which has to hold it at the bound; preallocated, a limit too
- * small for it fails at start instead of under load.
+ * The table of followed sockets (sock_table.bpf.h): 3 slots for every 2 of
+ * --max-connections, in buckets of PS_SOCK_WAYS, arrays without locks. A
+ * storm takes a slot at every connect and accept and gives it back at
+ * every close, thousands of times a second: a hash map's update and delete
+ * there take its bucket's lock and its free list's each, most of its cost.
+ * Here a socket's place is in one of two buckets its address picks, mostly
+ * the first; finding it reads that bucket's keys (a cache line); taking a
+ * free slot is an atomic add on it. The arrays are allocated whole at
+ * load, 96 bytes a slot (144 a connection, 9 MiB at 65536), charged to the
+ * agent's memory cgroup: a limit too small for them fails at start, never
+ * under load.
  */
+struct sock_bucket {
+	__u64 sk[PS_SOCK_WAYS];	/* the slots' sockets (struct sock *), 0: free */
+};
+
+struct sock_slot {
+	__u64 sk;		/* its socket: written last when taken, first when freed */
+	__u32 takers;		/* 1 while the slot is taken */
+	__u32 gen;		/* bumped when it is taken: a scrape's check */
+	struct sock_info info;
+};
+
+const volatile __u32 sock_buckets __weak = 12288;	/* --max-connections * 3/2 / PS_SOCK_WAYS */
+
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);	/* --max-connections */
-	__type(key, __u64);		/* struct sock * */
-	__type(value, struct sock_info);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 12288);	/* sock_buckets */
+	__type(key, __u32);
+	__type(value, struct sock_bucket);
+} ps_sock_keys SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 98304);	/* sock_buckets * PS_SOCK_WAYS */
+	__type(key, __u32);
+	__type(value, struct sock_slot);
 } ps_socks SEC(".maps") __weak;
+
+/* Per bucket, its sockets that found it full and took a slot of their
+ * other bucket: a search stops at the first bucket while there are none. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 12288);	/* sock_buckets */
+	__type(key, __u32);
+	__type(value, __u32);
+} ps_sock_spill SEC(".maps") __weak;
+
+/* A socket's address as a number, per CPU (sock_table.bpf.h). */
+struct sock_number {
+	__u64 seq;
+	__u64 val;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sock_number);
+} ps_sock_bits SEC(".maps") __weak;
 
 /* Listening sockets by network namespace and port: whom an accepted
  * connection belongs to. refs: listeners on that port (IPv4 and IPv6,

@@ -25,8 +25,7 @@
  */
 #include "common.bpf.h"
 #include <bpf/bpf_endian.h>
-
-#define EEXIST_	17	/* include/uapi/asm-generic/errno-base.h */
+#include "sock_table.bpf.h"
 
 /* A listener's owner as a socket's: its stopping, or a connection it
  * accepted. */
@@ -82,14 +81,14 @@ int BPF_PROG(ps_tcp_state_raw, const struct sock *sk, const int oldstate, const 
 
 static __always_inline int on_reset(const struct sock *sk, bool sent)
 {
-	__u64 key = (__u64)sk;
-	struct sock_info *si;
+	struct sock_slot *s;
+	__u32 idx;
 
 	if (!sk)	/* a reset for no socket: the port has none */
 		return 0;
-	si = bpf_map_lookup_elem(&ps_socks, &key);
-	if (si)
-		__sync_fetch_and_add(sent ? &si->resets_sent : &si->resets_received, 1);
+	s = sock_find(sock_number((__u64)sk), &idx);
+	if (s)
+		__sync_fetch_and_add(sent ? &s->info.resets_sent : &s->info.resets_received, 1);
 	return 0;
 }
 
@@ -142,12 +141,7 @@ int BPF_PROG(ps_tcp_rst_in_raw, const struct sock *sk)
  */
 static __always_inline int on_destroy(const struct sock *sk)
 {
-	__u64 key = (__u64)sk;
-
-	/* almost always gone already: a lookup takes no lock, a delete
-	 * takes the bucket's */
-	if (bpf_map_lookup_elem(&ps_socks, &key))
-		bpf_map_delete_elem(&ps_socks, &key);
+	sock_forget_n(sock_number((__u64)sk));	/* almost always gone already */
 	return 0;
 }
 
@@ -194,7 +188,8 @@ static __always_inline int seed(struct bpf_iter__task_file *ctx, bool listeners)
 	struct listen_key lk;
 	struct ps_net_event e;
 	struct sock *sk;
-	__u64 now, key;
+	long err;
+	__u64 now;
 	int state;
 
 	if (!task)
@@ -229,9 +224,9 @@ static __always_inline int seed(struct bpf_iter__task_file *ctx, bool listeners)
 	lk._pad = 0;
 	info.direction = bpf_map_lookup_elem(&ps_listeners, &lk) ? PS_NET_IN : PS_NET_OUT;
 	info.established = state != TCP_SYN_SENT && state != TCP_SYN_RECV;
-	key = (__u64)sk;
-	if (bpf_map_update_elem(&ps_socks, &key, &info, BPF_NOEXIST)) {
-		if (!bpf_map_lookup_elem(&ps_socks, &key))
+	err = sock_follow(sock_number((__u64)sk), &info, false);
+	if (err) {
+		if (err != -SOCK_EEXIST)
 			count_drop(PS_DROP_NET_SOCKS_FULL);
 		return 0;	/* followed already, or no room */
 	}
@@ -254,29 +249,32 @@ int ps_sock_seed(struct bpf_iter__task_file *ctx)
 
 /*
  * ps_sock_acct: at scrape time, the live connections' counters so far:
- * one record per established socket in ps_socks.
+ * one record per established socket in the table. It walks the buckets
+ * (ps_sock_keys), 8 slots at a time, rather than every slot.
  *
  * read(2) on the iterator's fd
- *   bpf_seq_read() -> bpf_hash_map_seq_next() -> __bpf_hash_map_seq_show()
- *     bpf_iter_run_prog(prog, &ctx)	(the bucket's lock is not held; RCU)
+ *   bpf_seq_read() -> bpf_array_map_seq_next() -> __bpf_array_map_seq_show()
+ *     bpf_iter_run_prog(prog, &ctx)	(no lock: sock_table.bpf.h)
  *
- * A socket here has not passed its CLOSE yet (which removes it), so it is
- * not freed: its counters are read with probe reads all the same.
+ * A socket here has not passed its CLOSE yet (which frees its slot), so it
+ * is not freed: its counters are read with probe reads all the same. A
+ * slot freed or taken again while it is read is left to the next scrape.
  */
-SEC("iter/bpf_map_elem")
-int ps_sock_acct(struct bpf_iter__bpf_map_elem *ctx)
+static __always_inline void acct_slot(struct seq_file *seq, __u32 idx)
 {
-	struct sock_info *si = ctx->value;
-	__u64 *key = ctx->key;
+	struct sock_slot *slot = bpf_map_lookup_elem(&ps_socks, &idx);
 	struct ps_sock_acct a = {};
+	const struct sock_info *si;
 	const struct sock *sk;
+	__u32 gen;
 
-	if (!key || !si || !si->established)
-		return 0;
-	sk = (const struct sock *)*key;
-	a.sock = *key;
-	tcp_counters_core(sk, BPF_CORE_READ(sk, __sk_common.skc_state), si->direction, &a.bytes_sent,
-		     &a.bytes_received, &a.retransmits, &a.srtt_us);
+	if (!slot)
+		return;
+	gen = *(volatile __u32 *)&slot->gen;
+	a.sock = *(volatile __u64 *)&slot->sk;
+	si = &slot->info;
+	if (!a.sock || !si->established)
+		return;
 	a.resets_sent = si->resets_sent;
 	a.resets_received = si->resets_received;
 	a.cgroup_id = si->owner.cgroup_id;
@@ -284,6 +282,11 @@ int ps_sock_acct(struct bpf_iter__bpf_map_elem *ctx)
 	a.latency_ns = si->latency_ns;
 	a.direction = si->direction;
 	a.flags = si->flags;
+	if (*(volatile __u64 *)&slot->sk != a.sock || *(volatile __u32 *)&slot->gen != gen)
+		return;
+	sk = (const struct sock *)a.sock;
+	tcp_counters_core(sk, BPF_CORE_READ(sk, __sk_common.skc_state), a.direction, &a.bytes_sent,
+		     &a.bytes_received, &a.retransmits, &a.srtt_us);
 	a.family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	a.lport = sk_lport_core(sk);
 	a.rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
@@ -294,6 +297,20 @@ int ps_sock_acct(struct bpf_iter__bpf_map_elem *ctx)
 		bpf_core_read(a.laddr, 4, &sk->__sk_common.skc_rcv_saddr);
 		bpf_core_read(a.raddr, 4, &sk->__sk_common.skc_daddr);
 	}
-	bpf_seq_write(ctx->meta->seq, &a, sizeof(a));
+	bpf_seq_write(seq, &a, sizeof(a));
+}
+
+SEC("iter/bpf_map_elem")
+int ps_sock_acct(struct bpf_iter__bpf_map_elem *ctx)
+{
+	struct sock_bucket *kb = ctx->value;
+	__u32 *b = ctx->key;
+
+	if (!kb || !b)
+		return 0;
+#pragma unroll
+	for (int w = 0; w < PS_SOCK_WAYS; w++)
+		if (kb->sk[w])
+			acct_slot(ctx->meta->seq, *b * PS_SOCK_WAYS + w);
 	return 0;
 }

@@ -157,12 +157,12 @@ static __always_inline bool NET_(owner_current)(struct sock_info *info, __u64 no
 	return true;
 }
 
-static __always_inline void NET_(follow)(const struct sock *sk, const struct sock_info *info, __u64 flags)
+/* Follows sk from now on, its info replacing any it had. */
+static __always_inline void NET_(follow)(const struct sock *sk, const struct sock_info *info)
 {
-	__u64 key = (__u64)sk;
-	long err = bpf_map_update_elem(&ps_socks, &key, info, flags);
+	long err = sock_follow(sock_number((__u64)sk), info, true);
 
-	if (err && err != -EEXIST_)
+	if (err && err != -SOCK_EEXIST)
 		count_drop(PS_DROP_NET_SOCKS_FULL);
 }
 
@@ -250,14 +250,16 @@ static __always_inline void NET_(accept_start)(const struct sock *sk, __u64 now)
 	 * arrives, unless TCP Fast Open made it with the SYN) it counts as
 	 * established already, and its establishment costs nothing. */
 	info.established = !net_open_records;
-	NET_(follow)(sk, &info, BPF_ANY);
+	NET_(follow)(sk, &info);
 }
 
 static __always_inline int NET_(on_state)(const struct sock *sk, int old, int new)
 {
 	struct sock_info info = {}, *si;
 	struct ps_net_event *e;
-	__u64 key = (__u64)sk, now;
+	struct sock_slot *slot;
+	__u64 now, n;
+	__u32 idx;
 
 	/* the changes that matter: into SYN_SENT, LISTEN, SYN_RECV (from
 	 * LISTEN), ESTABLISHED (from SYN_SENT or SYN_RECV) and CLOSE; the
@@ -279,7 +281,7 @@ static __always_inline int NET_(on_state)(const struct sock *sk, int old, int ne
 		if (!NET_(owner_current)(&info, now))
 			return 0;
 		info.direction = PS_NET_OUT;
-		NET_(follow)(sk, &info, BPF_ANY);
+		NET_(follow)(sk, &info);
 		return 0;
 	}
 	if (new == TCP_LISTEN) {			/* in listen() */
@@ -295,9 +297,11 @@ static __always_inline int NET_(on_state)(const struct sock *sk, int old, int ne
 			NET_(accept_start)(sk, now);
 		return 0;
 	}
-	si = bpf_map_lookup_elem(&ps_socks, &key);
-	if (!si)
+	n = sock_number((__u64)sk);
+	slot = sock_find(n, &idx);
+	if (!slot)
 		return 0;
+	si = &slot->info;
 	if (new == TCP_ESTABLISHED && (old == TCP_SYN_SENT || old == TCP_SYN_RECV)) {
 		si->established = 1;
 		if (old == TCP_SYN_SENT)
@@ -331,9 +335,9 @@ static __always_inline int NET_(on_state)(const struct sock *sk, int old, int ne
 				     &e->retransmits, &e->srtt_us);
 		}
 	}
-	/* gone from the map before its record can be read: a scrape's walk
+	/* gone from the table before its record can be read: a scrape's walk
 	 * never reports a connection whose close the agent has counted */
-	bpf_map_delete_elem(&ps_socks, &key);
+	sock_release(idx, slot, n);
 	if (e)
 		bpf_ringbuf_submit(e, rb_flags());
 	return 0;

@@ -202,6 +202,10 @@ struct ps_task_acct {
 					 * start-up record): else its close, or a scrape's
 					 * walk, is the first the agent hears of it */
 
+/* Slots per bucket of the kernel's table of followed sockets: its
+ * --max-connections are rounded up to a multiple. */
+#define PS_SOCK_WAYS 8
+
 /*
  * A TCP socket's record (every PS_EV_NET_* type). Ports are in host order;
  * addresses as the socket holds them (IPv4: the first 4 bytes). The owner

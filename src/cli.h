@@ -53,7 +53,7 @@ int kernel_opts_parse(struct kernel_opts *k, const char *cmd, int opt, const cha
 	"                           by its path at each event, and counted\n" \
 	"      --max-connections N  TCP connections followed at once (default 65536); past\n" \
 	"                           it new ones are counted in events_lost (net_sockets_full).\n" \
-	"                           Kernel memory, preallocated at start: 144 bytes each\n" \
+	"                           Kernel memory, allocated at start: 144 bytes each\n" \
 	"      --max-destinations N TCP destinations per container in metrics (default 64);\n" \
 	"                           the rest are counted under destination=\"other\"\n" \
 	"      --node NAME          node name written in events (default: the host name)\n"

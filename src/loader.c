@@ -33,6 +33,7 @@ struct loader {
 	struct loader_prog_state progs[LOADER_MAX_PROGS];
 	size_t nprogs;
 	int ncpus;
+	uint32_t max_connections;	/* --max-connections: the socket table has 3 slots for 2 */
 	char *vlog[LOADER_MAX_PROGS];	/* PODSIGHT_DEBUG, PODSIGHT_VERIFIER_STATS: each program's verifier statistics */
 };
 
@@ -462,23 +463,23 @@ static void vstats_save(struct loader *l, uint64_t end_ns)
 }
 
 /* The message for a map the kernel would not create: its memory is the
- * usual reason, charged to the agent's memory cgroup (5.11+). A slot of
- * ps_socks, preallocated, is its element (a 48-byte header, the key and
- * the value, each rounded up to 8 bytes) and a 16-byte bucket: 144 bytes. */
+ * usual reason, charged to the agent's memory cgroup (5.11+). The table of
+ * followed sockets is two arrays, allocated whole: a slot (ps_socks'
+ * value) and its key in ps_sock_keys, each rounded up to 8 bytes. */
 static void map_error(struct loader *l, int err, char *errbuf, size_t errlen)
 {
 	const struct bpf_map *socks = l->skel->maps.ps_socks;
-	uint64_t conns = bpf_map__max_entries(socks);
-	uint64_t slot = 48 + ((bpf_map__key_size(socks) + 7u) & ~7u) +
-			((bpf_map__value_size(socks) + 7u) & ~7u) + 16;
+	uint64_t slots = bpf_map__max_entries(socks);
+	uint64_t slot = ((bpf_map__value_size(socks) + 7u) & ~7u) + sizeof(uint64_t);
 
-	if (!strcmp(failed_map, "ps_socks"))
+	if (!strcmp(failed_map, "ps_socks") || !strcmp(failed_map, "ps_sock_keys"))
 		snprintf(errbuf, errlen,
-			 "cannot create the BPF map of followed TCP connections (ps_socks): %s; "
-			 "it takes %" PRIu64 " MiB of kernel memory at start for "
+			 "cannot create the BPF map of followed TCP connections (%s): %s; "
+			 "the table takes %" PRIu64 " MiB of kernel memory at start for "
 			 "--max-connections %" PRIu64 ", charged to the agent's memory cgroup: "
 			 "raise that limit or lower --max-connections",
-			 strerror(-err), (conns * slot + (1u << 20) - 1) >> 20, conns);
+			 failed_map, strerror(-err), (slots * slot + (1u << 20) - 1) >> 20,
+			 (uint64_t)l->max_connections);
 	else
 		snprintf(errbuf, errlen,
 			 "cannot create the BPF map %s: %s (BPF maps are kernel memory charged to "
@@ -491,6 +492,7 @@ static void map_error(struct loader *l, int err, char *errbuf, size_t errlen)
 static int open_and_load(struct loader *l, const struct loader_config *cfg, bool cg_iter,
 			 bool oom_pid, bool bpf_loop, char *errbuf, size_t errlen)
 {
+	uint32_t buckets;
 	int err;
 
 	l->skel = podsight_bpf__open();
@@ -509,10 +511,19 @@ static int open_and_load(struct loader *l, const struct loader_config *cfg, bool
 	l->skel->rodata->wakeup_bytes = cfg->ringbuf_bytes / 4;
 	l->skel->rodata->net_open_records = !cfg->net_quiet_opens;
 	l->skel->rodata->net_close_events = !cfg->net_quiet_closes;
+	/* the socket table: 3 slots for every 2 connections (a table of
+	 * buckets fills unevenly: sock_table.bpf.h), in buckets of
+	 * PS_SOCK_WAYS */
+	l->max_connections = cfg->max_connections ? cfg->max_connections : 65536;
+	buckets = (l->max_connections * 3 / 2 + PS_SOCK_WAYS - 1) / PS_SOCK_WAYS;
+	l->skel->rodata->sock_buckets = buckets;
 	err = bpf_map__set_max_entries(l->skel->maps.ps_exec_heap, l->ncpus);
 	if (!err)
-		err = bpf_map__set_max_entries(l->skel->maps.ps_socks,
-					       cfg->max_connections ? cfg->max_connections : 65536);
+		err = bpf_map__set_max_entries(l->skel->maps.ps_sock_keys, buckets);
+	if (!err)
+		err = bpf_map__set_max_entries(l->skel->maps.ps_sock_spill, buckets);
+	if (!err)
+		err = bpf_map__set_max_entries(l->skel->maps.ps_socks, buckets * PS_SOCK_WAYS);
 	if (!err)
 		err = bpf_map__set_max_entries(l->skel->maps.ps_events, cfg->ringbuf_bytes);
 	if (!err)
@@ -602,7 +613,7 @@ struct loader *loader__new(const struct loader_config *cfg, loader_record_fn fn,
 		if (!strcmp(name, "ps_cg_acct"))
 			link = attach_cg_iter(prog, cfg->cgroup_mount);
 		else if (!strcmp(name, "ps_sock_acct"))
-			link = attach_map_iter(prog, l->skel->maps.ps_socks);
+			link = attach_map_iter(prog, l->skel->maps.ps_sock_keys);
 		else
 			link = bpf_program__attach(prog);
 		err = link ? 0 : -errno;

@@ -79,7 +79,7 @@ def test_without_privileges_says_what_is_missing():
 
 
 def test_bpf_map_memory_refused_says_which_and_why(cgroups):
-    """A memory limit too small for the preallocated connection table fails
+    """A memory limit too small for the connection table, allocated at start, fails
     at start, naming the map, its size and the option that sets it. The
     limit is on a memory cgroup of the test's own, in the hierarchy the
     agent tracks (v1 memory controller, or cgroup2 with memory enabled)."""
@@ -98,7 +98,7 @@ def test_bpf_map_memory_refused_says_which_and_why(cgroups):
     assert r.returncode == 1, (r.returncode, r.stderr)
     err = r.stderr.strip().splitlines()[-1]
     assert err == ("podsight: error: cannot create the BPF map of followed TCP connections (ps_socks): Cannot "
-                   "allocate memory; it takes 576 MiB of kernel memory at start for --max-connections 4194304, "
+                   "allocate memory; the table takes 576 MiB of kernel memory at start for --max-connections 4194304, "
                    "charged to the agent's memory cgroup: raise that limit or lower --max-connections"), r.stderr
 
 
