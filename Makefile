@@ -147,6 +147,14 @@ $(OUTPUT)/podsight.skel.h: $(OUTPUT)/podsight.bpf.o
 # first build the generated dependencies name the ones each includes.
 $(AGENT_ONLY_OBJS) $(SAN_AGENT_OBJS): | $(SKELS)
 
+# `podsight version` names the commit it was built from: its object is built
+# again when HEAD moves (the file changes only then).
+$(OUTPUT)/git-rev: FORCE | $(OUTPUT)
+	$(Q)[ "$$(cat $@ 2>/dev/null)" = "$(GIT_REV)" ] || echo "$(GIT_REV)" > $@
+$(OUTPUT)/obj/cmd_version.o $(OUTPUT)/san/obj/cmd_version.o: $(OUTPUT)/git-rev
+.PHONY: FORCE
+FORCE:
+
 $(OUTPUT)/obj/%.o: src/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
