@@ -272,6 +272,7 @@ static __always_inline void acct_slot(struct seq_file *seq, __u32 idx)
 		return;
 	gen = *(volatile __u32 *)&slot->gen;
 	a.sock = *(volatile __u64 *)&slot->sk;
+	barrier();	/* the compiler keeps the reads of the info between the checks */
 	si = &slot->info;
 	if (!a.sock || !si->established)
 		return;
@@ -282,6 +283,7 @@ static __always_inline void acct_slot(struct seq_file *seq, __u32 idx)
 	a.latency_ns = si->latency_ns;
 	a.direction = si->direction;
 	a.flags = si->flags;
+	barrier();
 	if (*(volatile __u64 *)&slot->sk != a.sock || *(volatile __u32 *)&slot->gen != gen)
 		return;
 	sk = (const struct sock *)a.sock;

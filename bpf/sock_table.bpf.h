@@ -262,6 +262,7 @@ static __always_inline long sock_follow(__u64 n, const struct sock_info *info, b
 		return -SOCK_E2BIG;
 	__sync_fetch_and_add(&s->gen, 1);
 	s->info = *info;
+	barrier();	/* the compiler keeps the info's stores before the key's */
 	*(volatile __u64 *)&s->sk = n;
 	*(volatile __u64 *)&kb->sk[idx & (PS_SOCK_WAYS - 1)] = n;
 	return 0;
