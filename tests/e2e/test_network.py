@@ -721,14 +721,22 @@ def taken_slots():
     return sum(1 for b in json.loads(out) for k in b["formatted"]["value"]["sk"] if k)
 
 
+def program_busy(text):
+    return sum(series(text, "podsight_events_lost_total", reason="program_busy"))
+
+
 def test_connection_storm_on_every_cpu_counts_each_once(agent_factory):
     """Connections opened and closed on both CPUs at once, while scrapes walk
     the table: the table takes no lock, and two sockets may go for one free
     slot at the same moment. Every connection is followed and reported
-    exactly once, and every slot comes back."""
+    exactly once, and every slot comes back. A state change whose program
+    the kernel skipped (it fired in an interrupt while the program ran on
+    that CPU) is counted (program_busy); a missed close is recovered when
+    the socket is freed."""
     workers, each = 2, 3000
     agent = agent_factory("--events", "connect,accept,close")
-    lost0 = sockets_full(scrape())
+    text = scrape()
+    lost0, busy0 = sockets_full(text), program_busy(text)
     slots0 = taken_slots()
     p = subprocess.Popen(["unshare", "-n", "python3", "-c", STORM, str(workers), str(each), "7103"],
                          stdout=subprocess.PIPE, text=True)
@@ -740,7 +748,8 @@ def test_connection_storm_on_every_cpu_counts_each_once(agent_factory):
     assert p.returncode == 0 and out.startswith("done netns="), (p.returncode, out)
     ns = int(out.split("=")[1])
     time.sleep(0.5)
-    lost1 = sockets_full(scrape())
+    text = scrape()
+    lost1, busy = sockets_full(text), program_busy(text) - busy0
     slots1 = taken_slots()
     agent.stop()
 
@@ -748,7 +757,14 @@ def test_connection_storm_on_every_cpu_counts_each_once(agent_factory):
         return agent.find(type_, pred=lambda e: e["network"]["namespace"] == ns and (pred is None or pred(e)))
     n = workers * each
     connects, accepts, closes = of_storm("network_connect"), of_storm("network_accept"), of_storm("network_close")
-    assert (len(connects), len(accepts), len(closes), lost1 - lost0) == (n, n, 2 * n, 0), scrapes
+    counts = (len(connects), len(accepts), len(closes), lost1 - lost0)
+    # a skipped run loses at most a connection's two records (its connect's
+    # and its close's), and only if it was its connect
+    missing = 4 * n - len(connects) - len(accepts) - len(closes)
+    assert lost1 == lost0 and 0 <= missing <= 2 * busy, (counts, busy, scrapes)
+    assert slots1 <= slots0 + 2, (slots0, slots1)   # the host's own sockets come and go
+    if busy:
+        return  # which connections lost a record is not known
     # each close is one of those connections, with its own direction and bytes
     def ends(evs):
         return collections.Counter((e["network"]["direction"], e["network"]["local"]["port"],
@@ -760,4 +776,3 @@ def test_connection_storm_on_every_cpu_counts_each_once(agent_factory):
     assert [(e["network"]["bytes_sent"], e["network"]["bytes_received"]) for e in closes
             if e["network"]["direction"] == "inbound"] == [(0, 1)] * n
     assert not agent.find("events_lost")
-    assert slots1 <= slots0 + 2, (slots0, slots1)   # the host's own sockets come and go
