@@ -131,35 +131,17 @@ int BPF_PROG(ps_tcp_rst_in_raw, const struct sock *sk)
 }
 
 /*
- * ps_tcp_destroy: a TCP socket is freed. Every followed socket left the
- * table at its CLOSE already, but for one whose CLOSE the agent missed: a
- * tracepoint that fired inside an interrupt while its program ran on that
- * CPU (counted as program_busy). Its record is made here instead, so that
- * the connection still counts; and its slot is freed, so that a new
- * socket at the same address never finds it. Its state before CLOSE is
- * not known: a FIN this side sent and the peer acknowledged counts as a
- * byte sent.
+ * ps_tcp_destroy: a TCP socket is freed. Every followed socket left
+ * ps_socks at its CLOSE already; this removes one that did not (a state
+ * change the agent missed), so that a new socket at the same address
+ * never finds it.
  *
  * inet_csk_destroy_sock() / tcp_v4_destroy_sock() paths
  *   trace_tcp_destroy_sock(sk)
  */
 static __always_inline int on_destroy(const struct sock *sk)
 {
-	__u64 n = sock_number((__u64)sk);
-	struct ps_net_event *e;
-	struct sock_slot *slot;
-	__u32 idx;
-	int old;
-
-	slot = sock_find(n, &idx);
-	if (!slot)
-		return 0;	/* almost always: freed at its CLOSE */
-	old = slot->info.established ? TCP_CLOSE : slot->info.direction == PS_NET_OUT ? TCP_SYN_SENT : TCP_SYN_RECV;
-	e = close_record_core(sk, &slot->info, old, bpf_ktime_get_boot_ns());
-	sock_release(idx, slot, n);
-	if (e)
-		bpf_ringbuf_submit(e, rb_flags());
-	sock_forget_n(n);	/* a second slot, from the start-up walk's race */
+	sock_forget_n(sock_number((__u64)sk));	/* almost always gone already */
 	return 0;
 }
 

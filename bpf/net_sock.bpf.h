@@ -253,38 +253,6 @@ static __always_inline void NET_(accept_start)(const struct sock *sk, __u64 now)
 	NET_(follow)(sk, &info);
 }
 
-/*
- * The record of a followed socket's end (old: its state before CLOSE),
- * reserved and filled, or NULL: a failed connect's, or an established
- * connection's close. A connection whose establishment the agent missed
- * (a program_busy drop) is known established by the state it leaves.
- */
-static __always_inline struct ps_net_event *NET_(close_record)(const struct sock *sk, const struct sock_info *si,
-							    int old, __u64 now)
-{
-	struct ps_net_event *e;
-
-	if (old == TCP_SYN_RECV && !si->established)
-		return NULL;	/* an accepted one that never was */
-	e = NET_(net_reserve)();
-	if (!e)
-		return NULL;
-	if (old == TCP_SYN_SENT) {	/* the connect failed */
-		NET_(net_fill)(e, PS_EV_NET_CONNECT, sk, si, now);
-		e->latency_ns = now - si->opened_ns;
-		e->error = SKR(sk, sk_err);
-		if (!e->error)
-			e->error = SKR(sk, sk_err_soft);
-		if (!e->error)
-			e->error = -1;	/* given up by its process */
-	} else {
-		NET_(net_fill)(e, PS_EV_NET_CLOSE, sk, si, now);
-		NET_(tcp_counters)(sk, old, si->direction, &e->bytes_sent, &e->bytes_received, &e->retransmits,
-				   &e->srtt_us);
-	}
-	return e;
-}
-
 static __always_inline int NET_(on_state)(const struct sock *sk, int old, int new)
 {
 	struct sock_info info = {}, *si;
@@ -351,7 +319,22 @@ static __always_inline int NET_(on_state)(const struct sock *sk, int old, int ne
 	}
 	if (new != TCP_CLOSE)
 		return 0;
-	e = NET_(close_record)(sk, si, old, now);
+	e = old == TCP_SYN_SENT || si->established ? NET_(net_reserve)() : NULL;
+	if (e) {
+		if (old == TCP_SYN_SENT) {	/* the connect failed */
+			NET_(net_fill)(e, PS_EV_NET_CONNECT, sk, si, now);
+			e->latency_ns = now - si->opened_ns;
+			e->error = SKR(sk, sk_err);
+			if (!e->error)
+				e->error = SKR(sk, sk_err_soft);
+			if (!e->error)
+				e->error = -1;	/* given up by its process */
+		} else {
+			NET_(net_fill)(e, PS_EV_NET_CLOSE, sk, si, now);
+			NET_(tcp_counters)(sk, old, si->direction, &e->bytes_sent, &e->bytes_received,
+				     &e->retransmits, &e->srtt_us);
+		}
+	}
 	/* gone from the table before its record can be read: a scrape's walk
 	 * never reports a connection whose close the agent has counted */
 	sock_release(idx, slot, n);
