@@ -131,30 +131,23 @@ int BPF_PROG(ps_tcp_rst_in_raw, const struct sock *sk)
 }
 
 /*
- * ps_tcp_destroy: a TCP socket is freed. Every followed socket left
- * ps_socks at its CLOSE already; this removes one that did not (a state
- * change the agent missed), so that a new socket at the same address
- * never finds it.
+ * ps_tcp_destroy: a TCP socket is freed; it writes the record of one
+ * whose CLOSE the kernel skipped and frees its slot (on_destroy(), in
+ * net_sock.bpf.h).
  *
  * inet_csk_destroy_sock() / tcp_v4_destroy_sock() paths
  *   trace_tcp_destroy_sock(sk)
  */
-static __always_inline int on_destroy(const struct sock *sk)
-{
-	sock_forget_n(sock_number((__u64)sk));	/* almost always gone already */
-	return 0;
-}
-
 SEC("tp_btf/tcp_destroy_sock")
 int BPF_PROG(ps_tcp_destroy, const struct sock *sk)
 {
-	return on_destroy(sk);
+	return on_destroy_btf(sk);
 }
 
 SEC("raw_tp/tcp_destroy_sock")
 int BPF_PROG(ps_tcp_destroy_raw, const struct sock *sk)
 {
-	return on_destroy(sk);
+	return on_destroy_core(sk);
 }
 
 /* The TCP socket behind an open file, or NULL. */

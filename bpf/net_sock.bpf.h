@@ -253,6 +253,76 @@ static __always_inline void NET_(accept_start)(const struct sock *sk, __u64 now)
 	NET_(follow)(sk, &info);
 }
 
+/*
+ * A followed socket's end (old: its state before CLOSE): its record, a
+ * failed connect's or an established connection's close, and its slot
+ * freed before the record is submitted, so that a scrape's walk never
+ * reports a connection whose close the agent has counted. A connection
+ * whose establishment the agent missed (a program_busy drop) is known
+ * established by the state it leaves.
+ *
+ * Each path frees the slot itself: a record is submitted only where it
+ * was just found reserved. Kernels before 6.3 do not know a reserved
+ * record as non-NULL, and a second NULL check further down would leave
+ * them a path that never submits it.
+ */
+static __always_inline void NET_(close_slot)(const struct sock *sk, struct sock_slot *slot, __u32 idx, __u64 n,
+					     int old, __u64 now)
+{
+	const struct sock_info *si = &slot->info;
+	struct ps_net_event *e;
+
+	if (old == TCP_SYN_RECV && !si->established) {
+		sock_release(idx, slot, n);	/* an accepted one that never was */
+		return;
+	}
+	e = NET_(net_reserve)();
+	if (!e) {
+		sock_release(idx, slot, n);	/* counted by net_reserve() */
+		return;
+	}
+	if (old == TCP_SYN_SENT) {	/* the connect failed */
+		NET_(net_fill)(e, PS_EV_NET_CONNECT, sk, si, now);
+		e->latency_ns = now - si->opened_ns;
+		e->error = SKR(sk, sk_err);
+		if (!e->error)
+			e->error = SKR(sk, sk_err_soft);
+		if (!e->error)
+			e->error = -1;	/* given up by its process */
+	} else {
+		NET_(net_fill)(e, PS_EV_NET_CLOSE, sk, si, now);
+		NET_(tcp_counters)(sk, old, si->direction, &e->bytes_sent, &e->bytes_received, &e->retransmits,
+				   &e->srtt_us);
+	}
+	sock_release(idx, slot, n);
+	bpf_ringbuf_submit(e, rb_flags());
+}
+
+/*
+ * A TCP socket is freed. Every followed socket left the table at its
+ * CLOSE already, but for one whose CLOSE the agent missed: a tracepoint
+ * that fired inside an interrupt while its program ran on that CPU
+ * (counted as program_busy). Its record is made here instead, so that the
+ * connection still counts; and its slot is freed, so that a new socket at
+ * the same address never finds it. Its state before CLOSE is not known: a
+ * FIN this side sent and the peer acknowledged counts as a byte sent.
+ */
+static __always_inline int NET_(on_destroy)(const struct sock *sk)
+{
+	__u64 n = sock_number((__u64)sk);
+	struct sock_slot *slot;
+	__u32 idx;
+	int old;
+
+	slot = sock_find(n, &idx);
+	if (!slot)
+		return 0;	/* almost always: freed at its CLOSE */
+	old = slot->info.established ? TCP_CLOSE : slot->info.direction == PS_NET_OUT ? TCP_SYN_SENT : TCP_SYN_RECV;
+	NET_(close_slot)(sk, slot, idx, n, old, bpf_ktime_get_boot_ns());
+	sock_forget_n(n);	/* a second slot, from the start-up walk's race */
+	return 0;
+}
+
 static __always_inline int NET_(on_state)(const struct sock *sk, int old, int new)
 {
 	struct sock_info info = {}, *si;
@@ -319,27 +389,7 @@ static __always_inline int NET_(on_state)(const struct sock *sk, int old, int ne
 	}
 	if (new != TCP_CLOSE)
 		return 0;
-	e = old == TCP_SYN_SENT || si->established ? NET_(net_reserve)() : NULL;
-	if (e) {
-		if (old == TCP_SYN_SENT) {	/* the connect failed */
-			NET_(net_fill)(e, PS_EV_NET_CONNECT, sk, si, now);
-			e->latency_ns = now - si->opened_ns;
-			e->error = SKR(sk, sk_err);
-			if (!e->error)
-				e->error = SKR(sk, sk_err_soft);
-			if (!e->error)
-				e->error = -1;	/* given up by its process */
-		} else {
-			NET_(net_fill)(e, PS_EV_NET_CLOSE, sk, si, now);
-			NET_(tcp_counters)(sk, old, si->direction, &e->bytes_sent, &e->bytes_received,
-				     &e->retransmits, &e->srtt_us);
-		}
-	}
-	/* gone from the table before its record can be read: a scrape's walk
-	 * never reports a connection whose close the agent has counted */
-	sock_release(idx, slot, n);
-	if (e)
-		bpf_ringbuf_submit(e, rb_flags());
+	NET_(close_slot)(sk, slot, idx, n, old, now);
 	return 0;
 }
 

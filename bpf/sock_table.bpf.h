@@ -199,27 +199,6 @@ static __always_inline void sock_release(__u32 idx, struct sock_slot *s, __u64 n
 		__sync_fetch_and_add(c, -1);
 }
 
-/* Frees every slot of the socket numbered n. */
-static __always_inline void sock_forget_n(__u64 n)
-{
-	struct sock_slot *s;
-	__u32 idx;
-	int i;
-
-	if (!n)
-		return;
-#pragma unroll
-	for (int k = 0; k < 2; k++) {	/* two, in the start-up walk's race */
-		i = sock_find_n(n);
-		if (i < 0)
-			return;
-		idx = i;
-		s = bpf_map_lookup_elem(&ps_socks, &idx);
-		if (s)
-			sock_release(idx, s, n);
-	}
-}
-
 /* The slot following the socket numbered n, its index in *idx; or NULL. */
 static __always_inline struct sock_slot *sock_find(__u64 n, __u32 *idx)
 {
@@ -229,6 +208,21 @@ static __always_inline struct sock_slot *sock_find(__u64 n, __u32 *idx)
 		return NULL;
 	*idx = i;
 	return bpf_map_lookup_elem(&ps_socks, idx);
+}
+
+/* Frees every slot of the socket numbered n. */
+static __always_inline void sock_forget_n(__u64 n)
+{
+	struct sock_slot *s;
+	__u32 idx;
+
+#pragma unroll
+	for (int k = 0; k < 2; k++) {	/* two, in the start-up walk's race */
+		s = sock_find(n, &idx);
+		if (!s)
+			return;
+		sock_release(idx, s, n);
+	}
 }
 
 /*

@@ -731,8 +731,8 @@ def test_connection_storm_on_every_cpu_counts_each_once(agent_factory):
     slot at the same moment. Every connection is followed and reported
     exactly once, and every slot comes back. A state change whose program
     the kernel skipped (it fired in an interrupt while the program ran on
-    that CPU) is counted (program_busy), and loses at most its connection's
-    records."""
+    that CPU) is counted (program_busy); a missed close is recovered when
+    the socket is freed."""
     workers, each = 2, 3000
     agent = agent_factory("--events", "connect,accept,close")
     text = scrape()
