@@ -194,9 +194,14 @@ struct sock_slot {
 
 const volatile __u32 sock_buckets __weak = 12288;	/* --max-connections * 3/2 / PS_SOCK_WAYS */
 
+/* The buckets' keys, 64 bytes each. BPF_F_MMAPABLE (5.5+) starts an
+ * array's values on a page of their own, so a bucket is one cache line; a
+ * plain array's follow struct bpf_array's header (312 bytes on 6.18), and
+ * each bucket would span two. Not mapped by the agent. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 12288);	/* sock_buckets */
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct sock_bucket);
 } ps_sock_keys SEC(".maps") __weak;
