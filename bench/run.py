@@ -1212,7 +1212,8 @@ def build_drivers():
     jobs = [("storm", "storm.c", []), ("true_static", "true_static.c", ["-static"]), ("tcpstorm", "tcpstorm.c", [])]
     for out, src, extra in jobs:
         src, out = os.path.join(SRC, src), os.path.join(BUILD, out)
-        if os.path.exists(out) and os.path.getmtime(out) >= os.path.getmtime(src):
+        newest = max(os.path.getmtime(src), os.path.getmtime(os.path.join(SRC, "driver.h")))
+        if os.path.exists(out) and os.path.getmtime(out) >= newest:
             continue
         r = subprocess.run(["gcc"] + CFLAGS + extra + ["-o", out, src], stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True)

@@ -14,50 +14,25 @@
  * BIN and exited 0 (the ground truth the tracers' event counts are checked
  * against). Any failure is counted, printed, and makes the exit status 1.
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
-#include <sys/mman.h>
-#include <sys/wait.h>
 
-#define MAX_WORKERS 1024
-#define MAX_OPS 100000000L
-
-struct counts {
-	long done;
-	long failed;
-};
-
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static int parse_count(const char *s, long max, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 1 || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
+#include "driver.h"
 
 /* One worker: fork n children one after the other, each exec'ing bin (or
  * exiting at once when bin is NULL), and count the ones that exited 0. */
-static void worker(long n, const char *bin, const char *tag, struct counts *c)
+struct spawn {
+	const char *bin;	/* NULL: the child exits at once */
+	const char *tag;
+};
+
+static void worker(long k, long n, void *arg, struct counts *c)
 {
+	const struct spawn *sp = arg;
+	const char *bin = sp->bin;
 	long i;
+
+	(void)k;
 
 	for (i = 0; i < n; i++) {
 		int status;
@@ -65,7 +40,7 @@ static void worker(long n, const char *bin, const char *tag, struct counts *c)
 
 		if (p == 0) {
 			if (bin)
-				execl(bin, bin, tag, (char *)NULL);
+				execl(bin, bin, sp->tag, (char *)NULL);
 			_exit(bin ? 127 : 0);
 		}
 		if (p < 0) {
@@ -87,33 +62,9 @@ static void worker(long n, const char *bin, const char *tag, struct counts *c)
 
 static int spawn_storm(long n, long workers, const char *bin, const char *tag, struct counts *total)
 {
-	struct counts *c;
-	long k;
+	struct spawn sp = { bin, tag };
 
-	/* Each worker writes only its own slot: no locking needed. */
-	c = mmap(NULL, sizeof(*c) * workers, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (c == MAP_FAILED)
-		return -errno;
-	memset(c, 0, sizeof(*c) * workers);
-	for (k = 0; k < workers; k++) {
-		long mine = n / workers + (k < n % workers);
-		pid_t p = fork();
-
-		if (p == 0) {
-			worker(mine, bin, tag, &c[k]);
-			_exit(0);
-		}
-		if (p < 0)
-			c[k].failed = mine;
-	}
-	while (wait(NULL) > 0 || errno == EINTR)
-		;
-	for (k = 0; k < workers; k++) {
-		total->done += c[k].done;
-		total->failed += c[k].failed;
-	}
-	munmap(c, sizeof(*c) * workers);
-	return 0;
+	return run_workers(n, workers, worker, &sp, total);
 }
 
 static int syscall_loop(long n, const char *path, struct counts *total)
@@ -151,13 +102,13 @@ int main(int argc, char **argv)
 	long n, workers;
 	int err;
 
-	if (argc < 4 || parse_count(argv[2], MAX_OPS, &n))
+	if (argc < 4 || parse_count(argv[2], 1, MAX_OPS, &n))
 		return usage();
 	t0 = now_ns();
 	if (!strcmp(argv[1], "exec") && argc == 5) {
 		const char *tag = getenv("PODSIGHT_BENCH_TAG");
 
-		if (parse_count(argv[3], MAX_WORKERS, &workers))
+		if (parse_count(argv[3], 1, MAX_WORKERS, &workers))
 			return usage();
 		if (!tag || !*tag) {
 			fprintf(stderr, "storm: PODSIGHT_BENCH_TAG is not set\n");
@@ -165,7 +116,7 @@ int main(int argc, char **argv)
 		}
 		err = spawn_storm(n, workers, argv[4], tag, &total);
 	} else if (!strcmp(argv[1], "fork") && argc == 4) {
-		if (parse_count(argv[3], MAX_WORKERS, &workers))
+		if (parse_count(argv[3], 1, MAX_WORKERS, &workers))
 			return usage();
 		err = spawn_storm(n, workers, NULL, NULL, &total);
 	} else if (!strcmp(argv[1], "syscall") && argc == 4) {

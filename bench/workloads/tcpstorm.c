@@ -18,50 +18,18 @@
  * exit status 1.
  */
 #include <arpa/inet.h>
-#include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
 #include <unistd.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 
-#define MAX_WORKERS 1024
+#include "driver.h"
+
 #define MAX_PORTS 64
-#define MAX_OPS 100000000L
 #define MAX_BYTES 65536L
-
-struct counts {
-	long done;
-	long failed;
-};
-
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static int parse_count(const char *s, long min, long max, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
 
 static int parse_addr(const char *addr, long port, struct sockaddr_in *sa)
 {
@@ -184,19 +152,25 @@ out:
 	return err;
 }
 
-static void connect_worker(const char *addr, long port, long ports, long n, long bytes, long first,
-			   struct counts *c)
+struct target {
+	const char *addr;
+	long port, ports, bytes;
+};
+
+/* Worker k: n connections, the first to the k-th port (mod ports). */
+static void connect_worker(long k, long n, void *arg, struct counts *c)
 {
+	const struct target *t = arg;
 	struct sockaddr_in sa[MAX_PORTS];
 	static char msg[MAX_BYTES];
 	int said = 0;
 	long i;
 
 	memset(msg, 'p', sizeof(msg));
-	for (i = 0; i < ports; i++)
-		parse_addr(addr, port + i, &sa[i]);
+	for (i = 0; i < t->ports; i++)
+		parse_addr(t->addr, t->port + i, &sa[i]);
 	for (i = 0; i < n; i++) {
-		int err = one_connection(&sa[(first + i) % ports], msg, bytes);
+		int err = one_connection(&sa[(k + i) % t->ports], msg, t->bytes);
 
 		if (err == 0) {
 			c->done++;
@@ -211,36 +185,12 @@ static void connect_worker(const char *addr, long port, long ports, long n, long
 static int storm(const char *addr, long port, long ports, long n, long workers, long bytes,
 		 struct counts *total)
 {
+	struct target t = { addr, port, ports, bytes };
 	struct sockaddr_in probe;
-	struct counts *c;
-	long k;
 
 	if (parse_addr(addr, port, &probe))
 		return -EINVAL;
-	/* Each worker writes only its own slot: no locking needed. */
-	c = mmap(NULL, sizeof(*c) * workers, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (c == MAP_FAILED)
-		return -errno;
-	memset(c, 0, sizeof(*c) * workers);
-	for (k = 0; k < workers; k++) {
-		long mine = n / workers + (k < n % workers);
-		pid_t p = fork();
-
-		if (p == 0) {
-			connect_worker(addr, port, ports, mine, bytes, k, &c[k]);
-			_exit(0);
-		}
-		if (p < 0)
-			c[k].failed = mine;
-	}
-	while (wait(NULL) > 0 || errno == EINTR)
-		;
-	for (k = 0; k < workers; k++) {
-		total->done += c[k].done;
-		total->failed += c[k].failed;
-	}
-	munmap(c, sizeof(*c) * workers);
-	return 0;
+	return run_workers(n, workers, connect_worker, &t, total);
 }
 
 static int usage(void)
